@@ -1,0 +1,81 @@
+# ketanet: the commands the README and CI use. `make help` lists them.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+CONSTRAINTS := .ci/constraints.txt
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
+PORT ?= 8000
+export PORT
+
+# Loaded in this order by `make run` (later fixtures refer to earlier ones).
+FIXTURES := fixtures/conditions.json
+
+.PHONY: help install install-dev setup run serve test lint format lock clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "ketanet needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files make a second run reuse the environment until the pins change.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP_INSTALL) .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP_INSTALL) '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+
+install-dev: $(VENV)/.installed-dev ## Also install the dev extra (pytest, ruff)
+
+setup: export DJANGO_DEBUG ?= 1
+setup: install ## Migrate and load fixtures and demo data into the local database
+	$(MANAGE) migrate --noinput
+	$(MANAGE) loaddata $(FIXTURES)
+
+run: export DJANGO_DEBUG ?= 1
+run: setup ## Set up and serve the site at http://127.0.0.1:$PORT (debug on)
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production-like: debug off, fingerprinted static files through WhiteNoise,
+# gunicorn. Plain HTTP on loopback, so only the HTTPS redirect and the
+# secure-cookie flag are turned off. DJANGO_SECRET_KEY and DATABASE_URL come
+# from the environment.
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_SECURE_SSL_REDIRECT = 0
+serve: export DJANGO_SECURE_COOKIES = 0
+serve: install ## Serve like production (gunicorn, debug off) on 127.0.0.1:$PORT
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) migrate --noinput
+	exec $(VENV)/bin/gunicorn --config ketanet/gunicorn.conf.py
+
+test: install-dev ## Run the whole test suite (DATABASE_URL selects the database)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev ## Check code style (ruff check and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev ## Fix what ruff can fix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: ## Re-pin every dependency to its newest allowed version
+	rm -rf var/lock-venv
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check '.[dev]'
+	{ echo "# Exact versions for every install; regenerate with 'make lock'."; \
+	  var/lock-venv/bin/python -m pip freeze --exclude ketanet; } > $(CONSTRAINTS)
+	rm -rf var/lock-venv
+
+clean: ## Remove .venv and build leftovers (keeps the database in var/)
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache var/static

@@ -1,0 +1,1 @@
+# Person, Article and Citation arrive with the articles issue.

@@ -1,0 +1,20 @@
+"""gunicorn settings for `make serve` and production; read from the environment."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take a host down.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 5000)
+max_requests_jitter = max_requests // 10
+# The reverse proxy on this host sets X-Forwarded-Proto; trust only it.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
+wsgi_app = "ketanet.wsgi:application"
+accesslog = "-"
+errorlog = "-"
+loglevel = (os.environ.get("DJANGO_LOG_LEVEL") or "info").lower()

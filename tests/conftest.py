@@ -1,0 +1,167 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**overrides):
+    """Return an environment with none of the project's variables, plus `overrides`."""
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+    env = {key: value for key, value in os.environ.items() if key in keep}
+    env.update({key: str(value) for key, value in overrides.items()})
+    return env
+
+
+def manage(*args, env):
+    """Run manage.py in a child process with exactly `env`; fail loudly on error."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def get(url, headers=None, timeout=10):
+    """GET `url` without following redirects; return (status, headers, body)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class Server:
+    """gunicorn with the production configuration, on a free loopback port."""
+
+    def __init__(self, env, log_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "ketanet/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_until_up()
+
+    def wait_until_up(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start in {timeout}s:\n{self.log_path.read_text()}")
+
+    def get(self, path, headers=None):
+        return get(self.url + path, headers=headers)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """Run collectstatic once with the production storage; return STATIC_ROOT."""
+    root = tmp_path_factory.mktemp("static")
+    manage(
+        "collectstatic",
+        "--noinput",
+        env=clean_env(DJANGO_SECRET_KEY="collect", DJANGO_STATIC_ROOT=root),
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def production_env(collected_static):
+    """Environment of `make serve`: debug off, plain HTTP on loopback."""
+    return clean_env(
+        DJANGO_SECRET_KEY="server-tests-not-secret",
+        DJANGO_DEBUG="0",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_STATIC_ROOT=collected_static,
+    )
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Start production servers with a given environment; stop them after the test."""
+    servers = []
+
+    def start(env):
+        server = Server(env, tmp_path / f"gunicorn-{len(servers)}.log")
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Return a DATABASE_URL for a migrated database that a child server can reach."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # The test database itself: migrated, and committed data is visible.
+        db = connection.settings_dict
+        password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+        return (
+            f"postgres://{quote(db['USER'])}{password}@{db['HOST'] or 'localhost'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.sqlite3'}"
+    manage("migrate", "--noinput", env=clean_env(DJANGO_DEBUG="1", DATABASE_URL=url))
+    return url
