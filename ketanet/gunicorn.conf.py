@@ -18,3 +18,6 @@ wsgi_app = "ketanet.wsgi:application"
 accesslog = "-"
 errorlog = "-"
 loglevel = (os.environ.get("DJANGO_LOG_LEVEL") or "info").lower()
+# gunicorn's control socket lives in $HOME by default: several servers on one
+# host (tests, benchmarks, blue/green deploys) would fight over it.
+control_socket_disable = True
