@@ -147,3 +147,16 @@ def test_every_environment_variable_is_documented_in_env_example():
         read |= set(re.findall(r"environ\.get\(\s*\"([A-Z_]+)\"", text))
     assert read, "found no environment variables; the pattern is out of date"
     assert read - documented == set()
+
+
+def test_production_settings_pass_check_deploy():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=clean_env(DJANGO_SECRET_KEY="k" * 20 + "-production-like-secret-" + "z" * 20),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
