@@ -13,7 +13,8 @@ PORT ?= 8000
 export PORT
 
 # Loaded in this order by `make run` (later fixtures refer to earlier ones).
-FIXTURES := fixtures/conditions.json
+FIXTURES := fixtures/conditions.json fixtures/treatments.json
+DEMO_PROVIDERS ?= 300
 
 .PHONY: help install install-dev setup run serve test lint format lock clean
 
@@ -40,7 +41,9 @@ install-dev: $(VENV)/.installed-dev ## Also install the dev extra (pytest, ruff)
 setup: export DJANGO_DEBUG ?= 1
 setup: install ## Migrate and load fixtures and demo data into the local database
 	$(MANAGE) migrate --noinput
+	$(MANAGE) load_gazetteer
 	$(MANAGE) loaddata $(FIXTURES)
+	$(MANAGE) seed_demo --providers $(DEMO_PROVIDERS)
 
 run: export DJANGO_DEBUG ?= 1
 run: setup ## Set up and serve the site at http://127.0.0.1:$PORT (debug on)

@@ -1,4 +1,19 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from directory.fields import PhoneField, WebsiteField, zip_validator
+
+STALE_AFTER_DAYS = 180
+
+latitude_validators = [MinValueValidator(-90), MaxValueValidator(90)]
+longitude_validators = [MinValueValidator(-180), MaxValueValidator(180)]
 
 
 class SlugManager(models.Manager):
@@ -27,3 +42,266 @@ class Condition(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+
+class Treatment(models.Model):
+    """A way ketamine is given (IV infusion, nasal spray …)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class State(models.Model):
+    """A U.S. state, DC or territory; rows come from directory/states.py by migration."""
+
+    code = models.CharField(max_length=2, primary_key=True)
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def slug(self):
+        return self.code.lower()
+
+
+class ProviderQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Provider.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """What `user` may open: patients see published providers, editors see all."""
+        if user.is_active and user.is_staff and user.has_perm("directory.view_provider"):
+            return self
+        return self.published()
+
+    def stale(self, today=None):
+        """Providers nobody has verified in the last STALE_AFTER_DAYS days."""
+        cutoff = (today or timezone.localdate()) - timedelta(days=STALE_AFTER_DAYS)
+        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=cutoff))
+
+
+class Provider(models.Model):
+    """An outpatient ketamine clinic, an at-home (telehealth) service, or both."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        CLOSED = "closed", "Closed"
+
+    class Credential(models.TextChoices):
+        MD = "MD", "MD"
+        DO = "DO", "DO"
+        NP = "NP", "NP"
+        PA = "PA", "PA"
+        CRNA = "CRNA", "CRNA"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    external_id = models.CharField(
+        "external ID",
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Your stable key for this provider; CSV imports match on it.",
+    )
+    description = models.TextField(blank=True)
+    website = WebsiteField(max_length=500, blank=True)
+    phone = PhoneField(blank=True, help_text="Saved as (512) 555-0100.")
+    email = models.EmailField(blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Only published providers are shown to patients. Closed keeps the record.",
+    )
+    conditions = models.ManyToManyField(Condition, blank=True, related_name="providers")
+    treatments = models.ManyToManyField(Treatment, blank=True, related_name="providers")
+    serves_states = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="at_home_providers",
+        verbose_name="at-home care in",
+        help_text="States where it treats patients at home. Leave empty for a clinic only.",
+    )
+    accepting_new_patients = models.BooleanField(
+        null=True, blank=True, help_text="Leave unknown unless the provider told us."
+    )
+    accepts_insurance = models.BooleanField(null=True, blank=True)
+    self_pay = models.BooleanField("self-pay", null=True, blank=True)
+    price_min = models.PositiveIntegerField("lowest price per session (USD)", null=True, blank=True)
+    price_max = models.PositiveIntegerField(
+        "highest price per session (USD)", null=True, blank=True
+    )
+    medical_director_name = models.CharField(max_length=200, blank=True)
+    medical_director_credential = models.CharField(
+        max_length=10, choices=Credential.choices, blank=True
+    )
+    last_verified = models.DateField(
+        null=True, blank=True, help_text="When we last confirmed these details with the provider."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "closed"]),
+                name="provider_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_min__isnull=True)
+                | Q(price_max__isnull=True)
+                | Q(price_min__lte=models.F("price_max")),
+                name="provider_price_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="provider_external_id_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("provider-detail", args=[self.slug])
+
+    def clean(self):
+        if self.external_id is not None:
+            self.external_id = self.external_id.strip() or None
+        if (
+            self.price_min is not None
+            and self.price_max is not None
+            and self.price_min > self.price_max
+        ):
+            raise ValidationError(
+                {"price_max": "The highest price must be at least the lowest price."}
+            )
+
+    @property
+    def is_stale(self):
+        if self.last_verified is None:
+            return True
+        return self.last_verified < timezone.localdate() - timedelta(days=STALE_AFTER_DAYS)
+
+
+class Location(models.Model):
+    """A physical site where a provider sees patients."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Typed by an editor"
+        GAZETTEER = "gazetteer", "ZIP code centre"
+        GEOCODER = "geocoder", "Geocoded address"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="locations")
+    address1 = models.CharField("address", max_length=200)
+    address2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    city_slug = models.SlugField(max_length=100, editable=False)
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="locations")
+    zip = models.CharField("ZIP", max_length=10, validators=[zip_validator])
+    latitude = models.FloatField(
+        null=True,
+        blank=True,
+        validators=latitude_validators,
+        help_text="Leave both coordinates empty to fill them from the address.",
+    )
+    longitude = models.FloatField(null=True, blank=True, validators=longitude_validators)
+    coordinates_source = models.CharField(
+        max_length=10, choices=Source.choices, blank=True, editable=False
+    )
+    phone = PhoneField(blank=True)
+    hours = models.TextField("opening hours", blank=True, help_text="e.g. Mon–Fri 8am–6pm")
+
+    class Meta:
+        ordering = ["provider", "id"]
+        indexes = [
+            # Radius search: a bounding box on latitude, then longitude.
+            models.Index(fields=["latitude", "longitude"]),
+            models.Index(fields=["state", "city_slug"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="location_coordinates_paired",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.address1}, {self.city}, {self.state_id} {self.zip}"
+
+    def save(self, *args, **kwargs):
+        self.city_slug = slugify(self.city)
+        if self.has_coordinates and not self.coordinates_source:
+            self.coordinates_source = self.Source.MANUAL
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError("Enter both latitude and longitude, or neither.")
+
+    @property
+    def has_coordinates(self):
+        return self.latitude is not None and self.longitude is not None
+
+
+class Place(models.Model):
+    """A gazetteer entry: a ZIP centroid, or a city centroid derived from its ZIPs."""
+
+    class Kind(models.TextChoices):
+        ZIP = "zip", "ZIP code"
+        CITY = "city", "City"
+
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    zip = models.CharField(max_length=5, null=True, blank=True, unique=True)
+    name = models.CharField(max_length=100, help_text="The city, as the postal service names it.")
+    name_key = models.CharField(max_length=100, help_text="The name normalised for lookups.")
+    state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="places")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["name_key", "state"]),
+            models.Index(fields=["latitude", "longitude"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="zip", zip__isnull=False) | Q(kind="city", zip__isnull=True),
+                name="place_zip_only_for_zip_kind",
+            ),
+        ]
+
+    def __str__(self):
+        if self.zip:
+            return f"{self.name}, {self.state_id} {self.zip}"
+        return f"{self.name}, {self.state_id}"

@@ -4,4 +4,5 @@ from directory import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
 ]

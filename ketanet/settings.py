@@ -42,6 +42,16 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def env_float(name, default):
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+
+
 def env_list(name, default):
     value = env_str(name)
     if not value:
@@ -76,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "import_export",
     "directory",
     "articles",
 ]
@@ -181,6 +192,25 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "var" / "media")
+
+# --- Geocoding ------------------------------------------------------------------
+# How an editor's address becomes coordinates (directory/geocoding.py). The
+# default, "gazetteer", is offline: the ZIP code's centre. Any geopy service
+# name (e.g. "nominatim") sends the address there, at most once a second.
+
+GEOCODER = env_str("GEOCODER", "gazetteer").lower()
+GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN")
+GEOCODER_SCHEME = env_str("GEOCODER_SCHEME", "https")
+GEOCODER_USER_AGENT = env_str("GEOCODER_USER_AGENT", "ketanet-directory")
+GEOCODER_TIMEOUT = env_float("GEOCODER_TIMEOUT", 5.0)
+
+# --- Editors' imports -------------------------------------------------------------
+
+# The uploaded file waits between preview and confirm in the shared cache, not
+# on one server's disk, so any server can take the confirm.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Security -----------------------------------------------------------------
 # With debug off every default is the secure one. `make serve` (plain HTTP on

@@ -165,3 +165,15 @@ def server_db(django_db_setup, django_db_blocker, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.sqlite3'}"
     manage("migrate", "--noinput", env=clean_env(DJANGO_DEBUG="1", DATABASE_URL=url))
     return url
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Give the test database what `make run` gives a new one: gazetteer and fixtures."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_gazetteer", verbosity=0)
+        call_command(
+            "loaddata", "fixtures/conditions.json", "fixtures/treatments.json", verbosity=0
+        )

@@ -1,0 +1,48 @@
+"""Model fields that validate and normalise what editors and imports type."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.db import models
+
+zip_validator = RegexValidator(
+    r"^\d{5}(-\d{4})?\Z", "Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789)."
+)
+
+
+def normalize_phone(value):
+    """Return a U.S. phone number in one display format, "(512) 555-0100 ext. 12"."""
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            "Enter a U.S. phone number with area code, e.g. (512) 555-0100.", code="invalid"
+        )
+    if number.country_code != 1:
+        raise ValidationError("Enter a U.S. phone number (+1).", code="invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+class PhoneField(models.CharField):
+    """A U.S. phone number, stored in its display format."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value, model_instance):
+        # Model.full_clean() stores what clean() returns, so every way in
+        # (admin, import, shell) saves the same format.
+        value = super().clean(value, model_instance)
+        return normalize_phone(value) if value else value
+
+
+class WebsiteField(models.URLField):
+    """An http(s) address; a bare domain typed by an editor becomes https://."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})

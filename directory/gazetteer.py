@@ -1,0 +1,224 @@
+"""Offline U.S. gazetteer: text a patient typed → a ZIP, a city or a state.
+
+ZIP centroids come from the `zipcodes` package (coordinates from GeoNames,
+CC BY 4.0), shipped inside its wheel; city centroids are the mean of their
+ZIPs. Nothing here calls any outside service.
+"""
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from statistics import fmean
+
+from django.db import transaction
+from django.db.models import Count
+
+from directory.models import Place
+from directory.states import STATES
+
+ZIP_RE = re.compile(r"^(\d{5})(?:[-\s]?\d{4})?$")
+MAX_QUERY_LENGTH = 100
+
+# Words people abbreviate in place names ("St. Louis", "Ft Worth", "Mt Vernon").
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
+
+# Postal ZIPs of military mail (AA, AE, AP) and of the freely associated states
+# (FM, MH, PW) are not places a U.S. provider can be.
+LOCATABLE_STATES = set(STATES)
+
+
+def normalize_name(text):
+    """Fold a place name for lookups: "St. Louis" and "saint louis" are alike."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    return " ".join(ABBREVIATIONS.get(word, word) for word in words)
+
+
+STATE_KEYS = {normalize_name(name): code for code, name in STATES.items()}
+STATE_KEYS.update({code.lower(): code for code in STATES})
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a search is centred: a ZIP or city point, or a whole state."""
+
+    kind: str  # "zip", "city" or "state"
+    query: str
+    label: str
+    state: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def state_name(self):
+        return STATES[self.state]
+
+    @property
+    def point(self):
+        if self.latitude is None:
+            return None
+        return (self.latitude, self.longitude)
+
+
+def _from_place(place, query):
+    if place.kind == Place.Kind.ZIP:
+        label = f"{place.name}, {place.state_id} {place.zip}"
+    else:
+        label = f"{place.name}, {place.state_id}"
+    return Located(place.kind, query, label, place.state_id, place.latitude, place.longitude)
+
+
+def state_code(text):
+    """Return the two-letter code for a state name or code, or None."""
+    return STATE_KEYS.get(normalize_name(text))
+
+
+def locate(text):
+    """Return where `text` (ZIP, ZIP+4, "City, ST", "City State", a state) is, or None."""
+    query = " ".join(str(text).split())
+    if not query or len(query) > MAX_QUERY_LENGTH:
+        return None
+
+    if match := ZIP_RE.match(query):
+        place = Place.objects.filter(kind=Place.Kind.ZIP, zip=match.group(1)).first()
+        return _from_place(place, query) if place else None
+
+    if code := state_code(query):
+        return Located("state", query, STATES[code], code)
+
+    candidates = _city_candidates(query)
+    if not candidates:
+        return None
+    places = Place.objects.filter(kind=Place.Kind.CITY, name_key__in={key for key, _ in candidates})
+    by_key = {(place.name_key, place.state_id): place for place in places}
+    for key, code in candidates:
+        if code is None:
+            # No state given: only a city name that exists in one state is clear.
+            matches = [place for (name, _), place in by_key.items() if name == key]
+            if len(matches) == 1:
+                return _from_place(matches[0], query)
+        elif (key, code) in by_key:
+            return _from_place(by_key[(key, code)], query)
+    return None
+
+
+def _city_candidates(query):
+    """Return (name_key, state code or None) readings of a "City, ST"-like query."""
+    if "," in query:
+        city, _, state = query.rpartition(",")
+        code = state_code(state)
+        return [(normalize_name(city), code)] if code and normalize_name(city) else []
+    words = normalize_name(query).split()
+    candidates = []
+    # "austin tx", "new york new york", "saint louis missouri": try the longest
+    # state name at the end first.
+    for size in (3, 2, 1):
+        if len(words) > size:
+            code = STATE_KEYS.get(" ".join(words[-size:]))
+            if code:
+                candidates.append((" ".join(words[:-size]), code))
+    candidates.append((" ".join(words), None))
+    return candidates
+
+
+def nearest_place(latitude, longitude):
+    """Return the ZIP place nearest to a point, or None when none is within ~70 miles."""
+    from directory.geo import distance_miles
+
+    for half_width in (0.25, 1.0):
+        nearby = Place.objects.filter(
+            kind=Place.Kind.ZIP,
+            latitude__range=(latitude - half_width, latitude + half_width),
+            longitude__range=(longitude - half_width * 2, longitude + half_width * 2),
+        )
+        best = min(
+            nearby,
+            key=lambda place: distance_miles(
+                (latitude, longitude), (place.latitude, place.longitude)
+            ),
+            default=None,
+        )
+        if best:
+            return best
+    return None
+
+
+# --- Loading ------------------------------------------------------------------
+
+
+def gazetteer_places():
+    """Build unsaved ZIP and city Places from the `zipcodes` package's data."""
+    import zipcodes
+
+    zips = [
+        row
+        for row in zipcodes.list_all()
+        if row["state"] in LOCATABLE_STATES and row["lat"] and row["long"]
+    ]
+    places = []
+    cities = defaultdict(list)  # (state, name_key) → ZIP rows
+    aliases = defaultdict(list)
+    for row in zips:
+        latitude, longitude = float(row["lat"]), float(row["long"])
+        key = normalize_name(row["city"])
+        places.append(
+            Place(
+                kind=Place.Kind.ZIP,
+                zip=row["zip_code"],
+                name=row["city"],
+                name_key=key,
+                state_id=row["state"],
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
+        cities[(row["state"], key)].append((row, latitude, longitude))
+        for alias in row["acceptable_cities"]:
+            aliases[(row["state"], normalize_name(alias))].append((row, latitude, longitude))
+
+    # Other names the postal service accepts ("Hollywood" for Los Angeles ZIPs)
+    # count only where no city of that name exists in the state.
+    for key, rows in aliases.items():
+        if key not in cities and key[1]:
+            cities[key] = [
+                ({**row, "city": _alias_name(row, key[1])}, lat, lng) for row, lat, lng in rows
+            ]
+
+    for (state, key), rows in cities.items():
+        # Delivery ZIPs describe a city better than its PO boxes and single buildings.
+        standard = [r for r in rows if r[0]["zip_code_type"] == "STANDARD"] or rows
+        name = Counter(row["city"] for row, _, _ in rows).most_common(1)[0][0]
+        places.append(
+            Place(
+                kind=Place.Kind.CITY,
+                zip=None,
+                name=name,
+                name_key=key,
+                state_id=state,
+                latitude=round(fmean(lat for _, lat, _ in standard), 6),
+                longitude=round(fmean(lng for _, _, lng in standard), 6),
+            )
+        )
+    return places
+
+
+def _alias_name(row, key):
+    return next(alias for alias in row["acceptable_cities"] if normalize_name(alias) == key)
+
+
+def load_gazetteer(*, force=False):
+    """Fill the Place table; return (zip count, city count, whether anything was written).
+
+    Idempotent: when the table already holds this data set it is left alone.
+    """
+    places = gazetteer_places()
+    zip_count = sum(1 for place in places if place.kind == Place.Kind.ZIP)
+    city_count = len(places) - zip_count
+    loaded = dict(Place.objects.values_list("kind").annotate(Count("id")).order_by())
+    if not force and loaded == {"zip": zip_count, "city": city_count}:
+        return zip_count, city_count, False
+    with transaction.atomic():
+        Place.objects.all().delete()
+        Place.objects.bulk_create(places, batch_size=5000)
+    return zip_count, city_count, True

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from directory.imports import COLUMNS, ImportFailed, import_providers, read_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Import providers from a CSV file with the columns "
+        f"{','.join(COLUMNS)}. One row per location; rows with the same external_id are "
+        "one provider. All or nothing: any invalid row and nothing is written."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="CSV file, UTF-8, with a header row.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report, but write nothing."
+        )
+
+    def handle(self, *, file, dry_run, **options):
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        try:
+            report = import_providers(read_csv(data), dry_run=dry_run)
+        except ImportFailed as failed:
+            for error in failed.errors:
+                self.stderr.write(str(error))
+            raise CommandError(
+                f"Nothing imported: {len(failed.errors)} error(s) in {file}.", returncode=1
+            ) from None
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
+        self.stdout.write(report.summary)
