@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 
 zip_validator = RegexValidator(
-    r"^\d{5}(-\d{4})?\Z", "Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789)."
+    r"^[0-9]{5}(-[0-9]{4})?\Z", "Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789)."
 )
 
 

@@ -17,7 +17,7 @@ from django.db.models import Count
 from directory.models import Place
 from directory.states import STATES
 
-ZIP_RE = re.compile(r"^(\d{5})(?:[-\s]?\d{4})?$")
+ZIP_RE = re.compile(r"^([0-9]{5})(?:[- ]?[0-9]{4})?\Z")
 MAX_QUERY_LENGTH = 100
 
 # Words people abbreviate in place names ("St. Louis", "Ft Worth", "Mt Vernon").

@@ -314,11 +314,9 @@ class Checker:
                 except ValueError:
                     self.error(number, column, f"not a number: {cells[column]!r}")
         if len(coordinates) == 1:
-            self.error(
-                number,
-                "longitude" if "latitude" in coordinates else "latitude",
-                "give both latitude and longitude, or neither",
-            )
+            missing = "longitude" if "latitude" in coordinates else "latitude"
+            self.error(number, missing, "give both latitude and longitude, or neither")
+            coordinates = {}
         location = Location(
             address1=cells["address1"],
             address2=cells["address2"],

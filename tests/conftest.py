@@ -177,3 +177,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command(
             "loaddata", "fixtures/conditions.json", "fixtures/treatments.json", verbosity=0
         )
+
+
+@pytest.fixture
+def editor(django_user_model):
+    """A staff user in the Editors group, not a superuser."""
+    from django.contrib.auth.models import Group
+
+    from ketanet.editors import EDITORS_GROUP
+
+    user = django_user_model.objects.create_user(
+        username="eddie", password="a-long-editor-password", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client

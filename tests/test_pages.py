@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
+from tests.cast import austin_clinic
+
 pytestmark = pytest.mark.django_db
 
 CONDITION_SLUGS = [
@@ -62,9 +64,10 @@ def render_500():
 
 @pytest.fixture
 def pages(client):
-    call_command("loaddata", "fixtures/conditions.json", verbosity=0)
+    provider = austin_clinic()
     return {
         "home": client.get("/").content.decode(),
+        "provider": client.get(provider.get_absolute_url()).content.decode(),
         "404": client.get("/no-such-page/").content.decode(),
         "500": render_500(),
     }
@@ -93,7 +96,6 @@ def test_no_page_fetches_anything_from_another_host(pages):
 
 
 def test_home_has_the_search_form_with_every_condition(client):
-    call_command("loaddata", "fixtures/conditions.json", verbosity=0)
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -123,9 +125,19 @@ def test_server_error_page_renders_without_a_request_context():
     assert "information, not medical advice" in html
 
 
-def test_condition_fixture_has_exactly_the_agreed_slugs():
-    from directory.models import Condition
+def test_fixtures_have_exactly_the_agreed_slugs():
+    from directory.models import Condition, Treatment
 
-    call_command("loaddata", "fixtures/conditions.json", verbosity=0)
-    call_command("loaddata", "fixtures/conditions.json", verbosity=0)  # idempotent
+    call_command("loaddata", "fixtures/conditions.json", verbosity=0)  # loading again is safe
     assert sorted(Condition.objects.values_list("slug", flat=True)) == sorted(CONDITION_SLUGS)
+    assert sorted(Treatment.objects.values_list("slug", flat=True)) == [
+        "esketamine-nasal-spray",
+        "im-injection",
+        "iv-infusion",
+        "ketamine-assisted-psychotherapy",
+        "oral-sublingual",
+    ]
+
+
+def test_footer_credits_geonames(pages):
+    assert "GeoNames" in pages["home"]

@@ -1,0 +1,208 @@
+"""`manage.py import_providers`: one row per location, all or nothing, idempotent."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from directory.imports import COLUMNS, export_csv
+from directory.models import Location, Provider
+from tests.cast import austin_clinic
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ",".join(COLUMNS)
+# Two sites of one clinic, and an at-home service with no physical location.
+GOOD_ROWS = [
+    "hill-1,Hill Country Ketamine,,https://hill.example,512-555-0142,care@hill.example,"
+    "Infusions for mood and pain.,200 Congress Ave,Suite 4,Austin,TX,78701,30.2669,-97.7428,"
+    "depression;chronic-pain,iv-infusion,,yes",
+    "hill-1,Hill Country Ketamine,,https://hill.example,512-555-0142,care@hill.example,"
+    "Infusions for mood and pain.,1 Main St,,Round Rock,TX,78664,,,"
+    "depression;chronic-pain,iv-infusion,,yes",
+    "home-1,Buckeye Ketamine at Home,published,https://buckeye.example,,,"
+    "Telehealth care.,,,,,,,,anxiety,oral-sublingual,OH;KY,unknown",
+]
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    def write(rows, header=HEADER, encoding="utf-8"):
+        path = tmp_path / "providers.csv"
+        path.write_bytes("\n".join([header, *rows]).encode(encoding) + b"\n")
+        return path
+
+    return write
+
+
+def run(path, *args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_providers", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def run_failing(path, *args):
+    err = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("import_providers", str(path), *args, stdout=io.StringIO(), stderr=err)
+    assert failure.value.returncode == 1
+    return err.getvalue().splitlines(), str(failure.value)
+
+
+def snapshot():
+    """Everything an import may change, to prove that a failed one changed nothing."""
+    return (
+        sorted(Provider.objects.values_list("external_id", "name", "status", "updated_at")),
+        sorted(Location.objects.values_list("pk", "provider__external_id", "zip", "latitude")),
+        sorted(Provider.conditions.through.objects.values_list("provider_id", "condition_id")),
+        sorted(Provider.serves_states.through.objects.values_list("provider_id", "state_id")),
+    )
+
+
+def test_import_creates_providers_with_every_location(write_csv):
+    out, _ = run(write_csv(GOOD_ROWS))
+    assert out.strip() == "2 created, 0 updated, 0 unchanged"
+
+    clinic = Provider.objects.get(external_id="hill-1")
+    assert clinic.status == Provider.Status.PUBLISHED  # the default
+    assert clinic.phone == "(512) 555-0142"
+    assert clinic.accepting_new_patients is True
+    assert sorted(clinic.conditions.values_list("slug", flat=True)) == ["chronic-pain", "depression"]
+    round_rock, downtown = clinic.locations.order_by("zip")
+    assert (downtown.latitude, downtown.coordinates_source) == (30.2669, "manual")
+    assert (round_rock.city, round_rock.coordinates_source) == ("Round Rock", "gazetteer")
+    assert round_rock.latitude is not None
+
+    service = Provider.objects.get(external_id="home-1")
+    assert service.locations.count() == 0
+    assert sorted(service.serves_states.values_list("code", flat=True)) == ["KY", "OH"]
+    assert service.accepting_new_patients is None
+
+
+def test_importing_the_same_file_twice_changes_nothing(write_csv):
+    path = write_csv(GOOD_ROWS)
+    run(path)
+    before = snapshot()
+    out, _ = run(path)
+    assert out.strip() == "0 created, 0 updated, 2 unchanged"
+    assert snapshot() == before
+
+
+def test_the_file_is_the_truth_for_the_providers_it_names(write_csv):
+    austin_clinic()  # not in the file: must stay as it is
+    run(write_csv(GOOD_ROWS))
+    untouched = snapshot()[0][0]
+    renamed = [GOOD_ROWS[0].replace("Hill Country Ketamine", "Hill Country Ketamine Care")]
+    out, _ = run(write_csv([*renamed, GOOD_ROWS[2]]))
+    assert out.strip() == "0 created, 1 updated, 1 unchanged"
+    clinic = Provider.objects.get(external_id="hill-1")
+    assert clinic.name == "Hill Country Ketamine Care"
+    assert list(clinic.locations.values_list("zip", flat=True)) == ["78701"]  # Round Rock gone
+    assert Provider.objects.get(external_id="austin-1").locations.count() == 1
+    assert untouched in snapshot()[0]
+
+
+def test_a_bad_row_rolls_back_everything_and_every_error_is_reported(write_csv):
+    austin_clinic()
+    before = snapshot()
+    bad = (
+        "bad-1,Bad Clinic,sideways,ftp://bad.example,12,not-an-email,,1 Elm St,,Austin,ZZ,7870,"
+        "95,,migraine,iv-infusion,XX,perhaps"
+    )
+    errors, message = run_failing(write_csv([*GOOD_ROWS, bad]))
+    assert errors == [
+        "row 5, status: Value 'sideways' is not a valid choice.",
+        "row 5, website: Enter a valid URL.",
+        "row 5, phone: Enter a U.S. phone number with area code, e.g. (512) 555-0100.",
+        "row 5, email: Enter a valid email address.",
+        "row 5, state: unknown state code 'ZZ'",
+        "row 5, zip: Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789).",
+        "row 5, longitude: give both latitude and longitude, or neither",
+        "row 5, conditions: unknown slug 'migraine'; known: addiction, anxiety, "
+        "bipolar-depression, chronic-pain, depression, ocd, ptsd",
+        "row 5, serves_states: unknown state code 'XX'",
+        "row 5, accepting_new_patients: use yes, no or unknown",
+    ]
+    assert message.startswith("Nothing imported: 10 error(s) in ")
+    assert snapshot() == before
+
+
+def test_dry_run_reports_without_writing(write_csv):
+    out, _ = run(write_csv(GOOD_ROWS), "--dry-run")
+    assert out.strip() == "Dry run, nothing written: 2 created, 0 updated, 0 unchanged"
+    assert Provider.objects.count() == 0
+
+
+def test_dry_run_reports_errors_too(write_csv):
+    errors, _ = run_failing(write_csv([GOOD_ROWS[0].replace("78701", "787")]), "--dry-run")
+    assert errors[0].startswith("row 2, zip:")
+
+
+def test_rows_of_one_provider_must_agree_on_provider_columns(write_csv):
+    conflicting = GOOD_ROWS[1].replace("Hill Country Ketamine", "Other Name")
+    errors, _ = run_failing(write_csv([GOOD_ROWS[0], conflicting]))
+    assert errors == [
+        "row 3, name: differs from row 2 for external_id hill-1; "
+        "provider columns must agree on every row of a provider"
+    ]
+    assert Provider.objects.count() == 0
+
+
+def test_missing_and_unknown_columns_are_reported_on_row_1(write_csv):
+    header = HEADER.replace("email,", "").replace("zip", "postcode")
+    errors, _ = run_failing(write_csv([], header=header))
+    assert "row 1, email: missing column" in errors
+    assert "row 1, zip: missing column" in errors
+    assert any(error.startswith("row 1, postcode: unknown column") for error in errors)
+
+
+def test_a_file_that_is_not_utf8_is_refused_clearly(write_csv):
+    path = write_csv([GOOD_ROWS[2].replace("Buckeye", "Bückeye")], encoding="latin-1")
+    errors, _ = run_failing(path)
+    assert errors[0].startswith("row 1, file: not UTF-8 text")
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_providers", str(tmp_path / "nope.csv"))
+
+
+def test_a_row_without_address_or_zip_is_a_provider_without_location(write_csv):
+    run(write_csv([GOOD_ROWS[2]]))
+    assert not Location.objects.exists()
+
+
+def test_a_location_needs_an_address(write_csv):
+    no_street = GOOD_ROWS[0].replace("200 Congress Ave,Suite 4,", ",Suite 4,")
+    errors, _ = run_failing(write_csv([no_street]))
+    assert errors[0].startswith("row 2, address1:")
+
+
+def test_formula_looking_cells_are_stored_as_plain_text(write_csv):
+    row = GOOD_ROWS[2].replace("Buckeye Ketamine at Home", "=HYPERLINK(\"x\")")
+    run(write_csv([row]))
+    assert Provider.objects.get(external_id="home-1").name == '=HYPERLINK("x")'
+
+
+def test_export_escapes_formulas_and_round_trips(write_csv, tmp_path):
+    run(write_csv(GOOD_ROWS))
+    Provider.objects.filter(external_id="home-1").update(name="=cmd|' /C calc'!A0")
+    Provider.objects.filter(external_id="hill-1").update(description="@SUM(1+1)")
+    exported = export_csv(Provider.objects.all())
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert list(rows[0]) == COLUMNS
+    assert len(rows) == 3  # one per location, and one for the at-home service
+    assert {row["name"] for row in rows} >= {"'=cmd|' /C calc'!A0"}
+    assert rows[0]["description"] == "'@SUM(1+1)"
+    assert rows[0]["longitude"] == "'-97.7428"  # every value starting with "-" is escaped
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@"))
+
+    path = tmp_path / "exported.csv"
+    path.write_text(exported)
+    before = snapshot()
+    out, _ = run(path)
+    assert out.strip() == "0 created, 0 updated, 2 unchanged"
+    assert snapshot() == before
