@@ -5,11 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
-from import_export.formats.base_formats import CSV
 
 from directory.geocoding import fill_coordinates
 from directory.models import Condition, Location, Provider, State, Treatment
-from directory.resources import ProviderResource
+from directory.resources import ProviderCSV, ProviderResource
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 
@@ -87,7 +86,7 @@ class StateFilter(admin.SimpleListFilter):
 @admin.register(Provider)
 class ProviderAdmin(ImportExportModelAdmin):
     resource_classes = [ProviderResource]
-    formats = [CSV]
+    formats = [ProviderCSV]
     skip_export_form = True
     skip_export_form_from_action = True
 
@@ -206,6 +205,12 @@ class ProviderAdmin(ImportExportModelAdmin):
         )
 
     # --- Import ----------------------------------------------------------------------
+
+    def add_data_read_fail_error_to_form(self, form, error):
+        if isinstance(error, UnicodeDecodeError):
+            form.add_error("import_file", "The file is not UTF-8 text: save it as CSV UTF-8.")
+        else:
+            form.add_error("import_file", f"The file could not be read as CSV: {error}")
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)

@@ -35,7 +35,8 @@ def _geocoder():
 
 def _wait_for_turn():
     """Space requests at least a second apart across every process sharing the cache."""
-    deadline = time.monotonic() + settings.GEOCODER_TIMEOUT
+    # Turns come a second apart, so wait at least that long whatever the timeout.
+    deadline = time.monotonic() + max(settings.GEOCODER_TIMEOUT, 1.5)
     while not cache.add("geocoder:turn", 1, timeout=1):
         if time.monotonic() > deadline:
             raise TimeoutError("waited too long for a turn with the geocoder")

@@ -135,8 +135,10 @@ def read_csv(data):
 
 
 def rows_from_table(headers, rows):
-    """Check the header row; return the data rows as dicts keyed by column."""
+    """Check the header row; return the data rows as (row number, dict keyed by column)."""
     headers = [str(header or "").strip().lstrip("\ufeff") for header in headers]
+    while headers and not headers[-1]:
+        headers.pop()  # a trailing comma, or padding to the widest row
     errors = [RowError(1, column, "missing column") for column in COLUMNS if column not in headers]
     errors += [
         RowError(1, header or "(blank)", f"unknown column; expected {', '.join(COLUMNS)}")
@@ -149,12 +151,16 @@ def rows_from_table(headers, rows):
         raise ImportFailed(errors)
     records = []
     for number, values in enumerate(rows, start=2):
-        if not any(str(value or "").strip() for value in values):
+        values = ["" if value is None else str(value) for value in values]
+        if not any(value.strip() for value in values):
             continue  # blank lines are not providers
-        if len(values) > len(headers):
-            raise ImportFailed([RowError(number, "row", "more cells than columns")])
+        if any(value.strip() for value in values[len(headers) :]):
+            errors.append(RowError(number, "row", "more cells than there are columns"))
+            continue
         cells = dict(zip(headers, values, strict=False))
         records.append((number, {column: clean_cell(cells.get(column)) for column in COLUMNS}))
+    if errors:
+        raise ImportFailed(errors)
     if not records:
         raise ImportFailed([RowError(2, "file", "no data rows")])
     return records

@@ -4,11 +4,14 @@ The admin gives editors upload → preview → confirm; the importer underneath 
 the same one `manage.py import_providers` runs, so both agree to the letter.
 """
 
+import csv
+import io
 from collections import defaultdict
 
 import tablib
 from django.core.exceptions import ValidationError
 from import_export.fields import Field
+from import_export.formats.base_formats import CSV
 from import_export.resources import Resource
 from import_export.results import Result, RowResult
 
@@ -22,10 +25,32 @@ IMPORT_TYPES = {
 }
 
 
+class ProviderCSV(CSV):
+    """CSV read with the importer's rules, so the admin numbers rows like the command line.
+
+    tablib's own reader drops blank lines, which would shift every "row N" after one.
+    """
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        rows = list(csv.reader(io.StringIO(in_stream.lstrip("\ufeff"), newline="")))
+        width = max(map(len, rows), default=0)
+        if not rows:
+            return tablib.Dataset()
+        # tablib wants rectangles; rows_from_table treats the padding as blank.
+        padded = [row + [""] * (width - len(row)) for row in rows]
+        return tablib.Dataset(*padded[1:], headers=padded[0])
+
+
 class ProviderResource(Resource):
     class Meta:
         model = Provider
         name = "Providers CSV (one row per location)"
+
+    @classmethod
+    def get_display_name(cls):
+        return cls._meta.name
 
     def get_user_visible_fields(self):
         return [Field(column_name=column) for column in COLUMNS]

@@ -80,8 +80,6 @@ def draft_provider(**fields):
     return make_provider(
         name="Unfinished Clinic",
         external_id="draft-1",
-        locations=[
-            {"address1": "5 Elm St", "city": "Austin", "state_id": "TX", "zip": "78702"}
-        ],
+        locations=[{"address1": "5 Elm St", "city": "Austin", "state_id": "TX", "zip": "78702"}],
         **fields,
     )

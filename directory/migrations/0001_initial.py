@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
                 ('address2', models.CharField(blank=True, max_length=200, verbose_name='address line 2')),
                 ('city', models.CharField(max_length=100)),
                 ('city_slug', models.SlugField(editable=False, max_length=100)),
-                ('zip', models.CharField(max_length=10, validators=[django.core.validators.RegexValidator('^\\d{5}(-\\d{4})?\\Z', 'Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789).')], verbose_name='ZIP')),
+                ('zip', models.CharField(max_length=10, validators=[django.core.validators.RegexValidator('^[0-9]{5}(-[0-9]{4})?\\Z', 'Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789).')], verbose_name='ZIP')),
                 ('latitude', models.FloatField(blank=True, help_text='Leave both coordinates empty to fill them from the address.', null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
                 ('longitude', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
                 ('coordinates_source', models.CharField(blank=True, choices=[('manual', 'Typed by an editor'), ('gazetteer', 'ZIP code centre'), ('geocoder', 'Geocoded address')], editable=False, max_length=10)),

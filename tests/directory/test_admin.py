@@ -8,14 +8,15 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import Condition, Location, Place, Provider
 from ketanet.editors import EDITORS_GROUP
-from tests.cast import at_home_service, austin_clinic, draft_provider, make_provider, round_rock_clinic
+from tests import cast
+from tests.cast import make_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,15 @@ def coordinates(location):
 
 
 def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+def sites(city, *zips, state="TX"):
+    """Location dicts for make_provider: one site per ZIP, in one city."""
+    return [
+        {"address1": f"{n} Main St", "city": city, "state_id": state, "zip": zip_code}
+        for n, zip_code in enumerate(zips, start=1)
+    ]
 
 
 # --- Who editors are ---------------------------------------------------------------
@@ -110,15 +119,14 @@ def test_editors_group_has_exactly_the_directory_permissions_and_none_on_auth(ed
     assert not editor.has_perm("auth.view_user")
 
 
-@pytest.mark.parametrize("page", ["changelist", "add"])
-def test_editor_can_open_provider_pages(editor_client, page):
-    assert editor_client.get(reverse(f"admin:directory_provider_{page}")).status_code == 200
-
-
-def test_editor_can_open_a_provider_change_page(editor_client):
-    provider = austin_clinic()
-    url = reverse("admin:directory_provider_change", args=[provider.pk])
-    assert editor_client.get(url).status_code == 200
+def test_editor_can_open_provider_changelist_add_and_change_pages(editor_client):
+    provider = cast.austin_clinic()
+    for url in [
+        reverse(CHANGELIST),
+        reverse("admin:directory_provider_add"),
+        reverse("admin:directory_provider_change", args=[provider.pk]),
+    ]:
+        assert editor_client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize("url_name", ["admin:auth_user_changelist", "admin:auth_group_changelist"])
@@ -150,7 +158,7 @@ def test_editor_cannot_make_themselves_superuser_or_grant_permissions(editor_cli
 
 
 def test_editor_cannot_delete_providers(editor_client):
-    provider = austin_clinic()
+    provider = cast.austin_clinic()
     delete_page = reverse("admin:directory_provider_delete", args=[provider.pk])
     assert editor_client.get(delete_page).status_code == 403
     assert editor_client.post(delete_page, {"post": "yes"}).status_code == 403
@@ -168,14 +176,8 @@ def test_editor_cannot_delete_providers(editor_client):
 
 
 def test_changelist_shows_where_each_provider_is(editor_client):
-    make_provider(
-        name="Two Site Clinic",
-        locations=[
-            {"address1": "1 A St", "city": "Austin", "state_id": "TX", "zip": "78701"},
-            {"address1": "2 B St", "city": "Dallas", "state_id": "TX", "zip": "75201"},
-        ],
-    )
-    at_home_service()
+    make_provider(name="Two Site Clinic", locations=sites("Austin", "78701", "78702"))
+    cast.at_home_service()
     html = editor_client.get(reverse(CHANGELIST)).content.decode()
     assert "Austin, TX (+1)" in html
     assert "At home only" in html
@@ -189,43 +191,28 @@ def test_changelist_filters_by_status_verification_and_state(editor_client):
         provider.last_verified = None if days_ago is None else today - timedelta(days=days_ago)
         provider.save()
 
-    verified(austin_clinic(), 10)
-    verified(round_rock_clinic(), 181)
-    verified(at_home_service(), None)
-    verified(draft_provider(), 0)
-    columbus = {"address1": "1 High St", "city": "Columbus", "state_id": "OH", "zip": "43215"}
-    verified(make_provider(name="Columbus Clinic", locations=[columbus]), 180)
-    assert listed(editor_client, status__exact="draft") == {"Unfinished Clinic"}
-    assert listed(editor_client, verified="stale") == {
-        "Round Rock Infusion Center",
-        "Lone Star Ketamine at Home",
-    }
-    assert listed(editor_client, verified="fresh") == {
-        "Austin Ketamine Clinic",
-        "Unfinished Clinic",
-        "Columbus Clinic",
-    }
-    assert listed(editor_client, state="OH") == {"Lone Star Ketamine at Home", "Columbus Clinic"}
-    assert listed(editor_client, state="TX") == {
-        "Austin Ketamine Clinic",
-        "Round Rock Infusion Center",
-        "Lone Star Ketamine at Home",
-        "Unfinished Clinic",
-    }
+    verified(cast.austin_clinic(), 10)
+    verified(cast.round_rock_clinic(), 181)
+    verified(cast.at_home_service(), None)
+    verified(cast.draft_provider(), 0)
+    ohio = sites("Columbus", "43215", state="OH")
+    verified(make_provider(name="Columbus Clinic", locations=ohio), 180)  # last fresh day
+    austin, round_rock = "Austin Ketamine Clinic", "Round Rock Infusion Center"
+    at_home, draft, columbus = "Lone Star Ketamine at Home", "Unfinished Clinic", "Columbus Clinic"
+    assert listed(editor_client, status__exact="draft") == {draft}
+    assert listed(editor_client, verified="stale") == {round_rock, at_home}
+    assert listed(editor_client, verified="fresh") == {austin, draft, columbus}
+    assert listed(editor_client, state="OH") == {at_home, columbus}
+    assert listed(editor_client, state="TX") == {austin, round_rock, at_home, draft}
 
 
 def test_changelist_searches_city_zip_and_external_id_once_per_provider(editor_client):
-    austin_clinic()
-    round_rock_clinic()
-    at_home_service()
-    make_provider(
-        name="Hill Country Wellness",
-        locations=[
-            {"address1": "1 Main St", "city": "Georgetown", "state_id": "TX", "zip": "78626"},
-            {"address1": "9 Rock St", "city": "Georgetown", "state_id": "TX", "zip": "78628"},
-        ],
-    )
+    cast.austin_clinic()
+    cast.round_rock_clinic()
+    cast.at_home_service()
+    make_provider(name="Hill Country Wellness", locations=sites("Georgetown", "78626", "78628"))
     response = editor_client.get(reverse(CHANGELIST), {"q": "Georgetown"})
+    # Two matching sites, one row.
     assert [p.name for p in response.context["cl"].result_list] == ["Hill Country Wellness"]
     assert listed(editor_client, q="78664") == {"Round Rock Infusion Center"}
     assert listed(editor_client, q="at-home-1") == {"Lone Star Ketamine at Home"}
@@ -234,14 +221,8 @@ def test_changelist_searches_city_zip_and_external_id_once_per_provider(editor_c
 def test_changelist_queries_do_not_grow_with_rows(editor_client, django_assert_max_num_queries):
     def add_providers(start, stop):
         for n in range(start, stop):
-            make_provider(
-                name=f"Clinic {n:02}",
-                conditions=["depression"],
-                locations=[
-                    {"address1": f"{n} A St", "city": "Austin", "state_id": "TX", "zip": "78701"},
-                    {"address1": f"{n} B St", "city": "Dallas", "state_id": "TX", "zip": "75201"},
-                ],
-            )
+            locations = sites("Austin", "78701", "78702")
+            make_provider(name=f"Clinic {n:02}", conditions=["depression"], locations=locations)
 
     add_providers(0, 5)
     editor_client.get(reverse(CHANGELIST))  # warm per-process caches (content types …)
@@ -252,9 +233,215 @@ def test_changelist_queries_do_not_grow_with_rows(editor_client, django_assert_m
         assert len(listed(editor_client)) == 30
 
 
-def test_probe(editor_client):
-    data = form_data(editor_client.get(reverse("admin:directory_provider_add")))
-    print(data)
-    p = austin_clinic()
-    print(form_data(editor_client.get(reverse("admin:directory_provider_change", args=[p.pk]))))
-    assert 0
+# --- Adding and editing through the form ---------------------------------------------------
+
+
+def add_provider(client, follow=False, fields=(), **location):
+    """Fill the add page as an editor would: provider fields and its one location form."""
+    data = form_data(client.get(reverse("admin:directory_provider_add")))
+    # The inline's prefix and its single empty form, as rendered.
+    assert data["locations-TOTAL_FORMS"] == "1"
+    assert data["locations-INITIAL_FORMS"] == "0"
+    data.update(
+        name="Hill Country Ketamine",
+        slug="hill-country-ketamine",
+        website="hillcountry.example",
+        phone="512.555.0199",
+        conditions=[Condition.objects.get(slug="depression").pk],
+    )
+    street = {"address1": "100 Congress Ave", "city": "Austin", "state": "TX", "zip": "78701"}
+    data.update({f"locations-0-{key}": value for key, value in {**street, **location}.items()})
+    data.update(fields)
+    return client.post(reverse("admin:directory_provider_add"), data, follow=follow)
+
+
+def test_editor_adds_provider_placed_at_the_zip_centre(editor_client):
+    response = add_provider(editor_client)
+    assert response.status_code == 302
+    provider = Provider.objects.get(slug="hill-country-ketamine")
+    assert provider.phone == "(512) 555-0199"
+    assert provider.website == "https://hillcountry.example"
+    assert [c.slug for c in provider.conditions.all()] == ["depression"]
+    location = provider.locations.get()
+    assert (location.latitude, location.longitude) == pytest.approx((30.2713, -97.7426), abs=1e-3)
+    assert (location.latitude, location.longitude) == centre("78701")
+    assert location.coordinates_source == Location.Source.GAZETTEER
+
+
+def test_editor_typed_coordinates_are_kept_as_manual(editor_client):
+    add_provider(editor_client, latitude="30.2672", longitude="-97.7431")
+    location = Location.objects.get(provider__slug="hill-country-ketamine")
+    assert (location.latitude, location.longitude) == (30.2672, -97.7431)
+    assert location.coordinates_source == Location.Source.MANUAL
+
+
+def test_unknown_zip_saves_without_coordinates_and_warns(editor_client):
+    assert not Place.objects.filter(zip="00001").exists()
+    response = add_provider(editor_client, follow=True, zip="00001")
+    assert response.status_code == 200
+    location = Location.objects.get(provider__slug="hill-country-ketamine")
+    assert not location.has_coordinates
+    assert location.coordinates_source == ""
+    assert "ZIP 00001 is not in our gazetteer" in messages_of(response)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("locations-0-zip", "7870"), ("website", "not a website"), ("phone", "555-01")],
+)
+def test_invalid_input_reshows_the_form_and_writes_nothing(editor_client, field, value):
+    response = add_provider(editor_client, fields={field: value})
+    assert response.status_code == 200  # the form again, not a redirect
+    assert response.context["errors"]
+    assert not Provider.objects.exists()
+    assert not Location.objects.exists()
+
+
+def test_address_change_regeocodes_unless_coordinates_were_typed(editor_client):
+    austin = cast.austin_clinic()  # manual coordinates
+    round_rock = cast.round_rock_clinic()  # gazetteer coordinates
+    for provider in (austin, round_rock):
+        url = reverse("admin:directory_provider_change", args=[provider.pk])
+        data = form_data(editor_client.get(url))
+        data["locations-0-zip"] = "78702"
+        assert editor_client.post(url, data).status_code == 302
+    assert coordinates(austin.locations.get()) == (30.2672, -97.7431)
+    assert coordinates(round_rock.locations.get()) == centre("78702")
+
+
+# --- Actions -------------------------------------------------------------------------------
+
+
+def act(client, action, *providers):
+    data = {"action": action, "index": "0", "_selected_action": [p.pk for p in providers]}
+    response = client.post(reverse(CHANGELIST), data, follow=True)
+    assert response.status_code == 200
+    return response
+
+
+def test_editor_publishes_and_unpublishes(editor_client):
+    draft, published = cast.draft_provider(), cast.austin_clinic()
+    act(editor_client, "publish", draft)
+    draft.refresh_from_db()
+    assert draft.status == Provider.Status.PUBLISHED
+    act(editor_client, "unpublish", published, draft)
+    statuses = Provider.objects.filter(pk__in=[draft.pk, published.pk]).values_list("status")
+    assert set(statuses) == {(Provider.Status.DRAFT,)}
+
+
+def test_editor_marks_providers_verified_today(editor_client):
+    stale, untouched = cast.round_rock_clinic(), cast.at_home_service()
+    response = act(editor_client, "mark_verified_today", stale)
+    stale.refresh_from_db()
+    untouched.refresh_from_db()
+    assert stale.last_verified == timezone.localdate()
+    assert untouched.last_verified is None
+    assert "1 provider marked verified today." in messages_of(response)
+
+
+def test_regeocode_recomputes_all_but_typed_coordinates(editor_client):
+    austin, draft = cast.austin_clinic(), cast.draft_provider()  # manual; none yet
+    [site] = sites("Austin", "78701")
+    site.update(latitude=40.0, longitude=-80.0, coordinates_source="gazetteer")  # stale centre
+    wrong = make_provider(name="Misplaced Clinic", locations=[site])
+    act(editor_client, "regeocode", austin, draft, wrong)
+    assert coordinates(austin.locations.get()) == (30.2672, -97.7431)
+    assert coordinates(draft.locations.get()) == centre("78702")
+    assert coordinates(wrong.locations.get()) == centre("78701")
+    assert austin.locations.get().coordinates_source == Location.Source.MANUAL
+    assert wrong.locations.get().coordinates_source == Location.Source.GAZETTEER
+
+
+def test_editor_autocompletes_states_for_at_home_care(editor_client):
+    params = {"app_label": "directory", "model_name": "provider"}
+    response = editor_client.get(
+        reverse("admin:autocomplete"), {**params, "field_name": "serves_states", "term": "tex"}
+    )
+    assert [r["id"] for r in response.json()["results"]] == ["TX"]
+
+
+# --- Import and export -------------------------------------------------------------------
+
+
+def preview(client, rows, name="providers.csv"):
+    upload = SimpleUploadedFile(name, (HEADER + rows).encode(), content_type="text/csv")
+    url = reverse("admin:directory_provider_import")
+    return client.post(url, {"import_file": upload, "format": "0", "resource": "0"})
+
+
+def confirm(client, preview_response):
+    data = preview_response.context["confirm_form"].initial
+    url = reverse("admin:directory_provider_process_import")
+    return client.post(url, data, follow=True)
+
+
+# Spreadsheet rows 2 to 4 (the header is row 1): a two-site clinic and an at-home service.
+GOOD_ROWS = (
+    "hc-1,Hill Country,published,https://hc.example,512.555.0199,,,1 A St,,Austin,TX,78701,,,"
+    "depression;ptsd,iv-infusion,,yes\n"
+    "hc-1,Hill Country,published,https://hc.example,512.555.0199,,,2 B St,,Round Rock,TX,78664,,,"
+    "depression;ptsd,iv-infusion,,yes\n"
+    "home-1,Buckeye at Home,published,,,,,,,,,,,,anxiety,oral-sublingual,OH;TX,unknown\n"
+)
+
+
+def test_editor_can_open_the_import_page(editor_client):
+    response = editor_client.get(reverse("admin:directory_provider_import"))
+    assert response.status_code == 200
+    assert "import_file" in response.context["form"].fields
+
+
+def test_editor_imports_after_preview_and_confirm(editor_client):
+    response = preview(editor_client, GOOD_ROWS)
+    assert response.status_code == 200
+    assert "confirm_form" in response.context
+    assert not Provider.objects.exists()  # a preview writes nothing
+    response = confirm(editor_client, response)
+    assert "Import finished: 2 new, 0 updated" in messages_of(response)
+    clinic = Provider.objects.get(external_id="hc-1")
+    assert clinic.phone == "(512) 555-0199"
+    assert clinic.status == Provider.Status.PUBLISHED
+    assert sorted(c.slug for c in clinic.conditions.all()) == ["depression", "ptsd"]
+    first, second = clinic.locations.all()
+    assert coordinates(first) == centre("78701")
+    assert coordinates(second) == centre("78664")
+    home = Provider.objects.get(external_id="home-1")
+    assert sorted(s.code for s in home.serves_states.all()) == ["OH", "TX"]
+    assert not home.locations.exists()
+
+
+def test_import_with_a_bad_row_reports_it_and_writes_nothing(editor_client):
+    bad = GOOD_ROWS.replace("home-1,Buckeye at Home,published,,", "home-1,Buckeye,published,nope,")
+    response = preview(editor_client, bad)
+    assert "confirm_form" not in response.context
+    [invalid] = response.context["result"].invalid_rows
+    assert invalid.number == 4
+    assert set(invalid.field_specific_errors) == {"website"}
+    assert "Enter a valid URL." in response.content.decode()
+    assert not Provider.objects.exists()
+
+
+def test_import_row_numbers_count_blank_lines_like_a_spreadsheet(editor_client):
+    # The command line reads blank lines as rows (spreadsheet numbering); the
+    # admin must name the same row, or editors look at the wrong line.
+    bad = "\n" + GOOD_ROWS.replace("home-1,Buckeye at Home,published,,", "home-1,B,published,x,")
+    response = preview(editor_client, bad)
+    [invalid] = response.context["result"].invalid_rows
+    assert invalid.number == 5
+
+
+def test_confirm_writes_nothing_when_the_data_changed_since_preview(editor_client):
+    response = preview(editor_client, GOOD_ROWS)
+    Condition.objects.filter(slug="anxiety").delete()  # another editor, meanwhile
+    response = confirm(editor_client, response)
+    assert "row 4, conditions: unknown slug 'anxiety'" in messages_of(response)
+    assert not Provider.objects.exists()
+
+
+def test_export_escapes_formulas(editor_client):
+    make_provider(name="=HYPERLINK(1)", slug="hyperlink", external_id="x-1")
+    cast.austin_clinic()
+    response = editor_client.get(reverse("admin:directory_provider_export"))
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {row["name"] for row in rows} == {"'=HYPERLINK(1)", "Austin Ketamine Clinic"}

@@ -60,8 +60,14 @@ def test_city_spelling_variants(query, label):
 
 @pytest.mark.parametrize(
     ("query", "code", "label"),
-    [("OH", "OH", "Ohio"), ("oh", "OH", "Ohio"), ("Ohio", "OH", "Ohio"), ("new york", "NY", "New York"),
-     ("District of Columbia", "DC", "District of Columbia"), ("Puerto Rico", "PR", "Puerto Rico")],
+    [
+        ("OH", "OH", "Ohio"),
+        ("oh", "OH", "Ohio"),
+        ("Ohio", "OH", "Ohio"),
+        ("new york", "NY", "New York"),
+        ("District of Columbia", "DC", "District of Columbia"),
+        ("Puerto Rico", "PR", "Puerto Rico"),
+    ],
 )
 def test_state_name_or_code_gives_the_state(query, code, label):
     place = locate(query)

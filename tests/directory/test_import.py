@@ -68,7 +68,10 @@ def test_import_creates_providers_with_every_location(write_csv):
     assert clinic.status == Provider.Status.PUBLISHED  # the default
     assert clinic.phone == "(512) 555-0142"
     assert clinic.accepting_new_patients is True
-    assert sorted(clinic.conditions.values_list("slug", flat=True)) == ["chronic-pain", "depression"]
+    assert sorted(clinic.conditions.values_list("slug", flat=True)) == [
+        "chronic-pain",
+        "depression",
+    ]
     round_rock, downtown = clinic.locations.order_by("zip")
     assert (downtown.latitude, downtown.coordinates_source) == (30.2669, "manual")
     assert (round_rock.city, round_rock.coordinates_source) == ("Round Rock", "gazetteer")
@@ -180,7 +183,7 @@ def test_a_location_needs_an_address(write_csv):
 
 
 def test_formula_looking_cells_are_stored_as_plain_text(write_csv):
-    row = GOOD_ROWS[2].replace("Buckeye Ketamine at Home", "=HYPERLINK(\"x\")")
+    row = GOOD_ROWS[2].replace("Buckeye Ketamine at Home", '=HYPERLINK("x")')
     run(write_csv([row]))
     assert Provider.objects.get(external_id="home-1").name == '=HYPERLINK("x")'
 

@@ -51,7 +51,12 @@ def test_unknown_state_code_is_rejected(code):
 
 @pytest.mark.parametrize(
     ("latitude", "longitude", "field"),
-    [(90.01, 0, "latitude"), (-90.5, 0, "latitude"), (0, 180.5, "longitude"), (0, -181, "longitude")],
+    [
+        (90.01, 0, "latitude"),
+        (-90.5, 0, "latitude"),
+        (0, 180.5, "longitude"),
+        (0, -181, "longitude"),
+    ],
 )
 def test_coordinates_out_of_range_are_rejected(latitude, longitude, field):
     assert field in errors(location(latitude=latitude, longitude=longitude))

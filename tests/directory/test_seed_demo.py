@@ -67,9 +67,7 @@ def test_demo_providers_sit_at_real_zip_centroids_in_every_state():
 def test_demo_mix_has_clinics_at_home_services_and_both():
     seed(300)
     providers = Provider.objects.prefetch_related("locations", "serves_states", "treatments")
-    kinds = {
-        (bool(p.locations.all()), bool(p.serves_states.all())) for p in providers
-    }
+    kinds = {(bool(p.locations.all()), bool(p.serves_states.all())) for p in providers}
     assert kinds == {(True, False), (False, True), (True, True)}
     location_counts = {len(p.locations.all()) for p in providers}
     assert location_counts == {0, 1, 2, 3}
