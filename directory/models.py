@@ -1,16 +1,21 @@
+import math
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, FloatField, Min, Q, Value
+from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from directory import geo
 from directory.fields import PhoneField, WebsiteField, zip_validator
 
 STALE_AFTER_DAYS = 180
+# A location exactly at the radius is in; float rounding must not push it out.
+RADIUS_TOLERANCE_MILES = 1e-6
 
 latitude_validators = [MinValueValidator(-90), MaxValueValidator(90)]
 longitude_validators = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -80,6 +85,43 @@ class State(models.Model):
         return self.code.lower()
 
 
+def distance_miles(point, latitude="latitude", longitude="longitude"):
+    """A database expression: great-circle miles from `point` to the row's coordinates.
+
+    The spherical law of cosines, with its cosine clamped to [-1, 1]: rounding can
+    make it 1.0000000000000002 at a location's exact coordinates, and PostgreSQL's
+    acos() refuses that ("input is out of range").
+    """
+    lat, lng = (Value(value, output_field=FloatField()) for value in map(math.radians, point))
+    cosine = Sin(lat) * Sin(Radians(F(latitude))) + Cos(lat) * Cos(Radians(F(latitude))) * Cos(
+        Radians(F(longitude)) - lng
+    )
+    clamped = Least(Greatest(cosine, Value(-1.0)), Value(1.0), output_field=FloatField())
+    return ACos(clamped) * Value(geo.EARTH_RADIUS_MILES)
+
+
+def bounding_box_q(point, radius_miles, prefix=""):
+    """A filter for the coordinates inside the box around the circle (uses the index)."""
+    box = geo.bounding_box(point, radius_miles + RADIUS_TOLERANCE_MILES)
+    q = Q(
+        **{
+            f"{prefix}latitude__gte": box.min_latitude,
+            f"{prefix}latitude__lte": box.max_latitude,
+        }
+    )
+    if box.crosses_antimeridian:
+        return q & (
+            Q(**{f"{prefix}longitude__gte": box.min_longitude})
+            | Q(**{f"{prefix}longitude__lte": box.max_longitude})
+        )
+    return q & Q(
+        **{
+            f"{prefix}longitude__gte": box.min_longitude,
+            f"{prefix}longitude__lte": box.max_longitude,
+        }
+    )
+
+
 class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
@@ -89,6 +131,33 @@ class ProviderQuerySet(models.QuerySet):
         if user.is_active and user.is_staff and user.has_perm("directory.view_provider"):
             return self
         return self.published()
+
+    def near(self, point, radius_miles):
+        """Clinics with a location within `radius_miles` of `point`, nearest first.
+
+        One row per provider, annotated with `distance` to its nearest location
+        in range; ties are broken by name.
+        """
+        return (
+            self.filter(bounding_box_q(point, radius_miles, prefix="locations__"))
+            .annotate(
+                distance=Min(distance_miles(point, "locations__latitude", "locations__longitude"))
+            )
+            .filter(distance__lte=radius_miles + RADIUS_TOLERANCE_MILES)
+            .order_by("distance", "name", "pk")
+        )
+
+    def clinics_in_state(self, state):
+        """Clinics with a location in `state`, by the city of that location, then name."""
+        return (
+            self.filter(locations__state=state)
+            .annotate(city=Min("locations__city"))
+            .order_by("city", "name", "pk")
+        )
+
+    def at_home_in(self, state):
+        """Providers that treat patients at home in `state`, by name."""
+        return self.filter(serves_states=state).order_by("name", "pk")
 
     def stale(self, today=None):
         """Providers nobody has verified in the last STALE_AFTER_DAYS days."""

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "import_export",
     "directory",
     "articles",
@@ -192,6 +194,23 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "var" / "media")
+
+# --- API ------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # Public and read-only: no sessions, no cookies, JSON only.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ketanet directory API",
+    "DESCRIPTION": "Search U.S. ketamine clinics by distance and at-home services by state.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 # --- Geocoding ------------------------------------------------------------------
 # How an editor's address becomes coordinates (directory/geocoding.py). The

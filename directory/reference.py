@@ -1,0 +1,63 @@
+"""Conditions and treatments, read on every search: tiny, cached, dropped on any edit.
+
+With Redis every server sees an edit at once; with the per-process memory cache
+other processes see it within CACHE_SECONDS.
+"""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+CACHE_KEY = "directory:reference:v1"
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Term:
+    id: int
+    slug: str
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class Reference:
+    conditions: tuple[Term, ...]
+    treatments: tuple[Term, ...]
+
+    def condition(self, slug):
+        return next((term for term in self.conditions if term.slug == slug), None)
+
+    def treatment(self, slug):
+        return next((term for term in self.treatments if term.slug == slug), None)
+
+    def condition_by_id(self):
+        return {term.id: term for term in self.conditions}
+
+    def treatment_by_id(self):
+        return {term.id: term for term in self.treatments}
+
+
+def reference():
+    """Return every condition and treatment, from the cache when it has them."""
+    data = cache.get(CACHE_KEY)
+    if data is None:
+        from directory.models import Condition, Treatment
+
+        data = Reference(
+            conditions=tuple(
+                Term(*row) for row in Condition.objects.values_list("id", "slug", "name")
+            ),
+            treatments=tuple(
+                Term(*row) for row in Treatment.objects.values_list("id", "slug", "name")
+            ),
+        )
+        cache.set(CACHE_KEY, data, CACHE_SECONDS)
+    return data
+
+
+def forget_reference(**kwargs):
+    """Signal receiver: a condition or treatment changed."""
+    cache.delete(CACHE_KEY)
