@@ -8,7 +8,7 @@ number, so nobody can mistake one for a real clinic.
 import random
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -16,6 +16,9 @@ from directory.models import Condition, Location, Place, Provider, State, Treatm
 
 DEMO_PREFIX = "demo-"
 CHUNK = 5000
+# At-home ketamine is a few national telehealth services, not one per town:
+# their number stops growing with the directory.
+MAX_AT_HOME = 1000
 
 NAME_FIRST = [
     "Cedar",
@@ -127,20 +130,54 @@ def seed_demo(*, providers, seed=1, today=None, progress=None):
         raise ValueError("Load fixtures/conditions.json and fixtures/treatments.json first.")
 
     delete_demo_providers()
+    at_home_count = 0
     for start in range(0, providers, CHUNK):
-        specs = [
-            _provider_spec(
-                number, rng, states, zips_by_state, all_states, conditions, treatments, today
+        specs = []
+        for number in range(start, min(start + CHUNK, providers)):
+            kind = rng.choices(["clinic", "at_home", "both"], weights=[92, 4, 4])[0]
+            if kind != "clinic":
+                at_home_count += 1
+                kind = kind if at_home_count <= MAX_AT_HOME else "clinic"
+            specs.append(
+                _provider_spec(
+                    number,
+                    kind,
+                    rng,
+                    states,
+                    zips_by_state,
+                    all_states,
+                    conditions,
+                    treatments,
+                    today,
+                )
             )
-            for number in range(start, min(start + CHUNK, providers))
-        ]
         _insert(specs)
         if progress:
             progress(min(start + CHUNK, providers))
+    refresh_statistics()
 
 
-def _provider_spec(number, rng, states, zips_by_state, all_states, conditions, treatments, today):
-    kind = rng.choices(["clinic", "at_home", "both"], weights=[70, 18, 12])[0]
+def refresh_statistics():
+    """Let the query planner see the bulk load (and PostgreSQL reclaim what it replaced)."""
+    tables = [
+        Provider._meta.db_table,
+        Location._meta.db_table,
+        *(
+            getattr(Provider, name).through._meta.db_table
+            for name in ["conditions", "treatments", "serves_states"]
+        ),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.get_autocommit():
+            cursor.execute("VACUUM ANALYZE " + ", ".join(map(connection.ops.quote_name, tables)))
+        else:
+            for table in tables:
+                cursor.execute("ANALYZE " + connection.ops.quote_name(table))
+
+
+def _provider_spec(
+    number, kind, rng, states, zips_by_state, all_states, conditions, treatments, today
+):
     # The first providers visit every state once, so each state has a clinic.
     state = states[number] if number < len(states) else rng.choice(states)
     name = f"{rng.choice(NAME_FIRST)} {rng.choice(NAME_SECOND)} " + (

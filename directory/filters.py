@@ -85,7 +85,7 @@ class SearchForm(forms.Form):
                 cleaned["location"] = Located(
                     "point",
                     f"{lat},{lng}",
-                    f"your location (near {place.name}, {place.state_id})",
+                    f"{place.name}, {place.state_id} (your location)",
                     place.state_id,
                     lat,
                     lng,

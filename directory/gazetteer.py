@@ -14,7 +14,7 @@ from statistics import fmean
 from django.db import transaction
 from django.db.models import Count
 
-from directory.models import Place
+from directory.models import Place, bounding_box_q, distance_miles
 from directory.states import STATES
 
 ZIP_RE = re.compile(r"^([0-9]{5})(?:[- ]?[0-9]{4})?\Z")
@@ -123,24 +123,22 @@ def _city_candidates(query):
 
 
 def nearest_place(latitude, longitude):
-    """Return the ZIP place nearest to a point, or None when none is within ~70 miles."""
-    from directory.geo import distance_miles
+    """Return the ZIP place nearest to a point, or None when none is within 400 miles.
 
-    for half_width in (0.25, 1.0):
-        nearby = Place.objects.filter(
-            kind=Place.Kind.ZIP,
-            latitude__range=(latitude - half_width, latitude + half_width),
-            longitude__range=(longitude - half_width * 2, longitude + half_width * 2),
+    Widens in steps so the bounding box (and the index) does the work; the box
+    wraps across the 180th meridian, where the Aleutians are.
+    """
+    point = (latitude, longitude)
+    for radius in (25, 100, 400):
+        place = (
+            Place.objects.filter(bounding_box_q(point, radius), kind=Place.Kind.ZIP)
+            .annotate(distance=distance_miles(point))
+            .filter(distance__lte=radius)
+            .order_by("distance", "zip")
+            .first()
         )
-        best = min(
-            nearby,
-            key=lambda place: distance_miles(
-                (latitude, longitude), (place.latitude, place.longitude)
-            ),
-            default=None,
-        )
-        if best:
-            return best
+        if place:
+            return place
     return None
 
 
@@ -151,18 +149,51 @@ def gazetteer_places():
     """Build unsaved ZIP and city Places from the `zipcodes` package's data."""
     import zipcodes
 
-    zips = [
-        row
-        for row in zipcodes.list_all()
-        if row["state"] in LOCATABLE_STATES and row["lat"] and row["long"]
-    ]
-    places = []
-    cities = defaultdict(list)  # (state, name_key) → ZIP rows
+    rows = [row for row in zipcodes.list_all() if row["state"] in LOCATABLE_STATES]
+    # Some PO-box and single-building ZIPs have no coordinates ("0"): they get
+    # their city's centre below, when the city has other ZIPs.
+    located = [row for row in rows if float(row["lat"] or 0) and float(row["long"] or 0)]
+    located_zips = {row["zip_code"] for row in located}
+    cities = defaultdict(list)  # (state, name_key) → [(row, lat, lng)]
     aliases = defaultdict(list)
-    for row in zips:
-        latitude, longitude = float(row["lat"]), float(row["long"])
+    for row in located:
+        point = (row, float(row["lat"]), float(row["long"]))
+        cities[(row["state"], normalize_name(row["city"]))].append(point)
+        for alias in row["acceptable_cities"]:
+            aliases[(row["state"], normalize_name(alias))].append(point)
+
+    # Other names the postal service accepts ("Hollywood" for Los Angeles ZIPs)
+    # count only where no city of that name exists in the state.
+    for key, points in aliases.items():
+        if key not in cities and key[1]:
+            cities[key] = [
+                ({**row, "city": _alias_name(row, key[1])}, lat, lng) for row, lat, lng in points
+            ]
+
+    city_places = {}
+    for (state, key), points in cities.items():
+        # Delivery ZIPs describe a city better than its PO boxes and single buildings.
+        standard = [p for p in points if p[0]["zip_code_type"] == "STANDARD"] or points
+        city_places[(state, key)] = Place(
+            kind=Place.Kind.CITY,
+            zip=None,
+            name=Counter(row["city"] for row, _, _ in points).most_common(1)[0][0],
+            name_key=key,
+            state_id=state,
+            latitude=round(fmean(lat for _, lat, _ in standard), 6),
+            longitude=round(fmean(lng for _, _, lng in standard), 6),
+        )
+
+    zip_places = []
+    for row in rows:
         key = normalize_name(row["city"])
-        places.append(
+        if row["zip_code"] in located_zips:
+            latitude, longitude = float(row["lat"]), float(row["long"])
+        elif (city := city_places.get((row["state"], key))) is not None:
+            latitude, longitude = city.latitude, city.longitude
+        else:
+            continue
+        zip_places.append(
             Place(
                 kind=Place.Kind.ZIP,
                 zip=row["zip_code"],
@@ -173,34 +204,7 @@ def gazetteer_places():
                 longitude=longitude,
             )
         )
-        cities[(row["state"], key)].append((row, latitude, longitude))
-        for alias in row["acceptable_cities"]:
-            aliases[(row["state"], normalize_name(alias))].append((row, latitude, longitude))
-
-    # Other names the postal service accepts ("Hollywood" for Los Angeles ZIPs)
-    # count only where no city of that name exists in the state.
-    for key, rows in aliases.items():
-        if key not in cities and key[1]:
-            cities[key] = [
-                ({**row, "city": _alias_name(row, key[1])}, lat, lng) for row, lat, lng in rows
-            ]
-
-    for (state, key), rows in cities.items():
-        # Delivery ZIPs describe a city better than its PO boxes and single buildings.
-        standard = [r for r in rows if r[0]["zip_code_type"] == "STANDARD"] or rows
-        name = Counter(row["city"] for row, _, _ in rows).most_common(1)[0][0]
-        places.append(
-            Place(
-                kind=Place.Kind.CITY,
-                zip=None,
-                name=name,
-                name_key=key,
-                state_id=state,
-                latitude=round(fmean(lat for _, lat, _ in standard), 6),
-                longitude=round(fmean(lng for _, _, lng in standard), 6),
-            )
-        )
-    return places
+    return zip_places + list(city_places.values())
 
 
 def _alias_name(row, key):

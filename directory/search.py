@@ -21,6 +21,7 @@ class SearchResults:
     radius: int
     page: object  # django.core.paginator.Page of Providers
     at_home: list
+    at_home_total: int
 
     @property
     def count(self):
@@ -31,23 +32,25 @@ class SearchResults:
         return self.page.object_list
 
 
-def search(filterset, *, page=1, page_size=20, strict=False):
+def search(filterset, *, page=1, page_size=20, strict=False, at_home_limit=None):
     """Return SearchResults for a valid `filterset`.
 
     With strict=False (the HTML page) a bad or too-high page number gives the
     nearest real page; with strict=True (the API) it raises
-    django.core.paginator.InvalidPage.
+    django.core.paginator.InvalidPage. `at_home_limit` keeps only the first
+    at-home options (at_home_total still counts them all).
     """
     paginator = Paginator(filterset.qs, page_size)
     page_obj = paginator.page(page) if strict else paginator.get_page(page)
     clinics = list(page_obj.object_list)
     page_obj.object_list = clinics
     at_home = list(filterset.at_home_qs)
-    attach_nearest_locations(clinics, filterset.location, filterset.form.cleaned_data["radius"])
+    at_home_total = len(at_home)
+    at_home = at_home[:at_home_limit]
+    radius = filterset.form.cleaned_data["radius"]
+    attach_nearest_locations(clinics, filterset.location, radius)
     attach_terms(clinics + at_home)
-    return SearchResults(
-        filterset.location, filterset.form.cleaned_data["radius"], page_obj, at_home
-    )
+    return SearchResults(filterset.location, radius, page_obj, at_home, at_home_total)
 
 
 def attach_nearest_locations(providers, location, radius):

@@ -1,12 +1,27 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from directory import views
+
+
+class StateCodeConverter:
+    """A state's code in a URL: two lower-case letters (/clinics/tx/)."""
+
+    regex = "[a-z]{2}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(StateCodeConverter, "state")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("clinics/", views.clinic_search, name="clinics"),
-    path("clinics/<str:state>/", views.state_landing, name="state-landing"),
-    path("clinics/<str:state>/<slug:city>/", views.city_landing, name="city-landing"),
+    path("clinics/<state:state>/", views.state_landing, name="state-landing"),
+    path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
 ]

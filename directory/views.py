@@ -8,6 +8,8 @@ from directory.models import Condition, Location, Provider, State
 from directory.search import attach_terms, search
 
 PAGE_SIZE = 20
+# A phone screen of at-home cards; ?at_home=all shows every one.
+AT_HOME_SHOWN = 10
 CONDITION_AT_HOME_SHOWN = 30
 
 
@@ -24,7 +26,13 @@ def clinic_search(request):
         return render(request, "directory/search.html", context)
     if not filterset.is_valid():
         return render(request, "directory/search.html", context, status=400)
-    results = search(filterset, page=request.GET.get("page"), page_size=PAGE_SIZE)
+    show_all = request.GET.get("at_home") == "all"
+    results = search(
+        filterset,
+        page=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        at_home_limit=None if show_all else AT_HOME_SHOWN,
+    )
     context["results"] = results
     if not results.count and results.location and results.location.point:
         context["wider_radius"] = next((r for r in RADIUS_CHOICES if r > results.radius), None)
@@ -44,8 +52,6 @@ def provider_detail(request, slug):
 
 
 def get_state(code):
-    if code != code.lower():
-        raise Http404("State codes in URLs are lower case.")
     return get_object_or_404(State, code=code.upper())
 
 

@@ -1,5 +1,8 @@
+import json
+
 import phonenumbers
 from django import template
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -22,3 +25,70 @@ def miles(distance):
     if distance < 10:
         return f"{distance:.1f} mi"
     return f"{distance:.0f} mi"
+
+
+# The characters that could end a <script> block or start markup, as
+# django.utils.html.json_script escapes them.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+MENTAL_HEALTH = {"depression", "anxiety", "ptsd", "ocd", "bipolar-depression", "addiction"}
+
+
+@register.simple_tag
+def json_ld(data):
+    """Render schema.org data as a JSON-LD block nothing in it can break out of."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return mark_safe(  # noqa: S308 - escaped above, as json_script does
+        f'<script type="application/ld+json">{text.translate(JSON_SCRIPT_ESCAPES)}</script>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def provider_json_ld(context, provider):
+    """schema.org MedicalClinic data for a provider: one node per physical site."""
+    request = context["request"]
+    url = request.build_absolute_uri(provider.get_absolute_url())
+    conditions = [condition.slug for condition in provider.conditions.all()]
+    base = {
+        "@type": "MedicalClinic",
+        "name": provider.name,
+        "url": url,
+        "isAcceptingNewPatients": provider.accepting_new_patients,
+        "availableService": [
+            {"@type": "MedicalTherapy", "name": treatment.name}
+            for treatment in provider.treatments.all()
+        ],
+    }
+    if provider.accepting_new_patients is None:
+        del base["isAcceptingNewPatients"]
+    if MENTAL_HEALTH.intersection(conditions):
+        base["medicalSpecialty"] = "https://schema.org/Psychiatric"
+    if provider.phone:
+        base["telephone"] = provider.phone
+    if provider.website:
+        base["sameAs"] = provider.website
+    states = [state.name for state in provider.serves_states.all()]
+    if states:
+        base["areaServed"] = [{"@type": "State", "name": name} for name in states]
+    nodes = []
+    for location in provider.locations.all() or [None]:
+        node = dict(base)
+        if location is not None:
+            node["@id"] = f"{url}#location-{location.pk}"
+            node["address"] = {
+                "@type": "PostalAddress",
+                "streetAddress": ", ".join(filter(None, [location.address1, location.address2])),
+                "addressLocality": location.city,
+                "addressRegion": location.state_id,
+                "postalCode": location.zip,
+                "addressCountry": "US",
+            }
+            if location.has_coordinates:
+                node["geo"] = {
+                    "@type": "GeoCoordinates",
+                    "latitude": location.latitude,
+                    "longitude": location.longitude,
+                }
+            if location.phone:
+                node["telephone"] = location.phone
+        nodes.append(node)
+    return json_ld({"@context": "https://schema.org", "@graph": nodes})

@@ -15,7 +15,7 @@ def test_profile_shows_address_phone_website_and_directions(client):
     assert "<h1>Austin Ketamine Clinic</h1>" in html
     assert "100 Congress Ave" in html
     assert "Austin, TX 78701" in html
-    assert 'href="tel:(512) 555-0100"' in html
+    assert 'href="tel:+1-512-555-0100"' in html
     assert 'href="https://austin-ketamine.example"' in html
     assert "https://www.openstreetmap.org/directions?route=%3B30.26720%2C-97.74310" in html
     assert "Accepting new patients" in html
@@ -54,3 +54,39 @@ def test_unknown_provider_is_404(client):
 
 def test_profile_refuses_writes(client):
     assert client.post(austin_clinic().get_absolute_url()).status_code == 405
+
+
+def json_ld_blocks(html):
+    import json
+    import re
+
+    return [
+        json.loads(block)
+        for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    ]
+
+
+def test_profile_has_medical_clinic_json_ld(client):
+    provider = austin_clinic()
+    [data] = json_ld_blocks(client.get(provider.get_absolute_url()).content.decode())
+    [clinic] = data["@graph"]
+    assert data["@context"] == "https://schema.org"
+    assert clinic["@type"] == "MedicalClinic"
+    assert clinic["name"] == "Austin Ketamine Clinic"
+    assert clinic["url"] == "http://testserver/providers/austin-ketamine-clinic/"
+    assert clinic["isAcceptingNewPatients"] is True
+    assert clinic["geo"] == {"@type": "GeoCoordinates", "latitude": 30.2672, "longitude": -97.7431}
+    assert clinic["address"]["postalCode"] == "78701"
+    assert clinic["address"]["addressRegion"] == "TX"
+    assert clinic["medicalSpecialty"] == "https://schema.org/Psychiatric"
+    assert clinic["availableService"] == [{"@type": "MedicalTherapy", "name": "IV infusion"}]
+
+
+def test_json_ld_cannot_be_broken_out_of(client):
+    provider = austin_clinic(description="x")
+    provider.name = "</script><script>alert(1)</script>"
+    provider.save()
+    html = client.get(provider.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in html
+    [data] = json_ld_blocks(html)
+    assert data["@graph"][0]["name"] == "</script><script>alert(1)</script>"
