@@ -28,8 +28,8 @@ class SlugManager(models.Manager):
         return self.get(slug=slug)
 
 
-class Condition(models.Model):
-    """A condition that ketamine treatment is offered for (chronic pain, PTSD …)."""
+class Term(models.Model):
+    """A named, slugged item of reference data that providers link to."""
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -40,6 +40,7 @@ class Condition(models.Model):
     objects = SlugManager()
 
     class Meta:
+        abstract = True
         ordering = ["name"]
 
     def __str__(self):
@@ -49,23 +50,18 @@ class Condition(models.Model):
         return (self.slug,)
 
 
-class Treatment(models.Model):
+class Condition(Term):
+    """A condition that ketamine treatment is offered for (chronic pain, PTSD …)."""
+
+    class Meta(Term.Meta):
+        pass
+
+
+class Treatment(Term):
     """A way ketamine is given (IV infusion, nasal spray …)."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-
-    objects = SlugManager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def natural_key(self):
-        return (self.slug,)
+    class Meta(Term.Meta):
+        pass
 
 
 class State(models.Model):

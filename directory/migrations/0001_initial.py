@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, unique=True)),
                 ('slug', models.SlugField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
+                ('description', models.TextField(blank=True, help_text='One or two plain-language sentences shown to patients.')),
             ],
             options={
                 'ordering': ['name'],
