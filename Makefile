@@ -13,7 +13,7 @@ PORT ?= 8000
 export PORT
 
 # Loaded in this order by `make run` (later fixtures refer to earlier ones).
-FIXTURES := fixtures/conditions.json fixtures/treatments.json
+FIXTURES := fixtures/conditions.json fixtures/treatments.json fixtures/people.json fixtures/articles.json
 DEMO_PROVIDERS ?= 300
 
 .PHONY: help install install-dev setup run serve test lint format lock clean

@@ -7,6 +7,7 @@ from ketanet import views
 
 urlpatterns = [
     path("", include("directory.urls")),
+    path("", include("articles.urls")),
     path("api/providers/", ProviderSearchView.as_view(), name="api-providers"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("healthz", views.healthz, name="healthz"),

@@ -65,9 +65,26 @@ def render_500():
 @pytest.fixture
 def pages(client):
     provider = austin_clinic()
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    urls = {
+        "home": "/",
+        "provider": provider.get_absolute_url(),
+        "search": "/clinics/?near=78701",
+        "state": "/clinics/tx/",
+        "city": "/clinics/tx/austin/",
+        "condition": "/conditions/ptsd/",
+        "articles": "/articles/",
+        "article": "/articles/ketamine-for-pain-management/",
+        "person": "/people/corisande-okafor-baird/",
+        "editorial policy": "/editorial-policy/",
+    }
+    pages = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages[name] = response.content.decode()
     return {
-        "home": client.get("/").content.decode(),
-        "provider": client.get(provider.get_absolute_url()).content.decode(),
+        **pages,
         "404": client.get("/no-such-page/").content.decode(),
         "500": render_500(),
     }

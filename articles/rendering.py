@@ -1,0 +1,107 @@
+"""Article Markdown → sanitised HTML, with citation markers linked both ways.
+
+Editors cite with `[cite:3]`, or `[cite:7,8]` for several at once. Each marker
+becomes a superscript link to `#ref-3` with its own id (`cite-3-a`, `cite-3-b`
+for the second place citation 3 is used …); the reference list links back to
+every one of them.
+"""
+
+import re
+import string
+from dataclasses import dataclass, field
+
+import nh3
+from django.utils.text import slugify
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+
+CITE_RE = re.compile(r"\[cite:\s*([0-9]+(?:\s*,\s*[0-9]+)*)\s*\]")
+HEADING_RE = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
+TAG_RE = re.compile(r"<[^>]+>")
+
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote", "code",
+    "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td", "sup",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "a": {"href", "title"}}
+
+
+def _slug(text):
+    return slugify(CITE_RE.sub("", text)) or "section"
+
+
+markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).use(
+    anchors_plugin, min_level=2, max_level=4, slug_func=_slug
+)
+markdown.enable(["table", "replacements", "smartquotes"])
+
+
+def cited_numbers(body):
+    """Every citation number the body's markers use, in order of appearance."""
+    return [int(n) for match in CITE_RE.finditer(body) for n in match.group(1).split(",")]
+
+
+def marker_errors(body, citation_count):
+    """Return a message for each marker that points at a citation that does not exist."""
+    errors = []
+    for match in CITE_RE.finditer(body):
+        missing = [n for n in match.group(1).split(",") if not 1 <= int(n) <= citation_count]
+        if missing:
+            have = f"{citation_count} citation{'s' if citation_count != 1 else ''}"
+            numbers = ", ".join(number.strip() for number in missing)
+            errors.append(
+                f"Marker {match.group(0)} points at citation {numbers}, but the article has {have}."
+            )
+    return errors
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list = field(default_factory=list)  # [(id, heading text)]
+    backlinks: dict = field(default_factory=dict)  # {"3": ["cite-3-a", "cite-3-b"]}
+
+
+def render(body):
+    """Render an article body; markers are linked, everything else is sanitised."""
+    html = nh3.clean(
+        markdown.render(body),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+    )
+    backlinks = {}
+
+    def link(match):
+        numbers = [int(n) for n in match.group(1).split(",")]
+        parts = []
+        for number in numbers:
+            uses = backlinks.setdefault(str(number), [])
+            marker_id = f"cite-{number}-{_letter(len(uses))}"
+            uses.append(marker_id)
+            text = f"({number})" if len(numbers) == 1 else str(number)
+            parts.append(
+                f'<a href="#ref-{number}" id="{marker_id}" class="cite" '
+                f'aria-label="Reference {number}">{text}</a>'
+            )
+        if len(parts) == 1:
+            return f'<sup class="cites">{parts[0]}</sup>'
+        return f'<sup class="cites">({", ".join(parts)})</sup>'
+
+    # Markers are replaced after sanitising: the HTML they become is ours.
+    html = _outside_code(html, lambda text: CITE_RE.sub(link, text))
+    toc = [(anchor, TAG_RE.sub("", text).strip()) for anchor, text in HEADING_RE.findall(html)]
+    return Rendered(html, toc, backlinks)
+
+
+def _letter(index):
+    """a, b, … z, aa, ab, …: the back-link labels of one reference."""
+    letters = string.ascii_lowercase
+    return letters[index] if index < 26 else _letter(index // 26 - 1) + letters[index % 26]
+
+
+def _outside_code(html, transform):
+    """Apply `transform` to the HTML except inside <code> and <pre> blocks."""
+    pieces = re.split(r"(<(?:pre|code)>.*?</(?:pre|code)>)", html, flags=re.S)
+    return "".join(piece if i % 2 else transform(piece) for i, piece in enumerate(pieces))

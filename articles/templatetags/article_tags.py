@@ -1,0 +1,62 @@
+from django import template
+
+from directory.templatetags.directory_tags import json_ld
+
+register = template.Library()
+
+
+def person_json(request, person):
+    node = {
+        "@type": "Person",
+        "name": person.name,
+        "url": request.build_absolute_uri(person.get_absolute_url()),
+    }
+    if person.credentials:
+        node["honorificSuffix"] = person.credentials
+    return node
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context, article):
+    """schema.org MedicalWebPage data for an article, with its review and references."""
+    request = context["request"]
+    url = request.build_absolute_uri(article.get_absolute_url())
+    page = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "@id": url,
+        "url": url,
+        "headline": article.title,
+        "name": article.title,
+        "description": article.summary,
+        "inLanguage": "en-US",
+        "about": [
+            {"@type": "MedicalCondition", "name": condition.name}
+            for condition in article.conditions.all()
+        ],
+        "citation": [
+            {"@type": "CreativeWork", "name": citation.text}
+            | ({"url": citation.url} if citation.url else {})
+            | ({"sameAs": f"https://doi.org/{citation.doi}"} if citation.doi else {})
+            for citation in article.citations.all()
+        ],
+    }
+    if article.author:
+        page["author"] = person_json(request, article.author)
+    if article.reviewer:
+        page["reviewedBy"] = person_json(request, article.reviewer)
+    if article.last_reviewed:
+        page["lastReviewed"] = article.last_reviewed.isoformat()
+    if article.published_at:
+        page["datePublished"] = article.published_at.date().isoformat()
+    if article.updated_at:
+        page["dateModified"] = article.updated_at.isoformat()
+    return json_ld(page)
+
+
+@register.filter
+def backlinks(article, position):
+    """The marker ids that cite reference `position`, as (id, letter) pairs."""
+    return [
+        (marker, marker.rsplit("-", 1)[1]) for marker in article.backlinks.get(str(position), [])
+    ]
