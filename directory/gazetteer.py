@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import fmean
 
 from django.db import transaction
@@ -79,7 +80,13 @@ def locate(text):
     query = " ".join(str(text).split())
     if not query or len(query) > MAX_QUERY_LENGTH:
         return None
+    return _locate(query)
 
+
+# The gazetteer changes only through load_gazetteer (which clears this), so a
+# place once found need not be looked up again by this process.
+@lru_cache(maxsize=20_000)
+def _locate(query):
     if match := ZIP_RE.match(query):
         place = Place.objects.filter(kind=Place.Kind.ZIP, zip=match.group(1)).first()
         return _from_place(place, query) if place else None
@@ -225,4 +232,5 @@ def load_gazetteer(*, force=False):
     with transaction.atomic():
         Place.objects.all().delete()
         Place.objects.bulk_create(places, batch_size=5000)
+    _locate.cache_clear()
     return zip_count, city_count, True

@@ -1,8 +1,11 @@
 from django.db.models import Count, Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
+from articles.models import Article
 from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Condition, Location, Provider, State
 from directory.search import attach_terms, search
@@ -34,6 +37,7 @@ def clinic_search(request):
         at_home_limit=None if show_all else AT_HOME_SHOWN,
     )
     context["results"] = results
+    context["canonical_path"] = landing_path(results.location)
     if not results.count and results.location and results.location.point:
         context["wider_radius"] = next((r for r in RADIUS_CHOICES if r > results.radius), None)
         context["nearest_city"] = filterset.nearest_clinic_location()
@@ -49,6 +53,20 @@ def provider_detail(request, slug):
         slug=slug,
     )
     return render(request, "directory/provider_detail.html", {"provider": provider})
+
+
+def landing_path(location):
+    """The landing page a search result canonicalises to, where one exists."""
+    if location is None or location.kind not in {"state", "city"}:
+        return reverse("clinics")
+    state = location.state.lower()
+    if location.kind == "city":
+        city_slug = slugify(location.label.rsplit(",", 1)[0])
+        if Location.objects.filter(
+            state=location.state, city_slug=city_slug, provider__status=Provider.Status.PUBLISHED
+        ).exists():
+            return reverse("city-landing", args=[state, city_slug])
+    return reverse("state-landing", args=[state])
 
 
 def get_state(code):
@@ -129,6 +147,7 @@ def condition_landing(request, slug):
         raise Http404("No providers treat this condition yet.")
     at_home = list(at_home[:CONDITION_AT_HOME_SHOWN])
     attach_terms(at_home)
+    articles = Article.objects.published().filter(conditions=condition).order_by("-published_at")
     return render(
         request,
         "directory/condition_landing.html",
@@ -137,5 +156,6 @@ def condition_landing(request, slug):
             "states": states,
             "at_home": at_home,
             "at_home_count": at_home_count,
+            "articles": articles,
         },
     )
