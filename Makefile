@@ -61,7 +61,16 @@ serve: install ## Serve like production (gunicorn, debug off) on 127.0.0.1:$PORT
 	$(MANAGE) migrate --noinput
 	exec $(VENV)/bin/gunicorn --config ketanet/gunicorn.conf.py
 
-test: install-dev ## Run the whole test suite (DATABASE_URL selects the database)
+# axe-core for the accessibility tests, from the npm registry (pinned in the lock).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "npm not found: the accessibility tests will be skipped (they fail in CI)."; \
+	fi
+
+test: install-dev $(AXE) ## Run the whole test suite (DATABASE_URL selects the database)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev ## Check code style (ruff check and format check)

@@ -31,7 +31,7 @@ class CitationFormSet(forms.BaseInlineFormSet):
             raise ValidationError(
                 "Number the citations 1, 2, 3 … without gaps: [cite:N] points at position N."
             )
-        errors = article.citation_errors(len(kept)).get("body", [])
+        errors = article.citation_errors(positions).get("body", [])
         if errors:
             raise ValidationError(errors)
 

@@ -182,7 +182,8 @@ class Article(models.Model):
             errors.update(self.publishing_errors())
             # The admin checks citations with the ones on the form (CitationFormSet).
             if not getattr(self, "citations_checked_by_form", False):
-                errors.update(self.citation_errors(self.citations.count() if self.pk else 0))
+                positions = self.citations.values_list("position", flat=True) if self.pk else []
+                errors.update(self.citation_errors(positions))
         if errors:
             raise ValidationError(errors)
 
@@ -196,12 +197,13 @@ class Article(models.Model):
             errors["last_reviewed"] = "An article is published only with a medical review date."
         return errors
 
-    def citation_errors(self, citation_count):
-        """Errors for publishing with `citation_count` citations, keyed by field."""
+    def citation_errors(self, positions):
+        """Errors for publishing with citations at `positions`, keyed by field."""
+        positions = set(positions)
         errors = []
-        if citation_count == 0:
+        if not positions:
             errors.append("An article is published only with at least one citation.")
-        errors += rendering.marker_errors(self.body, citation_count)
+        errors += rendering.marker_errors(self.body, positions)
         return {"body": errors} if errors else {}
 
     @property

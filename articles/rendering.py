@@ -9,6 +9,7 @@ every one of them.
 import re
 import string
 from dataclasses import dataclass, field
+from html import unescape
 
 import nh3
 from django.utils.text import slugify
@@ -38,19 +39,31 @@ markdown.enable(["table", "replacements", "smartquotes"])
 
 def cited_numbers(body):
     """Every citation number the body's markers use, in order of appearance."""
-    return [int(n) for match in CITE_RE.finditer(body) for n in match.group(1).split(",")]
+    return [number for _, numbers in render(body).markers for number in numbers]
 
 
-def marker_errors(body, citation_count):
-    """Return a message for each marker that points at a citation that does not exist."""
+def marker_errors(body, positions):
+    """Return a message for each marker that points at a citation position that does not exist.
+
+    Markers shown as code (`[cite:9]` in backticks) are examples, not citations.
+    """
+    positions = set(positions)
+    count = len(positions)
     errors = []
-    for match in CITE_RE.finditer(body):
-        missing = [n for n in match.group(1).split(",") if not 1 <= int(n) <= citation_count]
-        if missing:
-            have = f"{citation_count} citation{'s' if citation_count != 1 else ''}"
-            numbers = ", ".join(number.strip() for number in missing)
+    for marker, numbers in render(body).markers:
+        missing = [number for number in numbers if number not in positions]
+        if not missing:
+            continue
+        listed = ", ".join(map(str, missing))
+        if all(number > count or number < 1 for number in missing):
+            have = f"{count} citation{'s' if count != 1 else ''}"
             errors.append(
-                f"Marker {match.group(0)} points at citation {numbers}, but the article has {have}."
+                f"Marker {marker} points at citation {listed}, but the article has {have}."
+            )
+        else:
+            errors.append(
+                f"Marker {marker} points at citation {listed}, but the article has no citation "
+                f"{listed} (number them 1, 2, 3 … without gaps)."
             )
     return errors
 
@@ -60,6 +73,7 @@ class Rendered:
     html: str
     toc: list = field(default_factory=list)  # [(id, heading text)]
     backlinks: dict = field(default_factory=dict)  # {"3": ["cite-3-a", "cite-3-b"]}
+    markers: list = field(default_factory=list)  # [("[cite:7,8]", [7, 8])]
 
 
 def render(body):
@@ -71,10 +85,16 @@ def render(body):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )
-    backlinks = {}
+    backlinks, markers = {}, []
+    # Contents entries are plain text, without the headings' citation markers.
+    toc = [
+        (anchor, unescape(TAG_RE.sub("", CITE_RE.sub("", text))).strip())
+        for anchor, text in HEADING_RE.findall(html)
+    ]
 
     def link(match):
         numbers = [int(n) for n in match.group(1).split(",")]
+        markers.append((match.group(0), numbers))
         parts = []
         for number in numbers:
             uses = backlinks.setdefault(str(number), [])
@@ -91,8 +111,7 @@ def render(body):
 
     # Markers are replaced after sanitising: the HTML they become is ours.
     html = _outside_code(html, lambda text: CITE_RE.sub(link, text))
-    toc = [(anchor, TAG_RE.sub("", text).strip()) for anchor, text in HEADING_RE.findall(html)]
-    return Rendered(html, toc, backlinks)
+    return Rendered(html, toc, backlinks, markers)
 
 
 def _letter(index):

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from directory import geo
 from directory.fields import PhoneField, WebsiteField, zip_validator
+from directory.states import STATES
 
 STALE_AFTER_DAYS = 180
 # A location exactly at the radius is in; float rounding must not push it out.
@@ -337,6 +338,10 @@ class Location(models.Model):
     @property
     def has_coordinates(self):
         return self.latitude is not None and self.longitude is not None
+
+    @property
+    def state_name(self):
+        return STATES[self.state_id]
 
 
 class Place(models.Model):

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "ketanet",
     "django_filters",
     "rest_framework",
     "drf_spectacular",

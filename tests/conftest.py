@@ -14,6 +14,11 @@ from django.conf import settings
 BASE_DIR = Path(settings.BASE_DIR)
 
 
+def pytest_collection_modifyitems(items):
+    """Run the browser tests last: the data they load is committed, not rolled back."""
+    items.sort(key=lambda item: "browser" in item.path.relative_to(BASE_DIR).parts)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

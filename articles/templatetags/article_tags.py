@@ -1,6 +1,6 @@
 from django import template
 
-from directory.templatetags.directory_tags import json_ld
+from ketanet.templatetags.site import json_ld
 
 register = template.Library()
 

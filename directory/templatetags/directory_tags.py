@@ -1,8 +1,7 @@
-import json
-
 import phonenumbers
 from django import template
-from django.utils.safestring import mark_safe
+
+from ketanet.templatetags.site import json_ld
 
 register = template.Library()
 
@@ -27,19 +26,7 @@ def miles(distance):
     return f"{distance:.0f} mi"
 
 
-# The characters that could end a <script> block or start markup, as
-# django.utils.html.json_script escapes them.
-JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 MENTAL_HEALTH = {"depression", "anxiety", "ptsd", "ocd", "bipolar-depression", "addiction"}
-
-
-@register.simple_tag
-def json_ld(data):
-    """Render schema.org data as a JSON-LD block nothing in it can break out of."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return mark_safe(  # noqa: S308 - escaped above, as json_script does
-        f'<script type="application/ld+json">{text.translate(JSON_SCRIPT_ESCAPES)}</script>'
-    )
 
 
 @register.simple_tag(takes_context=True)

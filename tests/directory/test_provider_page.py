@@ -68,8 +68,16 @@ def json_ld_blocks(html):
 
 def test_profile_has_medical_clinic_json_ld(client):
     provider = austin_clinic()
-    [data] = json_ld_blocks(client.get(provider.get_absolute_url()).content.decode())
+    data, breadcrumbs = json_ld_blocks(client.get(provider.get_absolute_url()).content.decode())
     [clinic] = data["@graph"]
+    assert breadcrumbs["@type"] == "BreadcrumbList"
+    assert [item["name"] for item in breadcrumbs["itemListElement"]] == [
+        "Home",
+        "Find treatment",
+        "Texas",
+        "Austin Ketamine Clinic",
+    ]
+    assert breadcrumbs["itemListElement"][2]["item"] == "http://testserver/clinics/tx/"
     assert data["@context"] == "https://schema.org"
     assert clinic["@type"] == "MedicalClinic"
     assert clinic["name"] == "Austin Ketamine Clinic"
@@ -88,5 +96,6 @@ def test_json_ld_cannot_be_broken_out_of(client):
     provider.save()
     html = client.get(provider.get_absolute_url()).content.decode()
     assert "<script>alert(1)" not in html
-    [data] = json_ld_blocks(html)
+    data, breadcrumbs = json_ld_blocks(html)
     assert data["@graph"][0]["name"] == "</script><script>alert(1)</script>"
+    assert breadcrumbs["itemListElement"][-1]["name"] == "</script><script>alert(1)</script>"
