@@ -5,6 +5,7 @@ from django.views.decorators.http import require_safe
 
 from articles.models import Article, Person
 from directory.filters import condition_choices
+from directory.views import public_page
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -18,6 +19,7 @@ class ArticleFilter(django_filters.FilterSet):
 
 
 @require_safe
+@public_page
 def article_index(request):
     articles = Article.objects.published().select_related("author", "reviewer")
     filterset = ArticleFilter(request.GET or None, queryset=articles)
@@ -31,6 +33,7 @@ def article_index(request):
 
 
 @require_safe
+@public_page
 def article_detail(request, slug):
     article = get_object_or_404(
         Article.objects.visible_to(request.user)
@@ -46,6 +49,7 @@ def article_detail(request, slug):
 
 
 @require_safe
+@public_page
 def person_detail(request, slug):
     person = get_object_or_404(Person, slug=slug)
     articles = (
@@ -58,5 +62,6 @@ def person_detail(request, slug):
 
 
 @require_safe
+@public_page
 def editorial_policy(request):
     return render(request, "articles/editorial_policy.html")

@@ -6,6 +6,7 @@ the serializers below describe the shape for the OpenAPI document.
 
 from django import forms
 from django.core.paginator import InvalidPage
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -15,6 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Provider
 from directory.search import search
+from directory.views import private_page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -145,6 +147,7 @@ class ProviderSearchView(GenericAPIView):
         ],
         responses={200: SearchResponseSerializer, 400: ErrorResponseSerializer},
     )
+    @method_decorator(private_page)
     def get(self, request):
         filterset = ProviderFilter(request.query_params, queryset=self.get_queryset())
         paging = PageForm(request.query_params)

@@ -3,6 +3,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from articles.models import Article
@@ -11,17 +12,23 @@ from directory.models import Condition, Location, Provider, State
 from directory.search import attach_terms, search
 
 PAGE_SIZE = 20
+# Content pages may sit in shared caches for a few minutes; a search names a
+# patient's condition and place, so only their own browser may keep it.
+public_page = cache_control(public=True, max_age=300)
+private_page = cache_control(private=True, max_age=300)
 # A phone screen of at-home cards; ?at_home=all shows every one.
 AT_HOME_SHOWN = 10
 CONDITION_AT_HOME_SHOWN = 30
 
 
 @require_safe
+@public_page
 def home(request):
     return render(request, "directory/home.html", {"form": ProviderFilter().form})
 
 
 @require_safe
+@private_page
 def clinic_search(request):
     filterset = ProviderFilter(request.GET or None)
     context = {"filterset": filterset, "form": filterset.form, "radius_choices": RADIUS_CHOICES}
@@ -45,6 +52,7 @@ def clinic_search(request):
 
 
 @require_safe
+@public_page
 def provider_detail(request, slug):
     provider = get_object_or_404(
         Provider.objects.visible_to(request.user).prefetch_related(
@@ -74,6 +82,7 @@ def get_state(code):
 
 
 @require_safe
+@public_page
 def state_landing(request, state):
     state = get_state(state)
     filterset = ProviderFilter({"near": state.code})
@@ -92,6 +101,7 @@ def state_landing(request, state):
 
 
 @require_safe
+@public_page
 def city_landing(request, state, city):
     state = get_state(state)
     clinics = list(
@@ -132,6 +142,7 @@ def attach_city_locations(providers, state, city_slug):
 
 
 @require_safe
+@public_page
 def condition_landing(request, slug):
     condition = get_object_or_404(Condition, slug=slug)
     treating = Provider.objects.published().filter(conditions=condition)

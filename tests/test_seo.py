@@ -92,3 +92,17 @@ def test_search_results_canonicalise_to_their_landing_page(client, query, landin
     austin_clinic()
     html = client.get(f"/clinics/?{query}").content.decode()
     assert canonical(html) == f"http://testserver{landing}"
+
+
+def test_content_pages_may_be_cached_briefly_by_anyone(client):
+    provider = austin_clinic()
+    for url in ["/", provider.get_absolute_url(), "/clinics/tx/", "/articles/", "/editorial-policy/"]:
+        response = client.get(url)
+        assert response["Cache-Control"] == "public, max-age=300", url
+
+
+def test_searches_are_cached_only_by_the_patients_own_browser(client):
+    austin_clinic()
+    for url in ["/clinics/?near=78701&condition=ptsd", "/api/providers/?near=78701"]:
+        response = client.get(url)
+        assert response["Cache-Control"] == "private, max-age=300", url
