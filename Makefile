@@ -16,7 +16,7 @@ export PORT
 FIXTURES := fixtures/conditions.json fixtures/treatments.json fixtures/people.json fixtures/articles.json
 DEMO_PROVIDERS ?= 300
 
-.PHONY: help install install-dev setup run serve test lint format lock clean
+.PHONY: help install install-dev setup run serve test screenshots lint format lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 test: install-dev $(AXE) ## Run the whole test suite (DATABASE_URL selects the database)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+screenshots: install-dev ## Save screenshots of the site to docs/screenshots/
+	$(VENV)/bin/pytest -q tests/browser/take_screenshots.py
 
 lint: install-dev ## Check code style (ruff check and format check)
 	$(VENV)/bin/ruff check .
