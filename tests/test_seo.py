@@ -96,7 +96,13 @@ def test_search_results_canonicalise_to_their_landing_page(client, query, landin
 
 def test_content_pages_may_be_cached_briefly_by_anyone(client):
     provider = austin_clinic()
-    for url in ["/", provider.get_absolute_url(), "/clinics/tx/", "/articles/", "/editorial-policy/"]:
+    for url in [
+        "/",
+        provider.get_absolute_url(),
+        "/clinics/tx/",
+        "/articles/",
+        "/editorial-policy/",
+    ]:
         response = client.get(url)
         assert response["Cache-Control"] == "public, max-age=300", url
 
