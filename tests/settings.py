@@ -22,3 +22,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast use
 # Serve static files from the app folders, as in development, without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The live server answers each request in a new thread; a connection kept open
+# there would outlive the test database (PostgreSQL refuses to drop it).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -112,3 +112,45 @@ def test_searches_are_cached_only_by_the_patients_own_browser(client):
     for url in ["/clinics/?near=78701&condition=ptsd", "/api/providers/?near=78701"]:
         response = client.get(url)
         assert response["Cache-Control"] == "private, max-age=300", url
+
+
+SCHEMA_TYPES = {
+    "MedicalClinic", "MedicalWebPage", "BreadcrumbList", "ListItem", "PostalAddress",
+    "GeoCoordinates", "MedicalTherapy", "State", "Person", "MedicalCondition", "CreativeWork",
+}  # fmt: skip
+
+
+def schema_types(node):
+    """Every @type in a JSON-LD tree."""
+    if isinstance(node, dict):
+        found = {node["@type"]} if "@type" in node else set()
+        return found.union(*(schema_types(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(schema_types(value) for value in node))
+    return set()
+
+
+def test_every_json_ld_block_parses_and_uses_known_schema_org_types(client):
+    import json
+
+    from django.core.management import call_command
+
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    provider = austin_clinic()
+    at_home_service()
+    urls = [
+        provider.get_absolute_url(),
+        "/clinics/tx/",
+        "/clinics/tx/austin/",
+        "/conditions/ptsd/",
+        "/articles/ketamine-for-pain-management/",
+    ]
+    for url in urls:
+        html = client.get(url).content.decode()
+        blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        assert blocks, url
+        for block in blocks:
+            data = json.loads(block)
+            assert data["@context"] == "https://schema.org", url
+            assert schema_types(data) <= SCHEMA_TYPES, url
+        assert "BreadcrumbList" in html, url
