@@ -1,7 +1,6 @@
 """The editors' article admin: publishing through the form, citations inline, filters."""
 
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,6 +12,7 @@ from django.utils import timezone
 from articles.models import Article, Citation, Person
 from directory.models import Condition
 from ketanet.editors import EDITORS_GROUP
+from tests.admin_forms import form_data as admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -29,51 +29,8 @@ def _clear_cache():
     cache.clear()
 
 
-class FormFields(HTMLParser):
-    """What a browser submits from the admin's article form, read from the page itself."""
-
-    def __init__(self):
-        super().__init__()
-        self.data, self.inside, self.select, self.textarea = {}, False, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == "article_form"
-        name = attrs.get("name") or ""
-        if not self.inside or "__prefix__" in name:  # the "Add another" template
-            return
-        kind = attrs.get("type")
-        if tag == "input" and name and kind not in {"submit", "checkbox"}:
-            self.data[name] = attrs.get("value") or ""
-        elif tag == "input" and name and "checked" in attrs:
-            self.data[name] = "on"
-        elif tag == "select":
-            self.select = name
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.data.setdefault(self.select, []).append(attrs.get("value") or "")
-        elif tag == "textarea":
-            self.textarea = name
-            self.data[name] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self.textarea:
-            # Browsers drop the newline Django writes after <textarea>.
-            self.data[self.textarea] = self.data[self.textarea].removeprefix("\n")
-        self.select = None if tag == "select" else self.select
-        self.textarea = None if tag == "textarea" else self.textarea
-
-    def handle_data(self, data):
-        if self.textarea:
-            self.data[self.textarea] += data
-
-
 def form_data(client, url):
-    response = client.get(url)
-    assert response.status_code == 200
-    parser = FormFields()
-    parser.feed(response.content.decode())
-    return parser.data
+    return admin_form_data(client.get(url), "article_form")
 
 
 def errors_of(response):

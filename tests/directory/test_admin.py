@@ -3,7 +3,6 @@
 import csv
 import io
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -16,6 +15,7 @@ from django.utils import timezone
 from directory.models import Condition, Location, Place, Provider
 from ketanet.editors import EDITORS_GROUP
 from tests import cast
+from tests.admin_forms import form_data as admin_form_data
 from tests.cast import make_provider
 
 pytestmark = pytest.mark.django_db
@@ -27,47 +27,8 @@ HEADER = (
 )
 
 
-class FormFields(HTMLParser):
-    """What a browser submits from the admin's provider form, read from the page itself."""
-
-    def __init__(self):
-        super().__init__()
-        self.data, self.inside, self.select, self.textarea = {}, False, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == "provider_form"
-        name = attrs.get("name") or ""
-        if not self.inside or "__prefix__" in name:  # the "Add another" template
-            return
-        kind = attrs.get("type")
-        if tag == "input" and name and kind not in {"submit", "checkbox"}:
-            self.data[name] = attrs.get("value") or ""
-        elif tag == "input" and name and "checked" in attrs:
-            self.data[name] = "on"
-        elif tag == "select":
-            self.select = name
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.data.setdefault(self.select, []).append(attrs.get("value") or "")
-        elif tag == "textarea":
-            self.textarea = name
-            self.data[name] = ""
-
-    def handle_endtag(self, tag):
-        self.select = None if tag == "select" else self.select
-        self.textarea = None if tag == "textarea" else self.textarea
-
-    def handle_data(self, data):
-        if self.textarea:
-            self.data[self.textarea] += data.strip()
-
-
 def form_data(response):
-    assert response.status_code == 200
-    parser = FormFields()
-    parser.feed(response.content.decode())
-    return parser.data
+    return admin_form_data(response, "provider_form")
 
 
 def listed(client, **params):
