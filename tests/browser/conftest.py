@@ -83,6 +83,23 @@ def site(django_db_setup, django_db_blocker):
         yield server
         server._live_server_modified_settings.disable()
         server.stop()
+        end_stray_connections()
+
+
+def end_stray_connections():
+    """Close server-thread connections still open, so the test database can be dropped.
+
+    A request the browser sent as a test ended (a favicon, say) may still hold
+    a PostgreSQL connection when the session tears down.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture
