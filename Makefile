@@ -16,7 +16,7 @@ export PORT
 FIXTURES := fixtures/conditions.json fixtures/treatments.json fixtures/people.json fixtures/articles.json
 DEMO_PROVIDERS ?= 300
 
-.PHONY: help install install-dev setup run serve test screenshots lint format lock clean
+.PHONY: help install install-dev setup run serve test bench screenshots lint format lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 test: install-dev $(AXE) ## Run the whole test suite (DATABASE_URL selects the database)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# BENCH_PROVIDERS (default 100000), DATABASE_URL (default: a ketanet_bench
+# database on the local PostgreSQL), BENCH_SECONDS per URL (default 20).
+bench: install-dev ## Benchmark search at BENCH_PROVIDERS providers; writes docs/performance.md
+	$(PY) scripts/bench.py
 
 screenshots: install-dev ## Save screenshots of the site to docs/screenshots/
 	$(VENV)/bin/pytest -q tests/browser/take_screenshots.py

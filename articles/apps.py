@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 
 def render_loaded_article(sender, instance, raw, **kwargs):
@@ -13,6 +13,15 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles.models import Article
+        from articles.models import Article, Citation, Person
+        from ketanet.cache import bump_content_version
 
         pre_save.connect(render_loaded_article, sender=Article, dispatch_uid="render-loaded")
+        for model in (Article, Citation, Person):
+            for signal in (post_save, post_delete):
+                signal.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
+        for relation in ("conditions", "related"):
+            through = getattr(Article, relation).through
+            m2m_changed.connect(
+                bump_content_version, sender=through, dispatch_uid=f"bump-{relation}"
+            )

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 from articles.models import Article, Person
 from directory.filters import condition_choices
 from directory.views import public_page
+from ketanet.cache import cache_anonymous
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -20,6 +21,7 @@ class ArticleFilter(django_filters.FilterSet):
 
 @require_safe
 @public_page
+@cache_anonymous
 def article_index(request):
     articles = Article.objects.published().select_related("author", "reviewer")
     filterset = ArticleFilter(request.GET or None, queryset=articles)
@@ -34,6 +36,7 @@ def article_index(request):
 
 @require_safe
 @public_page
+@cache_anonymous
 def article_detail(request, slug):
     article = get_object_or_404(
         Article.objects.visible_to(request.user)
@@ -50,6 +53,7 @@ def article_detail(request, slug):
 
 @require_safe
 @public_page
+@cache_anonymous
 def person_detail(request, slug):
     person = get_object_or_404(Person, slug=slug)
     articles = (
@@ -63,5 +67,6 @@ def person_detail(request, slug):
 
 @require_safe
 @public_page
+@cache_anonymous
 def editorial_policy(request):
     return render(request, "articles/editorial_policy.html")

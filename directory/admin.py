@@ -9,6 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 from directory.geocoding import fill_coordinates
 from directory.models import Condition, Location, Provider, State, Treatment
 from directory.resources import ProviderCSV, ProviderResource
+from ketanet.cache import bump_content_version
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 
@@ -157,6 +158,7 @@ class ProviderAdmin(ImportExportModelAdmin):
     # --- Actions -------------------------------------------------------------------
 
     def _done(self, request, count, what):
+        bump_content_version()  # queryset.update() sends no save signals
         self.message_user(
             request,
             ngettext("%(count)d provider %(what)s.", "%(count)d providers %(what)s.", count)
@@ -198,6 +200,7 @@ class ProviderAdmin(ImportExportModelAdmin):
                 messages.warning(request, warning)
             location.save(update_fields=["latitude", "longitude", "coordinates_source"])
             count += 1
+        bump_content_version()
         self.message_user(
             request,
             f"Re-geocoded {count} location(s); coordinates typed by editors were kept.",

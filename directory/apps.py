@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class DirectoryConfig(AppConfig):
@@ -7,9 +7,18 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self):
-        from directory.models import Condition, Treatment
+        from directory.models import Condition, Location, Provider, Treatment
         from directory.reference import forget_reference
+        from ketanet.cache import bump_content_version
 
+        for model in (Provider, Location, Condition, Treatment):
+            for signal in (post_save, post_delete):
+                signal.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
+        for relation in ("conditions", "treatments", "serves_states"):
+            through = getattr(Provider, relation).through
+            m2m_changed.connect(
+                bump_content_version, sender=through, dispatch_uid=f"bump-{relation}"
+            )
         for model in (Condition, Treatment):
             post_save.connect(
                 forget_reference, sender=model, dispatch_uid=f"forget-{model.__name__}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from directory.models import Condition, Location, Place, Provider, State, Treatment
+from ketanet.cache import bump_content_version
 
 DEMO_PREFIX = "demo-"
 CHUNK = 5000
@@ -155,6 +156,7 @@ def seed_demo(*, providers, seed=1, today=None, progress=None):
         if progress:
             progress(min(start + CHUNK, providers))
     refresh_statistics()
+    bump_content_version()
 
 
 def refresh_statistics():

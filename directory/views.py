@@ -10,6 +10,7 @@ from articles.models import Article
 from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Condition, Location, Provider, State
 from directory.search import attach_terms, search
+from ketanet.cache import cache_anonymous
 
 PAGE_SIZE = 20
 # Content pages may sit in shared caches for a few minutes; a search names a
@@ -23,12 +24,14 @@ CONDITION_AT_HOME_SHOWN = 30
 
 @require_safe
 @public_page
+@cache_anonymous
 def home(request):
     return render(request, "directory/home.html", {"form": ProviderFilter().form})
 
 
 @require_safe
 @private_page
+@cache_anonymous
 def clinic_search(request):
     filterset = ProviderFilter(request.GET or None)
     context = {"filterset": filterset, "form": filterset.form, "radius_choices": RADIUS_CHOICES}
@@ -53,6 +56,7 @@ def clinic_search(request):
 
 @require_safe
 @public_page
+@cache_anonymous
 def provider_detail(request, slug):
     provider = get_object_or_404(
         Provider.objects.visible_to(request.user).prefetch_related(
@@ -83,6 +87,7 @@ def get_state(code):
 
 @require_safe
 @public_page
+@cache_anonymous
 def state_landing(request, state):
     state = get_state(state)
     filterset = ProviderFilter({"near": state.code})
@@ -102,6 +107,7 @@ def state_landing(request, state):
 
 @require_safe
 @public_page
+@cache_anonymous
 def city_landing(request, state, city):
     state = get_state(state)
     clinics = list(
@@ -143,6 +149,7 @@ def attach_city_locations(providers, state, city_slug):
 
 @require_safe
 @public_page
+@cache_anonymous
 def condition_landing(request, slug):
     condition = get_object_or_404(Condition, slug=slug)
     treating = Provider.objects.published().filter(conditions=condition)

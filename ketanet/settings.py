@@ -167,6 +167,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole pages for anonymous visitors, dropped on any edit (ketanet/cache.py). Only
+# a shared cache can drop them on every server at once, so it is on with Redis.
+RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 # --- Auth -------------------------------------------------------------------
 

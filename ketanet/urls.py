@@ -5,14 +5,16 @@ from drf_spectacular.views import SpectacularAPIView
 
 from directory.api import ProviderSearchView
 from ketanet import views
+from ketanet.cache import cache_anonymous
 from ketanet.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", include("directory.urls")),
     path("", include("articles.urls")),
-    path("api/providers/", ProviderSearchView.as_view(), name="api-providers"),
+    path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path(
         "sitemap.xml",

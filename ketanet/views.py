@@ -35,3 +35,8 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def ping(request):
+    """Answer "ok" with no database and no template: the benchmark's yardstick."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -52,3 +52,83 @@ def test_plain_redis_cache_would_fail_the_request():
     cache = RedisCache(f"redis://127.0.0.1:{closed_port()}/0", {})
     with pytest.raises(ConnectionError):
         cache.get("k")
+
+
+@pytest.fixture
+def response_cache(settings):
+    from django.core.cache import cache
+
+    settings.RESPONSE_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_anonymous_pages_come_from_the_cache_until_anything_changes(
+    client, response_cache, django_assert_num_queries
+):
+    from tests.cast import austin_clinic
+
+    provider = austin_clinic()
+    url = "/clinics/?near=78701&condition=ptsd"
+    first = client.get(url).content
+    with django_assert_num_queries(0):
+        assert client.get(url).content == first
+    provider.name = "Austin Ketamine Clinic Renamed"
+    provider.save()  # any save drops every cached page
+    assert b"Austin Ketamine Clinic Renamed" in client.get(url).content
+
+
+@pytest.mark.django_db
+def test_bulk_changes_drop_cached_pages_too(client, response_cache):
+    from directory.models import Provider
+    from tests.cast import austin_clinic
+
+    provider = austin_clinic()
+    assert client.get(provider.get_absolute_url()).status_code == 200
+    Provider.objects.filter(pk=provider.pk).update(status=Provider.Status.CLOSED)
+    from ketanet.cache import bump_content_version
+
+    bump_content_version()  # what admin actions and imports do after update()
+    assert client.get(provider.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_editors_are_never_served_cached_pages(editor_client, response_cache):
+    from django.test import Client
+
+    from directory.models import Provider
+    from tests.cast import austin_clinic
+
+    provider = austin_clinic()
+    anonymous = Client()
+    assert anonymous.get(provider.get_absolute_url()).status_code == 200
+    # A write that bumps nothing: anonymous visitors still get the cached page …
+    Provider.objects.filter(pk=provider.pk).update(status="draft")
+    assert anonymous.get(provider.get_absolute_url()).status_code == 200
+    # … but an editor's request never reads the cache.
+    assert b"patients cannot see" in editor_client.get(provider.get_absolute_url()).content
+
+
+@pytest.mark.django_db
+def test_api_responses_are_cached_for_anonymous_clients(
+    client, response_cache, django_assert_num_queries
+):
+    from tests.cast import austin_clinic
+
+    austin_clinic()
+    first = client.get("/api/providers/", {"near": "78701"}).json()
+    with django_assert_num_queries(0):
+        assert client.get("/api/providers/", {"near": "78701"}).json() == first
+
+
+@pytest.mark.django_db
+def test_without_a_response_cache_every_request_is_fresh(client, django_assert_max_num_queries):
+    from tests.cast import austin_clinic
+
+    austin_clinic()
+    client.get("/clinics/?near=78701")
+    with django_assert_max_num_queries(6):
+        response = client.get("/clinics/?near=78701")
+    assert response.status_code == 200
