@@ -126,6 +126,40 @@ def latency(searches, seed):
     return results
 
 
+def profile(seed, searches=200):
+    """Where an HTML search spends its time: cProfile over `searches` requests, by area."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    from directory.models import Place
+
+    zips = list(Place.objects.filter(kind="zip").order_by("zip").values_list("zip", flat=True))
+    client, rng = Client(), random.Random(seed)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(searches):
+        client.get("/clinics/", search_params(rng, zips))
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    areas = {
+        "database (driver and SQL)": ("psycopg", "/django/db/backends/"),
+        "query building (ORM compiler)": ("/django/db/models/sql/",),
+        "templates": ("/django/template/",),
+        "forms and filters": ("/django/forms/", "/django_filters/"),
+    }
+    total = sum(timing[2] for timing in stats.stats.values())
+    own = dict.fromkeys(areas, 0.0)
+    for (filename, _, _), timing in stats.stats.items():
+        for area, needles in areas.items():
+            if any(needle in filename for needle in needles):
+                own[area] += timing[2]
+                break
+    own["everything else (Python: views, models, middleware …)"] = total - sum(own.values())
+    return {area: seconds / total for area, seconds in own.items()}, total / searches * 1000
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -228,7 +262,7 @@ def bench_paths():
     }
 
 
-def report(args, seeded, latencies, runs):
+def report(args, seeded, latencies, runs, profiled):
     today = datetime.date.today().isoformat()
     lines = [
         f"## {args.providers:,} providers — {today}, {os.cpu_count()} cores",
@@ -245,6 +279,16 @@ def report(args, seeded, latencies, runs):
     ]
     for url, (p50, p95, worst, queries) in latencies.items():
         lines.append(f"| {url} | {p50:.1f} ms | {p95:.1f} ms | {worst:.1f} ms | {queries} |")
+    shares, per_request = profiled
+    lines += [
+        "",
+        f"Profile of the HTML search (cProfile, own time, {per_request:.0f} ms per request "
+        "under the profiler):",
+        "",
+        "| where | share |",
+        "|---|---|",
+        *(f"| {area} | {share:.0%} |" for area, share in shares.items()),
+    ]
     for label, (rates, tool) in runs.items():
         baseline = rates["baseline (plain text view)"]
         lines += [
@@ -274,6 +318,8 @@ def main():
     args = parser.parse_args()
 
     configure(args)
+    if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        parser.error("the benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
     ensure_database(os.environ["DATABASE_URL"])
     import django
 
@@ -281,12 +327,13 @@ def main():
     from django.core.management import call_command
 
     seeded = prepare(args.providers, args.seed)
-    latencies = latency(args.searches, args.seed)
     call_command("collectstatic", interactive=False, verbosity=0)
+    latencies = latency(args.searches, args.seed)
+    profiled = profile(args.seed)
     paths = bench_paths()
     runs = {"without Redis": throughput(paths, args.duration)}
     runs["with the Redis response cache"] = throughput(paths, args.duration, args.redis_url)
-    section = report(args, seeded, latencies, runs)
+    section = report(args, seeded, latencies, runs, profiled)
     print(section)
     update_report(args.output, args.providers, section)
 
