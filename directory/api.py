@@ -129,7 +129,7 @@ def error_json(*forms_):
 
 
 class ProviderSearchView(GenericAPIView):
-    queryset = Provider.objects.published()
+    queryset = Provider.objects.published().for_cards()
 
     @extend_schema(
         operation_id="search_providers",

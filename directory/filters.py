@@ -130,7 +130,7 @@ class ProviderFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, **kwargs):
         if queryset is None:
-            queryset = Provider.objects.published()
+            queryset = Provider.objects.published().for_cards()
         super().__init__(data, queryset, **kwargs)
 
     def filter_condition(self, queryset, name, slug):

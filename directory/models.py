@@ -123,6 +123,13 @@ class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
 
+    def for_cards(self):
+        """Only the columns a result card or the API shows (no long descriptions)."""
+        return self.only(
+            "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
+            "last_verified",
+        )  # fmt: skip
+
     def visible_to(self, user):
         """What `user` may open: patients see published providers, editors see all."""
         if user.is_active and user.is_staff and user.has_perm("directory.view_provider"):
