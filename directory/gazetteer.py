@@ -24,10 +24,6 @@ MAX_QUERY_LENGTH = 100
 # Words people abbreviate in place names ("St. Louis", "Ft Worth", "Mt Vernon").
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
 
-# Postal ZIPs of military mail (AA, AE, AP) and of the freely associated states
-# (FM, MH, PW) are not places a U.S. provider can be.
-LOCATABLE_STATES = set(STATES)
-
 
 def normalize_name(text):
     """Fold a place name for lookups: "St. Louis" and "saint louis" are alike."""
@@ -156,7 +152,9 @@ def gazetteer_places():
     """Build unsaved ZIP and city Places from the `zipcodes` package's data."""
     import zipcodes
 
-    rows = [row for row in zipcodes.list_all() if row["state"] in LOCATABLE_STATES]
+    # ZIPs of military mail (AA, AE, AP) and of the freely associated states
+    # (FM, MH, PW) are not places a U.S. provider can be.
+    rows = [row for row in zipcodes.list_all() if row["state"] in STATES]
     # Some PO-box and single-building ZIPs have no coordinates ("0"): they get
     # their city's centre below, when the city has other ZIPs.
     located = [row for row in rows if float(row["lat"] or 0) and float(row["long"] or 0)]

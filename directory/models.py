@@ -271,12 +271,6 @@ class Provider(models.Model):
                 {"price_max": "The highest price must be at least the lowest price."}
             )
 
-    @property
-    def is_stale(self):
-        if self.last_verified is None:
-            return True
-        return self.last_verified < timezone.localdate() - timedelta(days=STALE_AFTER_DAYS)
-
 
 class Location(models.Model):
     """A physical site where a provider sees patients."""

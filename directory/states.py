@@ -58,5 +58,3 @@ STATES = {
     "PR": "Puerto Rico",
     "VI": "U.S. Virgin Islands",
 }
-
-TERRITORIES = {"AS", "GU", "MP", "PR", "VI"}
