@@ -71,7 +71,18 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	fi
 
 test: install-dev $(AXE) ## Run the whole test suite (DATABASE_URL selects the database)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --ignore=tests/resilience $(PYTEST_ARGS)
+
+# Load and faults against the production server on a PostgreSQL server of its
+# own (initdb into a temporary folder, a free port; never the shared one): 64
+# connections for RESILIENCE_LOAD_SECONDS (default 60), the database stopped and
+# started under load, Redis unreachable. About three minutes; stopped at ten.
+.PHONY: resilience
+resilience: install-dev ## Load and fault tests (slow; CI runs them), with their figures
+	@started=$$(date +%s); \
+	env -u DATABASE_URL -u REDIS_URL timeout --signal=INT --kill-after=30 600 \
+	  $(VENV)/bin/pytest -v tests/resilience $(PYTEST_ARGS); \
+	status=$$?; echo "make resilience: $$(( $$(date +%s) - started )) s in all"; exit $$status
 
 # BENCH_PROVIDERS (default 100000), DATABASE_URL (default: a ketanet_bench
 # database on the local PostgreSQL), BENCH_SECONDS per URL (default 20).

@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from geopy.adapters import URLLibAdapter
 from geopy.exc import GeopyError
 from geopy.geocoders import get_geocoder_for_service
 
@@ -30,6 +31,9 @@ def _geocoder():
         scheme=settings.GEOCODER_SCHEME,
         user_agent=settings.GEOCODER_USER_AGENT,
         timeout=settings.GEOCODER_TIMEOUT,
+        # One try per save. geopy picks requests when it is installed, and its
+        # adapter retries twice more, so a slow geocoder held a save for three timeouts.
+        adapter_factory=URLLibAdapter,
     )
 
 

@@ -13,9 +13,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from directory.geocoding import fill_coordinates
-from directory.models import Location, Place
+from directory.models import Condition, Location, Place
+from tests.admin_forms import form_data
 from tests.cast import make_provider
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +266,51 @@ def test_saved_location_keeps_filled_coordinates_and_source(
 
     assert where(saved) == where(location)
     assert saved.coordinates_source == source
+
+
+# --- Through the editors' admin ---------------------------------------------------------------
+
+
+def add_clinic_in_austin(client):
+    """Post the admin's add form as an editor fills it: one provider, one Austin location."""
+    url = reverse("admin:directory_provider_add")
+    data = form_data(client.get(url), "provider_form")
+    data.update(
+        {
+            "name": "Congress Avenue Ketamine",
+            "slug": "congress-avenue-ketamine",
+            "website": "congress.example",
+            "phone": "512.555.0142",
+            "conditions": [Condition.objects.get(slug="depression").pk],
+            "locations-0-address1": "100 Congress Ave",
+            "locations-0-city": "Austin",
+            "locations-0-state": "TX",
+            "locations-0-zip": "78701",
+        }
+    )
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize("failure", ["slow", "unreachable"])
+def test_editor_save_with_a_failing_geocoder_succeeds_in_time_at_the_zip_centre(
+    editor_client, nominatim, settings, failure
+):
+    settings.GEOCODER_TIMEOUT = 1.0
+    if failure == "slow":
+        nominatim.delay = 4.0  # answers long after the site stopped waiting
+    else:
+        settings.GEOCODER_DOMAIN = f"127.0.0.1:{closed_port()}"
+
+    started = time.monotonic()
+    response = add_clinic_in_austin(editor_client)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302  # saved, not the form again
+    assert elapsed < settings.GEOCODER_TIMEOUT + 2  # the timeout, plus the save itself
+    assert_at_zip_centre(Location.objects.get(provider__slug="congress-avenue-ketamine"))
+    shown = editor_client.get(response["Location"])
+    warnings = [str(m) for m in shown.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [
+        "The geocoder did not answer; 100 Congress Ave, Austin, TX 78701 was placed at the "
+        "centre of ZIP 78701."
+    ]

@@ -1,0 +1,66 @@
+"""A database outage answers 503 "try again shortly", not a 500 with a traceback.
+
+While the database is unreachable every view that needs it fails with
+OperationalError (or InterfaceError on a connection that died under it). This
+turns those into a 503 page with Retry-After, rendered without the database, and
+logs the outage once when it starts and once when it ends, per process, rather
+than a traceback per request. Django discards the broken connection at the end
+of the request (errors_occurred), so the first request after the database comes
+back reconnects by itself.
+"""
+
+import logging
+import time
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 10
+
+
+def database_unavailable(request):
+    """The 503 response: JSON for the API, the site's page for everything else."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": "The directory is briefly unavailable. Try again shortly."}, status=503
+        )
+    else:
+        # No request, so no context processors: nothing on the page may need the database.
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    # Django would log "Service Unavailable: <path>" for every request; the outage
+    # itself is logged once below.
+    response._has_been_logged = True
+    response.database_unavailable = True
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.down_since = None  # monotonic time of the first failure, while down
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            self.down_since is not None
+            and not getattr(response, "database_unavailable", False)
+            and connection.connection is not None
+            and not connection.errors_occurred
+        ):
+            # This request used the database and nothing failed: it is back.
+            logger.warning("Database is back after %.1f s", time.monotonic() - self.down_since)
+            self.down_since = None
+        return response
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            logger.error("Database unavailable, answering 503 until it is back: %s", exception)
+        return database_unavailable(request)
