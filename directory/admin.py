@@ -7,8 +7,9 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
 from directory.geocoding import fill_coordinates
+from directory.imports import ImportFailed
 from directory.models import Condition, Location, Provider, State, Treatment
-from directory.resources import ProviderCSV, ProviderResource
+from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
 from ketanet.cache import bump_content_version
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
@@ -88,6 +89,7 @@ class StateFilter(admin.SimpleListFilter):
 class ProviderAdmin(ImportExportModelAdmin):
     resource_classes = [ProviderResource]
     formats = [ProviderCSV]
+    import_form_class = ProviderImportForm
     skip_export_form = True
     skip_export_form_from_action = True
 
@@ -210,8 +212,9 @@ class ProviderAdmin(ImportExportModelAdmin):
     # --- Import ----------------------------------------------------------------------
 
     def add_data_read_fail_error_to_form(self, form, error):
-        if isinstance(error, UnicodeDecodeError):
-            form.add_error("import_file", "The file is not UTF-8 text: save it as CSV UTF-8.")
+        if isinstance(error, ImportFailed):  # the command line's own words
+            for problem in error.errors:
+                form.add_error("import_file", str(problem))
         else:
             form.add_error("import_file", f"The file could not be read as CSV: {error}")
 

@@ -9,9 +9,11 @@ rows are valid.
 
 import csv
 import io
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -53,8 +55,15 @@ PROVIDER_COLUMNS = [
     "accepting_new_patients",
 ]
 ADDRESS_COLUMNS = ["address1", "address2", "city", "state", "zip"]
-MAX_FILE_BYTES = 10 * 1024 * 1024
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# What a spreadsheet may run as a formula at the start of a cell (OWASP's list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Files that are not text at all, by their first bytes: say what they are.
+NOT_CSV = {
+    b"PK\x03\x04": "an Excel workbook or zip archive, not CSV; save it as CSV UTF-8",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook, not CSV; save it as CSV UTF-8",
+    b"\xff\xfe": "UTF-16 text; save it as CSV UTF-8",
+    b"\xfe\xff": "UTF-16 text; save it as CSV UTF-8",
+}
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 UNKNOWN = {"", "unknown"}
@@ -113,25 +122,55 @@ def read_csv(data):
 
     Raises ImportFailed for a file that cannot be read or has the wrong columns.
     """
-    if len(data) > MAX_FILE_BYTES:
+    rows = parse_csv(decode_csv(data))
+    if not rows:
+        raise ImportFailed([RowError(1, "file", "the file is empty")])
+    return rows_from_table(rows[0], rows[1:])
+
+
+def check_size(size):
+    """Refuse a file over settings.IMPORT_MAX_BYTES, before anyone reads it."""
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        mb = 1024 * 1024
         raise ImportFailed(
-            [RowError(1, "file", f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB; split it")]
+            [
+                RowError(
+                    1,
+                    "file",
+                    f"the file is too large ({size / mb:.1f} MB; the limit is "
+                    f"{limit / mb:.3g} MB); split it into smaller files",
+                )
+            ]
         )
+
+
+def decode_csv(data):
+    """Return the text of CSV bytes, or raise ImportFailed saying what the file is instead."""
+    check_size(len(data))
+    for magic, what in NOT_CSV.items():
+        if data.startswith(magic):
+            raise ImportFailed([RowError(1, "file", f"this file is {what}")])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFailed(
             [RowError(1, "file", f"not UTF-8 text (byte {error.start}); save it as CSV UTF-8")]
         ) from None
+    # Python's csv module reads NUL as text, and PostgreSQL cannot store it.
     if "\x00" in text:
-        raise ImportFailed([RowError(1, "file", "not a CSV text file")])
+        raise ImportFailed([RowError(1, "file", "not a CSV text file (it contains NUL bytes)")])
+    return text
+
+
+def parse_csv(text):
+    """Split CSV text into rows of cells; a broken row is reported with its number."""
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows.extend(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
-        raise ImportFailed([RowError(1, "file", f"not valid CSV: {error}")]) from None
-    if not rows:
-        raise ImportFailed([RowError(1, "file", "the file is empty")])
-    return rows_from_table(rows[0], rows[1:])
+        raise ImportFailed([RowError(len(rows) + 1, "file", f"not valid CSV: {error}")]) from None
+    return rows
 
 
 def rows_from_table(headers, rows):
@@ -151,11 +190,24 @@ def rows_from_table(headers, rows):
         raise ImportFailed(errors)
     records = []
     for number, values in enumerate(rows, start=2):
+        # None pads a short row to the widest one (the admin's table is a rectangle).
+        width = len([value for value in values if value is not None])
         values = ["" if value is None else str(value) for value in values]
         if not any(value.strip() for value in values):
             continue  # blank lines are not providers
         if any(value.strip() for value in values[len(headers) :]):
             errors.append(RowError(number, "row", "more cells than there are columns"))
+            continue
+        if width < len(headers):
+            # Usually a line break or quote out of place: the rest of the row is elsewhere.
+            errors.append(
+                RowError(
+                    number,
+                    "row",
+                    f"{width} cells, but the header has {len(headers)} columns; "
+                    "is a quote or a line break out of place?",
+                )
+            )
             continue
         cells = dict(zip(headers, values, strict=False))
         records.append((number, {column: clean_cell(cells.get(column)) for column in COLUMNS}))
@@ -168,16 +220,25 @@ def rows_from_table(headers, rows):
 
 def clean_cell(value):
     value = "" if value is None else str(value).strip()
-    # Undo our own export's formula escaping ('=…), so files round-trip.
-    if value.startswith("'") and value[1:2] in FORMULA_PREFIXES:
+    # Undo our own export's formula escaping ('=…, ''=…), so files round-trip.
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_PREFIXES):
         value = value[1:]
     return value
 
 
 def escape_cell(value):
-    """Keep a spreadsheet from running a cell as a formula."""
+    """Keep a spreadsheet from running a cell as a formula.
+
+    A value that already looks escaped ('=…) gets one more quote, so that
+    importing the export gives back exactly the value, quote and all.
+    """
     value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if value.lstrip("'").startswith(FORMULA_PREFIXES) else value
+
+
+def shown(value, limit=40):
+    """Quote a cell for an error message, cut short: a 5 MB cell must not become one."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 # --- Checking -----------------------------------------------------------------
@@ -287,7 +348,7 @@ class Checker:
             if slug.lower() in known:
                 chosen.add(known[slug.lower()].pk)
             else:
-                self.error(number, column, f"unknown slug {slug!r}; known: {', '.join(known)}")
+                self.error(number, column, f"unknown slug {shown(slug)}; known: {', '.join(known)}")
         return chosen
 
     def states(self, number, value):
@@ -296,7 +357,7 @@ class Checker:
             if code.upper() in STATES:
                 chosen.add(code.upper())
             else:
-                self.error(number, "serves_states", f"unknown state code {code!r}")
+                self.error(number, "serves_states", f"unknown state code {shown(code)}")
         return chosen
 
     def location(self, number, cells):
@@ -311,14 +372,19 @@ class Checker:
             return None
         state = cells["state"].upper()
         if state not in STATES:
-            self.error(number, "state", f"unknown state code {cells['state']!r}")
+            self.error(number, "state", f"unknown state code {shown(cells['state'])}")
         coordinates = {}
         for column in ["latitude", "longitude"]:
             if cells[column]:
                 try:
                     coordinates[column] = float(cells[column])
                 except ValueError:
-                    self.error(number, column, f"not a number: {cells[column]!r}")
+                    self.error(number, column, f"not a number: {shown(cells[column])}")
+                else:
+                    # nan passes the range validators, then fails the database's checks.
+                    if not math.isfinite(coordinates[column]):
+                        del coordinates[column]
+                        self.error(number, column, f"not a number: {shown(cells[column])}")
         if len(coordinates) == 1:
             missing = "longitude" if "latitude" in coordinates else "latitude"
             self.error(number, missing, "give both latitude and longitude, or neither")

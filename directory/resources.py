@@ -4,18 +4,30 @@ The admin gives editors upload → preview → confirm; the importer underneath 
 the same one `manage.py import_providers` runs, so both agree to the letter.
 """
 
-import csv
-import io
+import logging
 from collections import defaultdict
 
 import tablib
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV
+from import_export.forms import ImportForm
 from import_export.resources import Resource
 from import_export.results import Result, RowResult
 
-from directory.imports import COLUMNS, ImportFailed, export_rows, import_providers, rows_from_table
+from directory.imports import (
+    COLUMNS,
+    ImportFailed,
+    RowError,
+    check_size,
+    decode_csv,
+    export_rows,
+    import_providers,
+    parse_csv,
+    rows_from_table,
+)
 from directory.models import Provider
 
 IMPORT_TYPES = {
@@ -23,23 +35,43 @@ IMPORT_TYPES = {
     "updated": RowResult.IMPORT_TYPE_UPDATE,
     "unchanged": RowResult.IMPORT_TYPE_SKIP,
 }
+logger = logging.getLogger(__name__)
+
+
+class ProviderImportForm(ImportForm):
+    """The upload form, refusing a file over IMPORT_MAX_BYTES before it is read."""
+
+    def clean_import_file(self):
+        # Django has streamed a large upload to a temporary file; its size is
+        # known without reading it, and django-import-export would read it whole.
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_size(upload.size)
+        except ImportFailed as failed:
+            raise forms.ValidationError([str(error) for error in failed.errors]) from None
+        return upload
 
 
 class ProviderCSV(CSV):
     """CSV read with the importer's rules, so the admin numbers rows like the command line.
 
     tablib's own reader drops blank lines, which would shift every "row N" after one.
+    Raises ImportFailed for a file the command line would refuse too.
     """
 
     def create_dataset(self, in_stream, **kwargs):
+        if in_stream is None:
+            return tablib.Dataset()  # the upload expired from the cache before confirm
         if isinstance(in_stream, bytes):
-            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
-        rows = list(csv.reader(io.StringIO(in_stream.lstrip("\ufeff"), newline="")))
-        width = max(map(len, rows), default=0)
+            in_stream = decode_csv(in_stream)
+        rows = parse_csv(in_stream.lstrip("\ufeff"))
         if not rows:
-            return tablib.Dataset()
-        # tablib wants rectangles; rows_from_table treats the padding as blank.
-        padded = [row + [""] * (width - len(row)) for row in rows]
+            raise ImportFailed([RowError(1, "file", "the file is empty")])
+        if len(rows) == 1:
+            rows_from_table(rows[0], [])  # raises: the header's problems, or no data rows
+        width = max(map(len, rows))
+        # tablib wants rectangles; rows_from_table tells the None padding from blank cells.
+        padded = [row + [None] * (width - len(row)) for row in rows]
         return tablib.Dataset(*padded[1:], headers=padded[0])
 
 
@@ -61,19 +93,20 @@ class ProviderResource(Resource):
         result.total_rows = len(dataset)
         table = [list(row) for row in dataset]
         try:
-            report = import_providers(
-                rows_from_table(dataset.headers or [], table), dry_run=dry_run
-            )
-        except ImportFailed as failed:
-            errors_by_row = defaultdict(lambda: defaultdict(list))
-            for error in failed.errors:
-                errors_by_row[error.row][error.column].append(error.message)
-            for number, errors in sorted(errors_by_row.items()):
-                values = dataset.headers if number == 1 else table[number - 2]
-                result.append_invalid_row(
-                    number, dict(enumerate(values or [])), ValidationError(dict(errors))
+            if not dataset.headers:
+                # Only at confirm: the preview refuses an empty file.
+                raise ImportFailed(
+                    [RowError(1, "file", "the uploaded file has expired; upload it again")]
                 )
-            return result
+            report = import_providers(rows_from_table(dataset.headers, table), dry_run=dry_run)
+        except DatabaseError:
+            # The checks passed but the database refused a write (a concurrent edit,
+            # say); import_providers' transaction has been rolled back.
+            logger.exception("Provider import failed in the database")
+            message = "the database refused a write, so nothing was imported; try again"
+            return self.invalid(result, dataset, table, [RowError(1, "file", message)])
+        except ImportFailed as failed:
+            return self.invalid(result, dataset, table, failed.errors)
 
         for change in report.changes:
             row = RowResult()
@@ -92,6 +125,18 @@ class ProviderResource(Resource):
             result.append_row_result(row)
         # Shown by ProviderAdmin: geocoding never blocks an import, but editors must know.
         result.warnings = report.warnings
+        return result
+
+    def invalid(self, result, dataset, table, errors):
+        """Report the importer's errors as invalid rows, which the preview lists."""
+        errors_by_row = defaultdict(lambda: defaultdict(list))
+        for error in errors:
+            errors_by_row[error.row][error.column].append(error.message)
+        for number, by_column in sorted(errors_by_row.items()):
+            values = dataset.headers if number == 1 else table[number - 2]
+            result.append_invalid_row(
+                number, dict(enumerate(values or [])), ValidationError(dict(by_column))
+            )
         return result
 
     def export(self, queryset=None, **kwargs):

@@ -237,6 +237,9 @@ GEOCODER_TIMEOUT = env_float("GEOCODER_TIMEOUT", 5.0)
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The largest CSV file an import accepts, in bytes, on the command line and in
+# the admin alike; a larger upload is refused before it is read.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- Security -----------------------------------------------------------------
 # With debug off every default is the secure one. `make serve` (plain HTTP on

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from directory.imports import COLUMNS, ImportFailed, import_providers, read_csv
+from directory.imports import COLUMNS, ImportFailed, check_size, import_providers, read_csv
 
 
 class Command(BaseCommand):
@@ -20,17 +21,30 @@ class Command(BaseCommand):
 
     def handle(self, *, file, dry_run, **options):
         try:
+            # The size first, so an oversized file is refused without being read.
+            check_size(file.stat().st_size)
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        except ImportFailed as failed:
+            self.fail(file, failed)
         try:
             report = import_providers(read_csv(data), dry_run=dry_run)
         except ImportFailed as failed:
-            for error in failed.errors:
-                self.stderr.write(str(error))
+            self.fail(file, failed)
+        except DatabaseError as error:
+            # The checks passed but the database refused a write (a concurrent edit,
+            # say); the import's transaction has been rolled back.
             raise CommandError(
-                f"Nothing imported: {len(failed.errors)} error(s) in {file}.", returncode=1
-            ) from None
+                f"Nothing imported: the database refused a write: {error}", returncode=1
+            ) from error
         for warning in report.warnings:
             self.stderr.write(f"warning: {warning}")
         self.stdout.write(report.summary)
+
+    def fail(self, file, failed):
+        for error in failed.errors:
+            self.stderr.write(str(error))
+        raise CommandError(
+            f"Nothing imported: {len(failed.errors)} error(s) in {file}.", returncode=1
+        ) from None
