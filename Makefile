@@ -49,6 +49,18 @@ run: export DJANGO_DEBUG ?= 1
 run: setup ## Set up and serve the site at http://127.0.0.1:$PORT (debug on)
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
+# Backups of whatever DATABASE_URL points at (PostgreSQL: pg_dump, custom format;
+# SQLite: an online copy). BACKUP= names the file (or folder) to write or read.
+.PHONY: backup restore
+backup: export DJANGO_DEBUG ?= 1
+backup: install ## Back up the database to var/backups/ketanet-<date>-<time>.* (or BACKUP=path)
+	$(MANAGE) backup $(BACKUP)
+
+restore: export DJANGO_DEBUG ?= 1
+restore: install ## Replace the database with BACKUP=path (asks first)
+	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=var/backups/ketanet-….dump"; exit 2; }
+	$(MANAGE) restore $(BACKUP) $(if $(YES),--yes)
+
 # Production-like: debug off, fingerprinted static files through WhiteNoise,
 # gunicorn. Plain HTTP on loopback, so only the HTTPS redirect and the
 # secure-cookie flag are turned off. DJANGO_SECRET_KEY and DATABASE_URL come

@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from simple_history.admin import SimpleHistoryAdmin
 
 from articles.models import Article, Citation, Person, hero_image_choices
+from ketanet.history_admin import VersionedAdmin, VersionedForm
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "credentials", "role"]
     list_filter = ["role"]
     search_fields = ["name", "credentials"]
@@ -48,7 +50,7 @@ class CitationInline(admin.TabularInline):
     }
 
 
-class ArticleForm(forms.ModelForm):
+class ArticleForm(VersionedForm):
     class Meta:
         model = Article
         fields = [
@@ -87,7 +89,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(VersionedAdmin):
     form = ArticleForm
     list_display = ["title", "status", "author", "reviewer", "last_reviewed", "updated_at"]
     list_filter = ["status", "reviewer", ReviewDueFilter, "conditions"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from articles import rendering
 from directory.fields import WebsiteField
 from directory.models import Condition, SlugManager
+from ketanet.history import History, VersionedModel
 
 REVIEW_EVERY_DAYS = 365
 
@@ -43,6 +44,7 @@ class Person(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
 
     objects = SlugManager()
+    history = History()
 
     class Meta:
         ordering = ["name"]
@@ -78,7 +80,7 @@ class ArticleManager(SlugManager.from_queryset(ArticleQuerySet)):
     pass
 
 
-class Article(models.Model):
+class Article(VersionedModel):
     """A medically reviewed education page."""
 
     class Status(models.TextChoices):
@@ -144,6 +146,12 @@ class Article(models.Model):
     modified = models.DateTimeField(auto_now=True)
 
     objects = ArticleManager()
+    # The rendered HTML, contents and back-links follow from the body; `modified`
+    # and `version` change on every save.
+    history = History(
+        m2m_fields=["conditions", "related"],
+        excluded_fields=["body_html", "toc", "backlinks", "modified", "version"],
+    )
 
     class Meta:
         ordering = ["-published_at", "title"]
@@ -232,6 +240,7 @@ class Citation(models.Model):
     pmid = models.CharField("PubMed ID", max_length=20, blank=True)
 
     objects = CitationManager()
+    history = History()
 
     class Meta:
         ordering = ["article", "position"]

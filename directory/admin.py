@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -11,6 +12,7 @@ from directory.imports import ImportFailed
 from directory.models import Condition, Location, Provider, State, Treatment
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
 from ketanet.cache import bump_content_version
+from ketanet.history_admin import VersionedAdmin
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 
@@ -86,7 +88,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(ImportExportModelAdmin):
+class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     resource_classes = [ProviderResource]
     formats = [ProviderCSV]
     import_form_class = ProviderImportForm
@@ -159,8 +161,21 @@ class ProviderAdmin(ImportExportModelAdmin):
 
     # --- Actions -------------------------------------------------------------------
 
-    def _done(self, request, count, what):
-        bump_content_version()  # queryset.update() sends no save signals
+    def _save_each(self, request, queryset, what, **values):
+        """Set `values` on each provider and save it: a history record and a new version each.
+
+        One save per provider, not queryset.update(), so open forms see the new
+        version and the history shows the action.
+        """
+        count = 0
+        with transaction.atomic():
+            chosen = Provider.objects.filter(pk__in=queryset.values("pk")).select_for_update()
+            for provider in chosen.iterator(chunk_size=500):
+                for name, value in values.items():
+                    setattr(provider, name, value)
+                provider._history_user = request.user
+                provider.save(update_fields=[*values, "updated_at"])
+                count += 1
         self.message_user(
             request,
             ngettext("%(count)d provider %(what)s.", "%(count)d providers %(what)s.", count)
@@ -170,24 +185,25 @@ class ProviderAdmin(ImportExportModelAdmin):
 
     @admin.action(description="Publish selected providers", permissions=["change"])
     def publish(self, request, queryset):
-        count = queryset.exclude(status=Provider.Status.PUBLISHED).update(
-            status=Provider.Status.PUBLISHED, updated_at=timezone.now()
-        )
-        self._done(request, count, "published")
+        published = Provider.Status.PUBLISHED
+        self._save_each(request, queryset.exclude(status=published), "published", status=published)
 
     @admin.action(
         description="Unpublish selected providers (back to draft)", permissions=["change"]
     )
     def unpublish(self, request, queryset):
-        count = queryset.filter(status=Provider.Status.PUBLISHED).update(
-            status=Provider.Status.DRAFT, updated_at=timezone.now()
+        self._save_each(
+            request,
+            queryset.filter(status=Provider.Status.PUBLISHED),
+            "unpublished",
+            status=Provider.Status.DRAFT,
         )
-        self._done(request, count, "unpublished")
 
     @admin.action(description="Mark selected providers verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
-        count = queryset.update(last_verified=timezone.localdate(), updated_at=timezone.now())
-        self._done(request, count, "marked verified today")
+        self._save_each(
+            request, queryset, "marked verified today", last_verified=timezone.localdate()
+        )
 
     @admin.action(description="Re-geocode locations of selected providers", permissions=["change"])
     def regeocode(self, request, queryset):

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from directory.geocoding import fill_coordinates
 from directory.models import Condition, Location, Provider, Treatment
 from directory.states import STATES
+from ketanet.history import record_change
 
 COLUMNS = [
     "external_id",
@@ -422,9 +423,12 @@ def import_providers(records, *, dry_run=False):
     planned = Checker().check(records)
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
-        existing = Provider.objects.filter(
-            external_id__in=[plan.external_id for plan in planned]
-        ).prefetch_related("locations", "conditions", "treatments", "serves_states")
+        # Locked, so an editor's save and the import never interleave on a row.
+        existing = (
+            Provider.objects.filter(external_id__in=[plan.external_id for plan in planned])
+            .select_for_update()
+            .prefetch_related("locations", "conditions", "treatments", "serves_states")
+        )
         existing = {provider.external_id: provider for provider in existing}
         taken_slugs = set()
         for plan in planned:
@@ -432,6 +436,9 @@ def import_providers(records, *, dry_run=False):
             locations_changed, warnings = write_locations(provider, plan.locations)
             if locations_changed and action == "unchanged":
                 action = "updated"
+                # Its own fields are as they were (the locations keep their own
+                # history), but a form opened before the import is out of date.
+                provider.save_without_historical_record(update_fields=["updated_at"])
             report.changes.append(
                 ProviderChange(plan.external_id, action, provider, plan.rows, len(plan.locations))
             )
@@ -452,34 +459,45 @@ def unique_slug(name, taken):
 
 
 def write_provider(plan, provider, taken_slugs):
-    """Make one provider's own fields what its rows say; return (provider, action)."""
-    if provider is None:
+    """Make one provider's own fields and relations what its rows say; return (provider, action).
+
+    A changed provider is saved, which counts up its version (so an editor's form
+    opened before the import is refused), and gets one history record.
+    """
+    created = provider is None
+    if created:
         provider = Provider(
             external_id=plan.external_id,
             slug=unique_slug(plan.fields["name"], taken_slugs),
             **plan.fields,
         )
-        provider.save()
-        action = "created"
+        changed = []
     else:
         changed = [name for name, value in plan.fields.items() if getattr(provider, name) != value]
         for name in changed:
             setattr(provider, name, plan.fields[name])
-        if changed:
-            provider.save(update_fields=[*changed, "updated_at"])
-        action = "updated" if changed else "unchanged"
+    wanted = {
+        "conditions": plan.conditions,
+        "treatments": plan.treatments,
+        "serves_states": plan.states,
+    }
+    if created:
+        relations = [relation for relation, pks in wanted.items() if pks]
+    else:
+        relations = [
+            relation
+            for relation, pks in wanted.items()
+            if {obj.pk for obj in getattr(provider, relation).all()} != pks
+        ]
+        if not (changed or relations):
+            return provider, "unchanged"
 
-    for relation, wanted in [
-        ("conditions", plan.conditions),
-        ("treatments", plan.treatments),
-        ("serves_states", plan.states),
-    ]:
-        manager = getattr(provider, relation)
-        if {obj.pk for obj in manager.all()} != wanted:
-            manager.set(wanted)
-            if action == "unchanged":
-                action = "updated"
-    return provider, action
+    provider.skip_history_when_saving = True  # one record, with the relations
+    provider.save(update_fields=None if created else [*changed, "updated_at"])
+    for relation in relations:
+        getattr(provider, relation).set(wanted[relation])
+    record_change(provider, created=created)
+    return provider, "created" if created else "updated"
 
 
 def address_key(location):

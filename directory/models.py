@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from directory import geo
 from directory.fields import PhoneField, WebsiteField, zip_validator
 from directory.states import STATES
+from ketanet.history import History, VersionedModel
 
 STALE_AFTER_DAYS = 180
 # A location exactly at the radius is in; float rounding must not push it out.
@@ -169,7 +170,7 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=cutoff))
 
 
-class Provider(models.Model):
+class Provider(VersionedModel):
     """An outpatient ketamine clinic, an at-home (telehealth) service, or both."""
 
     class Status(models.TextChoices):
@@ -233,6 +234,11 @@ class Provider(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProviderQuerySet.as_manager()
+    # Editors' changes, relations included; updated_at and version change on every save.
+    history = History(
+        m2m_fields=["conditions", "treatments", "serves_states"],
+        excluded_fields=["updated_at", "version"],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -299,6 +305,8 @@ class Location(models.Model):
     )
     phone = PhoneField(blank=True)
     hours = models.TextField("opening hours", blank=True, help_text="e.g. Mon–Fri 8am–6pm")
+
+    history = History(excluded_fields=["city_slug"])  # the slug follows the city
 
     class Meta:
         ordering = ["provider", "id"]

@@ -1,0 +1,77 @@
+"""Nothing lost: who changed what is recorded, and no save silently overwrites another's.
+
+History comes from django-simple-history. A save that also changes many-to-many
+relations would make one record per relation (simple-history records on every
+m2m_changed signal), so the admin and the importer save with
+`skip_history_when_saving` set and then write one record with record_change(),
+once the fields, relations and inlines are all in place.
+
+Optimistic locking: every save of a VersionedModel adds one to `version`. The
+admin form carries the version the editor loaded and refuses a save when the
+stored one has moved on (ketanet/admin.py).
+"""
+
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+BASELINE_REASON = "As it was before its first recorded change"
+
+
+class History(HistoricalRecords):
+    """HistoricalRecords that its model can reach, for record_change()."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._history_records = self
+
+
+def record_change(instance, *, created=False, user=None):
+    """Write one history record of `instance` as it is now, relations included.
+
+    For a save made with `skip_history_when_saving` set; clears that flag.
+    """
+    instance.__dict__.pop("skip_history_when_saving", None)
+    if user is not None:
+        instance._history_user = user
+    type(instance)._history_records.create_historical_record(instance, "+" if created else "~")
+
+
+def record_baseline(instance):
+    """Record `instance` as stored, before a first change that would otherwise have no "old".
+
+    Rows loaded from fixtures, seeded in bulk or saved before history was kept
+    have no record yet; this one carries no user and says why it exists.
+    """
+    stored = type(instance)._default_manager.get(pk=instance.pk)
+    stored._history_user = None
+    stored._change_reason = BASELINE_REASON
+    type(instance)._history_records.create_historical_record(stored, "~")
+
+
+class VersionedModel(models.Model):
+    """A model that several editors change: each save counts up `version`."""
+
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Counts saves; an editor's form carries it."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            if not self.history.exists():
+                record_baseline(self)
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
+    def last_change(self):
+        """(when, who) of the latest recorded change; who is None for scripts and imports."""
+        record = self.history.select_related("history_user").order_by("-history_date").first()
+        if record is None:
+            return None, None
+        return timezone.localtime(record.history_date), record.history_user
