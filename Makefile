@@ -96,7 +96,7 @@ resilience: install-dev ## Load and fault tests (slow; CI runs them), with their
 	  $(VENV)/bin/pytest -v tests/resilience $(PYTEST_ARGS); \
 	status=$$?; echo "make resilience: $$(( $$(date +%s) - started )) s in all"; exit $$status
 
-# BENCH_PROVIDERS (default 100000), DATABASE_URL (default: a ketanet_bench
+# BENCH_PROVIDERS (default 100000), DATABASE_URL (default: a ketanet_bench_<N>
 # database on the local PostgreSQL), BENCH_SECONDS per URL (default 20).
 bench: install-dev ## Benchmark search at BENCH_PROVIDERS providers; writes docs/performance.md
 	$(PY) scripts/bench.py

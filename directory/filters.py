@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 
 from directory.gazetteer import MAX_QUERY_LENGTH, Located, locate, nearest_place
-from directory.models import Provider
+from directory.models import Location, Provider
 from directory.reference import reference
 from directory.search import attach_nearest_locations
 
@@ -171,7 +171,8 @@ class ProviderFilter(django_filters.FilterSet):
         queryset = self.filter_terms(queryset)
         location, radius = self.location, self.form.cleaned_data["radius"]
         if location is None:
-            return queryset.filter(locations__isnull=False).distinct().order_by("name", "pk")
+            has_location = Location.objects.filter(provider=OuterRef("pk"))
+            return queryset.filter(Exists(has_location)).order_by("name", "pk")
         if location.point is None:
             return queryset.clinics_in_state(location.state)
         return queryset.near(location.point, radius)

@@ -4,8 +4,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, FloatField, Min, Q, Value
-from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
+from django.db.models import F, FloatField, Func, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -83,19 +82,44 @@ class State(models.Model):
         return self.code.lower()
 
 
-def distance_miles(point, latitude="latitude", longitude="longitude"):
-    """A database expression: great-circle miles from `point` to the row's coordinates.
+class GreatCircleMiles(Func):
+    """Great-circle miles from a fixed point to the row's coordinates, in SQL.
 
     The spherical law of cosines, with its cosine clamped to [-1, 1]: rounding can
     make it 1.0000000000000002 at a location's exact coordinates, and PostgreSQL's
-    acos() refuses that ("input is out of range").
+    acos() refuses that ("input is out of range"). One node rather than a tree of
+    Sin/Cos/Radians expressions: a search compiles it on every request, and the
+    tree cost more Python than the database spent computing it.
     """
-    lat, lng = (Value(value, output_field=FloatField()) for value in map(math.radians, point))
-    cosine = Sin(lat) * Sin(Radians(F(latitude))) + Cos(lat) * Cos(Radians(F(latitude))) * Cos(
-        Radians(F(longitude)) - lng
-    )
-    clamped = Least(Greatest(cosine, Value(-1.0)), Value(1.0), output_field=FloatField())
-    return ACos(clamped) * Value(geo.EARTH_RADIUS_MILES)
+
+    output_field = FloatField()
+
+    def __init__(self, point, latitude="latitude", longitude="longitude"):
+        super().__init__(F(latitude), F(longitude))
+        lat, lng = map(math.radians, point)
+        self.point_terms = (math.sin(lat), math.cos(lat), lng)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (lat, lat_params), (lng, lng_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        # SQLite spells LEAST and GREATEST as the scalar MIN and MAX.
+        least, greatest = ("MIN", "MAX") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
+        sin_lat, cos_lat, lng_radians = self.point_terms
+        sql = (
+            f"(ACOS({least}({greatest}(%s * SIN(RADIANS({lat})) + %s * COS(RADIANS({lat}))"
+            f" * COS(RADIANS({lng}) - %s), -1.0), 1.0)) * %s)"
+        )
+        params = (
+            sin_lat, *lat_params, cos_lat, *lat_params, *lng_params, lng_radians,
+            geo.EARTH_RADIUS_MILES,
+        )  # fmt: skip
+        return sql, params
+
+
+def distance_miles(point, latitude="latitude", longitude="longitude"):
+    """A database expression: great-circle miles from `point` to the row's coordinates."""
+    return GreatCircleMiles(point, latitude, longitude)
 
 
 def bounding_box_q(point, radius_miles, prefix=""):

@@ -1,14 +1,16 @@
 """Run a validated ProviderFilter: one page of clinics and the at-home options.
 
 A search costs the same handful of queries whatever the page size: the place,
-the count, the page, the at-home list, the nearest locations and the
-conditions/treatments/states of every provider shown (one UNION).
+the page of clinics (with their total), the at-home options (with theirs), the
+nearest locations and the conditions/treatments/states of every provider shown
+(one UNION). Each list is fetched with a COUNT(*) OVER () column instead of a
+second COUNT query, which would repeat the distance computation.
 """
 
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
-from django.db.models import CharField, Value
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import CharField, Count, Value, Window
 from django.db.models.functions import Cast
 
 from directory.models import Location, Provider, bounding_box_q, distance_miles
@@ -40,17 +42,59 @@ def search(filterset, *, page=1, page_size=20, strict=False, at_home_limit=None)
     django.core.paginator.InvalidPage. `at_home_limit` keeps only the first
     at-home options (at_home_total still counts them all).
     """
-    paginator = Paginator(filterset.qs, page_size)
-    page_obj = paginator.page(page) if strict else paginator.get_page(page)
-    clinics = list(page_obj.object_list)
-    page_obj.object_list = clinics
-    at_home = list(filterset.at_home_qs)
-    at_home_total = len(at_home)
-    at_home = at_home[:at_home_limit]
+    page_obj = paginate(filterset.qs, page, page_size, strict=strict)
+    at_home, at_home_total = rows_and_total(filterset.at_home_qs, 0, at_home_limit)
+    clinics = page_obj.object_list
     radius = filterset.form.cleaned_data["radius"]
     attach_nearest_locations(clinics, filterset.location, radius)
     attach_terms(clinics + at_home)
     return SearchResults(filterset.location, radius, page_obj, at_home, at_home_total)
+
+
+def rows_and_total(queryset, offset, limit):
+    """Return (the rows in [offset, offset + limit), how many rows there are in all).
+
+    The total rides along as a window column; only a page past the end needs a
+    separate COUNT.
+    """
+    counted = queryset.annotate(search_total=Window(Count("*")))
+    rows = list(counted[offset : None if limit is None else offset + limit])
+    if rows:
+        return rows, rows[0].search_total
+    return rows, (queryset.count() if offset else 0)
+
+
+# Further than any real page; keeps OFFSET within a 64-bit integer.
+MAX_PAGE_NUMBER = 10**9
+
+
+def paginate(queryset, number, page_size, *, strict):
+    """Paginator.page() (strict) or get_page() for `queryset`, in one query for a real page.
+
+    (Paginator itself counts before it fetches.)
+    """
+    paginator = Paginator(queryset, page_size)
+    try:
+        if isinstance(number, float) and not number.is_integer():
+            raise ValueError(number)
+        number = int(number or 1)
+    except (TypeError, ValueError) as error:
+        if strict:
+            raise PageNotAnInteger(paginator.error_messages["invalid_page"]) from error
+        number = 1
+    if number < 1:
+        if strict:
+            raise EmptyPage(paginator.error_messages["min_page"])
+        number = 1
+    rows = []
+    if number <= MAX_PAGE_NUMBER:
+        rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
+    if not rows and number > 1:
+        if strict:
+            raise EmptyPage(paginator.error_messages["no_results"])
+        number = paginator.num_pages  # past the end: the last page
+        rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
+    return Page(rows, number, paginator)
 
 
 def attach_nearest_locations(providers, location, radius):

@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that needs the database or a session: a cached page for an
+    # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
+    "ketanet.cache.AnonymousResponseCacheMiddleware",
     # A database outage becomes a 503 page, logged once (not a 500 per request).
     "ketanet.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -2,7 +2,7 @@
 """`make bench`: search speed at N providers, measured against Django's own limit.
 
 1. Loads N demo providers (BENCH_PROVIDERS, default 100,000) into PostgreSQL
-   (DATABASE_URL, default a `ketanet_bench` database on the local server).
+   (DATABASE_URL, default a `ketanet_bench_<N>` database on the local server).
 2. In process: 500 searches at random real ZIP codes × conditions (fixed
    seed) through the test client, HTML page and API: p50, p95, max, queries.
 3. Throughput: the production server (gunicorn, debug off) on loopback, driven
@@ -30,12 +30,13 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/ketanet_bench"
+# One database per size, so that the 100,000 and 1,000,000 runs keep their data.
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/ketanet_bench_{providers}"
 CONDITIONS = ["", "chronic-pain", "depression", "anxiety", "ptsd", "ocd", "bipolar-depression"]
 
 
 def configure(args):
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE)
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE.format(providers=args.providers))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="ketanet.settings",
         DJANGO_DEBUG="0",

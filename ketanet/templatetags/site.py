@@ -1,6 +1,7 @@
 """Site-wide template tags: JSON-LD blocks and breadcrumbs."""
 
 import json
+import re
 
 from django import template
 from django.template.loader import render_to_string
@@ -11,6 +12,21 @@ register = template.Library()
 # The characters that could end a <script> block or start markup, escaped as
 # django.utils.html.json_script escapes them.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+# A link target must start with exactly this: browsers ignore case, leading
+# spaces and tabs inside a scheme, so "only refuse javascript:" is not enough.
+WEB_URL_RE = re.compile(r"https?://", re.IGNORECASE)
+
+
+@register.filter
+def web_url(url):
+    """Return `url` if it is an http(s) address, else "" (never a javascript: or data: link).
+
+    Models validate this already; a value written past them must still not become a link.
+    """
+    url = str(url or "")
+    return url if WEB_URL_RE.match(url) else ""
 
 
 @register.simple_tag
