@@ -7,9 +7,10 @@ the serializers below describe the shape for the OpenAPI document.
 from django import forms
 from django.core.paginator import InvalidPage
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -128,22 +129,65 @@ def error_json(*forms_):
     }
 
 
+class AlwaysJSON(BaseContentNegotiation):
+    """Answer JSON whatever ?format= or Accept asks for.
+
+    DRF's default negotiation turns ?format=xml into a 404 and a strict Accept
+    header into a 406; JSON is the only thing this API speaks.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class ProviderSearchView(GenericAPIView):
     queryset = Provider.objects.published().for_cards()
+    content_negotiation_class = AlwaysJSON
 
     @extend_schema(
         operation_id="search_providers",
         summary="Search clinics near a place and at-home options for its state",
         parameters=[
-            OpenApiParameter("near", str, description="ZIP, ZIP+4, City, ST, or a state."),
-            OpenApiParameter("lat", float, description="Latitude, with lng (wins if no near)."),
-            OpenApiParameter("lng", float, description="Longitude, with lat."),
+            OpenApiParameter(
+                "near",
+                str,
+                description="ZIP, ZIP+4, City, ST, or a state.",
+                examples=[
+                    OpenApiExample("ZIP", value="78701"),
+                    OpenApiExample("City", value="Austin, TX"),
+                    OpenApiExample("State", value="TX"),
+                ],
+            ),
+            OpenApiParameter(
+                "lat",
+                {"type": "number", "minimum": -90, "maximum": 90},
+                description="Latitude, with lng (wins if no near).",
+            ),
+            OpenApiParameter(
+                "lng",
+                {"type": "number", "minimum": -180, "maximum": 180},
+                description="Longitude, with lat.",
+            ),
             OpenApiParameter("radius", int, enum=RADIUS_CHOICES, description="Miles (50)."),
-            OpenApiParameter("condition", str, description="A condition slug."),
+            OpenApiParameter(
+                "condition",
+                str,
+                description="A condition slug.",
+                examples=[OpenApiExample("Depression", value="depression")],
+            ),
             OpenApiParameter("treatment", str, many=True, description="Treatment slugs (any)."),
             OpenApiParameter("accepting", str, enum=["1", "0"], description="1: accepting only."),
-            OpenApiParameter("page", int, description="1-based page of clinics."),
-            OpenApiParameter("page_size", int, description=f"1–{MAX_PAGE_SIZE} (20)."),
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description="1-based page of clinics."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description="Clinics per page (20).",
+            ),
         ],
         responses={200: SearchResponseSerializer, 400: ErrorResponseSerializer},
     )
@@ -181,3 +225,17 @@ class ProviderSearchView(GenericAPIView):
                 else None,
             }
         )
+
+
+def blank_means_absent(result, generator, request, public):
+    """drf-spectacular hook: document that an empty query value counts as not given.
+
+    The search form is a Django form, so `?accepting=&page=` is the same as
+    no accepting and no page, as it is when a browser submits a blank field.
+    """
+    for path in result["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query":
+                    parameter["allowEmptyValue"] = True
+    return result

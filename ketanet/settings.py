@@ -223,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Search U.S. ketamine clinics by distance and at-home services by state.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "directory.api.blank_means_absent",
+    ],
 }
 
 # --- Geocoding ------------------------------------------------------------------
