@@ -184,6 +184,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture(autouse=True)
+def fresh_reference():
+    """Drop the per-process copy of conditions and treatments a rolled-back test left."""
+    from directory.reference import forget_reference
+
+    forget_reference()
+
+
 @pytest.fixture
 def editor(django_user_model):
     """A staff user in the Editors group, not a superuser."""
