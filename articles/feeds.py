@@ -1,8 +1,20 @@
+import re
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from articles.models import Article
+
+# Characters XML 1.0 cannot carry: one pasted page break (a form feed) in a
+# title must not take the whole feed down.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text):
+    """`text` without the characters an XML document cannot contain."""
+    return NOT_XML.sub("", text) if text else text
 
 
 class ArticleFeed(Feed):
@@ -15,10 +27,11 @@ class ArticleFeed(Feed):
         return Article.objects.published().select_related("author")[:20]
 
     def item_title(self, article):
-        return article.title
+        return xml_text(article.title)
 
     def item_description(self, article):
-        return article.summary
+        # Atom marks the summary as HTML; ours is plain text, so escape it.
+        return escape(xml_text(article.summary))
 
     def item_pubdate(self, article):
         return article.published_at
@@ -27,4 +40,4 @@ class ArticleFeed(Feed):
         return article.modified
 
     def item_author_name(self, article):
-        return article.author.name if article.author else None
+        return xml_text(article.author.name) if article.author else None

@@ -53,7 +53,9 @@ class CitySitemap(Sitemap):
 
     def items(self):
         return (
+            # A city name without letters or digits has no slug, so no landing page.
             Location.objects.filter(provider__status=Provider.Status.PUBLISHED)
+            .exclude(city_slug="")
             .values_list("state_id", "city_slug")
             .annotate(updated=Max("provider__updated_at"))
             .order_by("state_id", "city_slug")

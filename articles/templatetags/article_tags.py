@@ -1,6 +1,6 @@
 from django import template
 
-from ketanet.templatetags.site import json_ld
+from ketanet.templatetags.site import json_ld, web_url
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def article_json_ld(context, article):
         ],
         "citation": [
             {"@type": "CreativeWork", "name": citation.text}
-            | ({"url": citation.url} if citation.url else {})
+            | ({"url": citation.url} if web_url(citation.url) else {})
             | ({"sameAs": f"https://doi.org/{citation.doi}"} if citation.doi else {})
             for citation in article.citations.all()
         ],
