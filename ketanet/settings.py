@@ -7,9 +7,12 @@ the defaults are the production ones and a missing secret key stops start-up.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -92,6 +95,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
     "directory",
     "articles",
 ]
@@ -100,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before anything that needs the database or a session: a cached page for an
     # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
     "ketanet.cache.AnonymousResponseCacheMiddleware",
@@ -113,6 +120,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ketanet.urls"
@@ -181,12 +190,53 @@ RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 300 if REDIS_URL else
 
 # --- Auth -------------------------------------------------------------------
 
+# Only editors and admins have accounts, and an account can change what patients read.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes counts failed logins (in the shared database, so every server
+# sees them) and locks out a username from one address after too many.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 60))
+# By username and address together: someone guessing elsewhere cannot lock an
+# editor out of their own desk, and one address cannot try every username.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
+# No start-up banner in every manage.py command; failures are still logged.
+AXES_VERBOSE = False
+# Behind N reverse proxies that each append to X-Forwarded-For, the client is
+# the Nth address from the right; anything further left the client wrote
+# itself. 0 (default): the connecting address, as when gunicorn faces the internet.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "ketanet.security.client_ip"
+
+# Where the admin lives, e.g. "backstage-7f3k/": a path nobody guesses cuts
+# the password-guessing noise. Never listed in robots.txt.
+ADMIN_URL = env_str("DJANGO_ADMIN_URL") or "admin/"
+if not re.fullmatch(r"([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)+", ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"DJANGO_ADMIN_URL must be a path like 'admin/' or 'staff/admin/': letters, digits, "
+        f"'.', '_', '~', '-' (not first) and inner slashes, ending in '/' with no leading '/', "
+        f"not {ADMIN_URL!r}."
+    )
+
+# An editor's session ends when the browser closes, and in any case after
+# SESSION_COOKIE_AGE seconds without a change to the session: browsers that
+# restore "closed" sessions, and a desk left unlocked, are the risks.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Internationalisation -----------------------------------------------------
 
@@ -267,6 +317,51 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Every script, style, image and font comes from the site itself: no inline
+# script or style (JSON-LD data blocks are not executed, so CSP allows them).
+# Django's admin and the import pages need no exception (tests/browser/test_csp.py
+# watches Chromium for violations); django-import-export's export form, whose
+# "Select all" box is an inline handler, is skipped (skip_export_form).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Geolocation for "Use my location" on this site only; no other powerful
+# feature, for the site or for anything it might ever embed.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    **dict.fromkeys(
+        [
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "microphone",
+            "midi",
+            "payment",
+            "usb",
+            "serial",
+            "hid",
+            "accelerometer",
+            "gyroscope",
+            "magnetometer",
+            "publickey-credentials-get",
+            "screen-wake-lock",
+            "xr-spatial-tracking",
+        ],
+        (),
+    ),
+}
 
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES

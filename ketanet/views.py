@@ -26,10 +26,13 @@ def healthz(request):
 
 @require_safe
 def robots_txt(request):
-    """Keep crawlers out of the admin, the API and search results; point them at the sitemap."""
+    """Keep crawlers out of the API and search results; point them at the sitemap.
+
+    The admin is left out: robots.txt is public, and the admin's path may be a
+    secret (DJANGO_ADMIN_URL). Its pages ask not to be indexed themselves.
+    """
     lines = [
         "User-agent: *",
-        f"Disallow: {reverse('admin:index')}",
         "Disallow: /api/",
         "Disallow: /clinics/?",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
