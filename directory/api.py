@@ -18,6 +18,7 @@ from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Provider
 from directory.search import search
 from directory.views import private_page
+from ketanet.templatetags.site import web_url
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -115,7 +116,7 @@ def provider_json(provider, request, *, at_home=False):
         "serves_states": provider.states_list,
         "accepting_new_patients": provider.accepting_new_patients,
         "phone": provider.phone,
-        "website": provider.website,
+        "website": web_url(provider.website),  # never a javascript: link, even if stored
     }
 
 

@@ -365,6 +365,9 @@ class Location(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        if self.city and not slugify(self.city):
+            # The city's landing page lives at its slug.
+            raise ValidationError({"city": "Enter a city name with letters in it."})
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError("Enter both latitude and longitude, or neither.")
 

@@ -163,3 +163,11 @@ def test_visible_to_shows_only_published_to_the_public(django_user_model):
     assert set(Provider.objects.visible_to(staff_without_permission)) == {published}
     superuser = django_user_model.objects.create_superuser("root", password="x")
     assert set(Provider.objects.visible_to(superuser)) == {published, draft, closed}
+
+
+@pytest.mark.django_db
+def test_a_city_name_without_letters_is_refused():
+    location = Location(city="<!--", state_id="TX", zip="78701", address1="1 Main St")
+    with pytest.raises(ValidationError) as error:
+        location.clean()
+    assert "city" in error.value.message_dict
