@@ -132,3 +132,45 @@ def test_without_a_response_cache_every_request_is_fresh(client, django_assert_m
     with django_assert_max_num_queries(6):
         response = client.get("/clinics/?near=78701")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_cached_page_still_gets_the_site_wide_security_headers(
+    client, response_cache, django_assert_num_queries
+):
+    from tests.cast import austin_clinic
+
+    provider = austin_clinic()
+    first = client.get(provider.get_absolute_url())
+    with django_assert_num_queries(0):
+        hit = client.get(provider.get_absolute_url())
+    assert hit.content == first.content
+    for header in [
+        "Content-Security-Policy", "Permissions-Policy", "X-Frame-Options",
+        "X-Content-Type-Options", "Referrer-Policy", "Cache-Control",
+    ]:  # fmt: skip
+        assert hit.headers.get(header) == first.headers.get(header), header
+        assert hit.headers.get(header), header
+    assert not hit.cookies
+
+
+@pytest.mark.django_db
+def test_views_not_marked_for_the_cache_always_run(
+    client, response_cache, django_assert_max_num_queries
+):
+    client.get("/healthz")
+    with django_assert_max_num_queries(5) as captured:
+        assert client.get("/healthz").status_code == 200
+    assert len(captured) >= 1  # it asked the database again
+
+
+@pytest.mark.django_db
+def test_a_page_stored_under_an_older_version_is_not_served(client, response_cache):
+    from ketanet.cache import bump_content_version
+    from tests.cast import austin_clinic
+
+    provider = austin_clinic()
+    client.get(provider.get_absolute_url())
+    type(provider).objects.filter(pk=provider.pk).update(name="Renamed Behind The Cache")
+    bump_content_version()
+    assert b"Renamed Behind The Cache" in client.get(provider.get_absolute_url()).content
