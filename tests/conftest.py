@@ -65,7 +65,7 @@ def get(url, headers=None, timeout=10):
 class Server:
     """gunicorn with the production configuration, on a free loopback port."""
 
-    def __init__(self, env, log_path):
+    def __init__(self, env, log_path, workers=1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -80,7 +80,7 @@ class Server:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "1",
+                str(workers),
             ],
             cwd=BASE_DIR,
             env=env,

@@ -7,14 +7,12 @@ this folder out. RESILIENCE_LOAD_SECONDS (default 60) and RESILIENCE_PROVIDERS
 
 import os
 import random
-import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
 
-from tests.conftest import BASE_DIR, Server, clean_env, free_port, manage
+from tests.conftest import Server, clean_env, manage
 from tests.resilience.load import Load, children
 from tests.resilience.postgres import ThrowawayPostgres, binaries
 
@@ -110,29 +108,8 @@ class SiteServer(Server):
     """gunicorn with the production configuration and `workers` workers."""
 
     def __init__(self, env, log_path, workers=WORKERS):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "ketanet/gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-            ],
-            cwd=BASE_DIR,
-            # Recycling workers would hide a leak and change their pids mid-test.
-            env={**env, "GUNICORN_MAX_REQUESTS": "0"},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_until_up()
+        # Recycling workers would hide a leak and change their pids mid-test.
+        super().__init__({**env, "GUNICORN_MAX_REQUESTS": "0"}, log_path, workers=workers)
         deadline = time.monotonic() + 30
         while len(self.workers()) < workers:
             assert time.monotonic() < deadline, f"workers did not start:\n{log_path.read_text()}"
