@@ -73,7 +73,8 @@ def state_code(text):
 
 def locate(text):
     """Return where `text` (ZIP, ZIP+4, "City, ST", "City State", a state) is, or None."""
-    query = " ".join(str(text).split())
+    # NFKC: the full-width digits of some phone keyboards are plain digits (a ZIP).
+    query = " ".join(unicodedata.normalize("NFKC", str(text)).split())
     if not query or len(query) > MAX_QUERY_LENGTH:
         return None
     return _locate(query)

@@ -20,6 +20,10 @@ def test_zip_plus_four_gives_the_five_digit_zip(query):
     assert locate(query).label == "Austin, TX 78701"
 
 
+def test_full_width_digits_are_read_as_a_zip():
+    assert locate("\uff17\uff18\uff17\uff10\uff11").label == "Austin, TX 78701"
+
+
 @pytest.mark.parametrize(
     "query", ["Austin, TX", "austin, tx", "Austin, Texas", "austin tx", "AUSTIN TEXAS", "Austin,TX"]
 )
