@@ -1,5 +1,7 @@
 """axe-core finds no WCAG 2.2 AA violation on any page a patient sees."""
 
+import pytest
+
 from directory.models import Location, Provider
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -48,6 +50,13 @@ def test_no_page_has_an_accessibility_violation(page, site_url, axe_source):
         assert title not in seen_titles, f"{name} and {seen_titles.get(title)} share '{title}'"
         seen_titles[title] = name
     assert failures == {}, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # axe-core goes in as an inline script, which the site's CSP rightly refuses
+    # (tests/browser/test_csp.py checks the policy itself).
+    return {**browser_context_args, "bypass_csp": True}
 
 
 def run_axe(page, axe_source):
