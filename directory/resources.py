@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import tablib
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from import_export.fields import Field
@@ -69,6 +70,15 @@ class ProviderCSV(CSV):
             raise ImportFailed([RowError(1, "file", "the file is empty")])
         if len(rows) == 1:
             rows_from_table(rows[0], [])  # raises: the header's problems, or no data rows
+        if len(rows) - 1 > settings.IMPORT_ADMIN_MAX_ROWS:
+            # The admin checks every row while the editor waits, preview and confirm,
+            # within one request's time limit; the command line has none.
+            message = (
+                f"the file has {len(rows) - 1:,} rows; the admin imports at most "
+                f"{settings.IMPORT_ADMIN_MAX_ROWS:,} at a time. Split the file, or import "
+                "it with `manage.py import_providers`."
+            )
+            raise ImportFailed([RowError(1, "file", message)])
         width = max(map(len, rows))
         # tablib wants rectangles; rows_from_table tells the None padding from blank cells.
         padded = [row + [None] * (width - len(row)) for row in rows]

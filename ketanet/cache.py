@@ -28,6 +28,16 @@ class ResilientRedisCacheClient(RedisCacheClient):
     _down_until = 0.0
     _down = False
 
+    def get_client(self, key=None, *, write=False):
+        # Django builds a new redis.Redis (and its table of ~170 reply parsers) for
+        # every call; one per connection pool does the same work (clients are
+        # thread-safe) and takes a tenth of a millisecond off every cache hit.
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        if (client := clients.get(id(pool))) is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
     def _call(self, method, fallback, *args):
         if self._down and time.monotonic() < self._down_until:
             return fallback()

@@ -292,14 +292,18 @@ GEOCODER_TIMEOUT = env_float("GEOCODER_TIMEOUT", 5.0)
 
 # --- Editors' imports -------------------------------------------------------------
 
-# The uploaded file waits between preview and confirm in the shared cache, not
-# on one server's disk, so any server can take the confirm.
+# The uploaded file waits between preview and confirm in the cache, not on one
+# server's disk. With Redis any server can take the confirm; without it only the
+# process that showed the preview can (another answers "upload it again").
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The largest CSV file an import accepts, in bytes, on the command line and in
 # the admin alike; a larger upload is refused before it is read.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+# The admin previews and confirms an import inside a request (gunicorn's timeout
+# is 30 s); a file with more rows is refused there with advice to use the command.
+IMPORT_ADMIN_MAX_ROWS = env_int("IMPORT_ADMIN_MAX_ROWS", 2500)
 
 # --- Security -----------------------------------------------------------------
 # With debug off every default is the secure one. `make serve` (plain HTTP on

@@ -594,6 +594,18 @@ def test_the_size_limit_is_one_setting_for_both_ways_in(way_in, existing, settin
     imported(way_in, data)
 
 
+def test_the_admin_refuses_more_rows_than_it_can_check_in_one_request(
+    editor_client, existing, tmp_path, settings
+):
+    settings.IMPORT_ADMIN_MAX_ROWS = 5
+    data = csv_bytes(*(line(external_id=f"hill-{n}") for n in range(6)))
+    assert refused(Admin(editor_client), data) == [
+        "row 1, file: the file has 6 rows; the admin imports at most 5 at a time. Split the "
+        "file, or import it with `manage.py import_providers`."
+    ]
+    imported(CommandLine(tmp_path), data)  # the command line has no such limit
+
+
 # --- Formulas --------------------------------------------------------------------------------
 
 
