@@ -55,8 +55,8 @@ def test_database_restart_under_load_answers_503_fast_and_recovers_by_itself(
         f"{latency_summary(during)['max'] * 1000:.0f} ms; /healthz 503 ×{len(health_503)}"
     )
     figures["recovery after PostgreSQL accepts connections"] = (
-        f"first 200 at +{first_ok:.2f} s, last 503 at {last_503:+.2f} s, "
-        f"first healthy /healthz at +{min(p.ended for p in health_ok_after) - back:.2f} s"
+        f"first 200 at {first_ok:+.2f} s, last 503 at {last_503:+.2f} s, "
+        f"first healthy /healthz at {min(p.ended for p in health_ok_after) - back:+.2f} s"
         if health_ok_after and after_back
         else "did not recover"
     )
