@@ -185,10 +185,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def fresh_reference():
-    """Drop the per-process copy of conditions and treatments a rolled-back test left."""
+def fresh_cache():
+    """Start every test with an empty cache and no per-process copy of the reference.
+
+    A rolled-back test must not leave cached rows behind (conditions and
+    treatments by id, geocoding answers, pages).
+    """
+    from django.core.cache import cache
+
     from directory.reference import forget_reference
 
+    cache.clear()
     forget_reference()
 
 

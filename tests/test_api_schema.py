@@ -8,7 +8,6 @@ every response must have a documented status, content type and shape.
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -41,7 +40,6 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 @pytest.fixture
 def providers(db):
     """Clinics in Austin and Round Rock, an at-home service for Texas and Ohio, a draft."""
-    cache.clear()  # conditions and treatments are cached by id
     cast.austin_clinic()
     cast.round_rock_clinic()
     cast.at_home_service()

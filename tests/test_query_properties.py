@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.db import transaction
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -183,12 +182,6 @@ raw_pairs = st.lists(
     max_size=6,
 )
 raw_query = raw_pairs.map(lambda pairs: "&".join(f"{key}={value}" for key, value in pairs))
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Conditions and treatments are cached by id; a rolled-back test must not leave stale ones.
-    cache.clear()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from articles.models import Article, Person
@@ -23,11 +22,6 @@ from tests.conftest import manage
 pytestmark = pytest.mark.django_db
 
 KEYWORDS = {"'self'", "'none'"}
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 @pytest.fixture

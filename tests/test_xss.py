@@ -60,11 +60,6 @@ def _report_tried():
     )
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-
-
 @pytest.fixture
 def site():
     return build_payload_site("xss")

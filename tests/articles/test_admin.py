@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +21,6 @@ TWO_SOURCES = [
     {"text": "Orhurhu V et al. Anesth Analg. 2019.", "doi": "doi:10.1213/ANE.4185", "pmid": "3"},
     {"text": "FDA news release, 2019.", "url": "https://www.fda.gov/news"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 def form_data(client, url):

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
@@ -14,11 +13,6 @@ from articles.rendering import cited_numbers, marker_errors
 pytestmark = pytest.mark.django_db
 
 BODY = "## Why it matters\n\nKetamine can ease pain [cite:1]. Trials agree [cite:1,2].\n"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 # --- A small cast ------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from articles.models import Article, Citation, Person
@@ -16,11 +15,6 @@ from directory.models import Condition
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 # --- A small cast ------------------------------------------------------------------------

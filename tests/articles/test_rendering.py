@@ -3,15 +3,9 @@
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 
 from articles import rendering
 from articles.rendering import marker_errors, render
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 class Elements(HTMLParser):

@@ -4,7 +4,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from django.core.cache import cache
 
 from tests import cast
 
@@ -26,12 +25,6 @@ HOSTILE = [
     "' OR '1'='1'; DROP TABLE directory_provider; --", '<script>alert("x")</script>',
     "😀🔥 Austin, TX",
 ]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Conditions and treatments are cached; a rolled-back test must not leave stale ids.
-    cache.clear()
 
 
 @pytest.fixture

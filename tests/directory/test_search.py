@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/providers/"
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Conditions and treatments are cached; a rolled-back test must not leave stale ids.
-    cache.clear()
-
-
 def zip_point(zip_code):
     place = Place.objects.get(zip=zip_code)
     return (place.latitude, place.longitude)

@@ -4,7 +4,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from django.core.cache import cache
 
 from directory.models import Treatment
 from tests import cast
@@ -61,12 +60,6 @@ def page(client, path, **params):
 
 def query(href):
     return parse_qs(urlsplit(href).query)
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Conditions and treatments are cached; a rolled-back test must not leave stale ids.
-    cache.clear()
 
 
 @pytest.fixture
