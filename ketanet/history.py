@@ -8,7 +8,7 @@ once the fields, relations and inlines are all in place.
 
 Optimistic locking: every save of a VersionedModel adds one to `version`. The
 admin form carries the version the editor loaded and refuses a save when the
-stored one has moved on (ketanet/admin.py).
+stored one has moved on (ketanet/history_admin.py).
 """
 
 from django.db import models
