@@ -200,6 +200,19 @@ def fresh_cache():
 
 
 @pytest.fixture
+def providers(db):
+    """Austin (0.3 mi from 78701), Round Rock (17 mi), an at-home service, a draft."""
+    from tests import cast
+
+    return (
+        cast.austin_clinic(),
+        cast.round_rock_clinic(),
+        cast.at_home_service(),
+        cast.draft_provider(),
+    )
+
+
+@pytest.fixture
 def editor(django_user_model):
     """A staff user in the Editors group, not a superuser."""
     from django.contrib.auth.models import Group

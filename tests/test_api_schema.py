@@ -15,7 +15,6 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from ketanet.wsgi import application
-from tests import cast
 
 CHECKS = [
     checks.not_a_server_error,
@@ -35,15 +34,6 @@ CHECKS = [
 # (schemathesis.pytest.from_fixture would read it per test, but it does not
 # work with pytest 9: it sets Node._nodeid, which pytest 9 no longer has.)
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
-
-
-@pytest.fixture
-def providers(db):
-    """Clinics in Austin and Round Rock, an at-home service for Texas and Ohio, a draft."""
-    cast.austin_clinic()
-    cast.round_rock_clinic()
-    cast.at_home_service()
-    cast.draft_provider()
 
 
 @pytest.fixture

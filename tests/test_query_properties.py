@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from articles.models import Article, Citation, Person
 from directory.models import Condition
-from tests import cast
 
 pytestmark = pytest.mark.django_db
 
@@ -182,15 +181,6 @@ raw_pairs = st.lists(
     max_size=6,
 )
 raw_query = raw_pairs.map(lambda pairs: "&".join(f"{key}={value}" for key, value in pairs))
-
-
-@pytest.fixture
-def providers():
-    """Austin, Round Rock, an at-home service for Texas and Ohio, a draft: the distance path."""
-    cast.austin_clinic()
-    cast.round_rock_clinic()
-    cast.at_home_service()
-    cast.draft_provider()
 
 
 @pytest.fixture

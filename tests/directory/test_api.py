@@ -27,17 +27,6 @@ HOSTILE = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def providers():
-    """Austin (0.3 mi from 78701), Round Rock (17 mi), an at-home service, a draft."""
-    return (
-        cast.austin_clinic(),
-        cast.round_rock_clinic(),
-        cast.at_home_service(),
-        cast.draft_provider(),
-    )
-
-
 def get(client, **params):
     return client.get(API, params)
 

@@ -62,15 +62,6 @@ def query(href):
     return parse_qs(urlsplit(href).query)
 
 
-@pytest.fixture
-def providers():
-    """Austin (0.3 mi from 78701), Round Rock (17 mi), an at-home service, a draft."""
-    cast.austin_clinic()
-    cast.round_rock_clinic()
-    cast.at_home_service()
-    cast.draft_provider()
-
-
 def test_blank_search_shows_a_plain_get_form_and_no_errors(client):
     response, html = page(client, "/clinics/")
 
