@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles.models import Article, Citation, Person, hero_image_choices
-from ketanet.history_admin import VersionedAdmin, VersionedForm
+from core.history_admin import VersionedAdmin, VersionedForm
 
 
 @admin.register(Person)

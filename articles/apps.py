@@ -14,7 +14,7 @@ class ArticlesConfig(AppConfig):
 
     def ready(self):
         from articles.models import Article, Citation, Person
-        from ketanet.cache import bump_content_version
+        from core.cache import bump_content_version
 
         pre_save.connect(render_loaded_article, sender=Article, dispatch_uid="render-loaded")
         for model in (Article, Citation, Person):

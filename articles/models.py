@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import rendering
-from directory.fields import WebsiteField
-from directory.models import Condition, SlugManager
-from ketanet.history import History, VersionedModel
+from core.fields import WebsiteField
+from core.history import History, VersionedModel
+from core.models import PublishableQuerySet, SlugManager
+from directory.models import Condition
 
 REVIEW_EVERY_DAYS = 365
 
@@ -60,15 +61,9 @@ class Person(models.Model):
         return (self.slug,)
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(PublishableQuerySet):
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
-
-    def visible_to(self, user):
-        """What `user` may open: readers see published articles, editors see drafts too."""
-        if user.is_active and user.is_staff and user.has_perm("articles.view_article"):
-            return self
-        return self.published()
 
     def review_due(self, today=None):
         """Articles whose medical review is more than 12 months old (or missing)."""

@@ -4,9 +4,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from articles.models import Article, Person
+from core.cache import cache_anonymous, public_page
 from directory.filters import condition_choices
-from directory.views import public_page
-from ketanet.cache import cache_anonymous
 
 
 class ArticleFilter(django_filters.FilterSet):

@@ -7,12 +7,12 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
+from core.cache import bump_content_version
+from core.history_admin import VersionedAdmin
 from directory.geocoding import fill_coordinates
 from directory.imports import ImportFailed
 from directory.models import Condition, Location, Provider, State, Treatment
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
-from ketanet.cache import bump_content_version
-from ketanet.history_admin import VersionedAdmin
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 

@@ -14,11 +14,11 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core.cache import private_page
+from core.html import web_url
 from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Provider
 from directory.search import search
-from directory.views import private_page
-from ketanet.templatetags.site import web_url
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -7,9 +7,9 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self):
+        from core.cache import bump_content_version
         from directory.models import Condition, Location, Provider, Treatment
         from directory.reference import forget_reference
-        from ketanet.cache import bump_content_version
 
         for model in (Provider, Location, Condition, Treatment):
             for signal in (post_save, post_delete):

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.cache import bump_content_version
 from directory.models import Condition, Location, Place, Provider, State, Treatment
-from ketanet.cache import bump_content_version
 
 DEMO_PREFIX = "demo-"
 CHUNK = 5000

@@ -2,8 +2,11 @@
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import RegexValidator
 from django.db import models
+
+# Older migrations import WebsiteField from here; it lives in the shared app.
+from core.fields import WebsiteField  # noqa: F401
 
 zip_validator = RegexValidator(
     r"^[0-9]{5}(-[0-9]{4})?\Z", "Enter a 5-digit ZIP code or ZIP+4 (12345 or 12345-6789)."
@@ -37,12 +40,3 @@ class PhoneField(models.CharField):
         # (admin, import, shell) saves the same format.
         value = super().clean(value, model_instance)
         return normalize_phone(value) if value else value
-
-
-class WebsiteField(models.URLField):
-    """An http(s) address; a bare domain typed by an editor becomes https://."""
-
-    default_validators = [URLValidator(schemes=["http", "https"])]
-
-    def formfield(self, **kwargs):
-        return super().formfield(**{"assume_scheme": "https", **kwargs})

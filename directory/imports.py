@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.history import record_change
 from directory.geocoding import fill_coordinates
 from directory.models import Condition, Location, Provider, Treatment
 from directory.states import STATES
-from ketanet.history import record_change
 
 COLUMNS = [
     "external_id",

@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.fields import WebsiteField
+from core.history import History, VersionedModel
+from core.models import PublishableQuerySet, SlugManager
 from directory import geo
-from directory.fields import PhoneField, WebsiteField, zip_validator
+from directory.fields import PhoneField, zip_validator
 from directory.states import STATES
-from ketanet.history import History, VersionedModel
 
 STALE_AFTER_DAYS = 180
 # A location exactly at the radius is in; float rounding must not push it out.
@@ -20,13 +22,6 @@ RADIUS_TOLERANCE_MILES = 1e-6
 
 latitude_validators = [MinValueValidator(-90), MaxValueValidator(90)]
 longitude_validators = [MinValueValidator(-180), MaxValueValidator(180)]
-
-
-class SlugManager(models.Manager):
-    """Look rows up by slug, so fixtures stay stable across databases."""
-
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
 
 
 class Term(models.Model):
@@ -144,7 +139,7 @@ def bounding_box_q(point, radius_miles, prefix=""):
     )
 
 
-class ProviderQuerySet(models.QuerySet):
+class ProviderQuerySet(PublishableQuerySet):
     def published(self):
         return self.filter(status=Provider.Status.PUBLISHED)
 
@@ -154,12 +149,6 @@ class ProviderQuerySet(models.QuerySet):
             "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
             "last_verified",
         )  # fmt: skip
-
-    def visible_to(self, user):
-        """What `user` may open: patients see published providers, editors see all."""
-        if user.is_active and user.is_staff and user.has_perm("directory.view_provider"):
-            return self
-        return self.published()
 
     def near(self, point, radius_miles):
         """Clinics with a location within `radius_miles` of `point`, nearest first.

@@ -3,21 +3,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from articles.models import Article
+from core.cache import cache_anonymous, private_page, public_page
 from directory.filters import RADIUS_CHOICES, ProviderFilter
 from directory.models import Condition, Location, Provider, State
 from directory.search import attach_terms, search
-from ketanet.cache import cache_anonymous
 
-PAGE_SIZE = 20
-# Content pages may sit in shared caches for a few minutes; a search names a
-# patient's condition and place, so only their own browser may keep it.
-public_page = cache_control(public=True, max_age=300)
-private_page = cache_control(private=True, max_age=300)
 # A phone screen of at-home cards; ?at_home=all shows every one.
+PAGE_SIZE = 20
 AT_HOME_SHOWN = 10
 CONDITION_AT_HOME_SHOWN = 30
 

@@ -89,7 +89,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
-    "ketanet",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -97,6 +96,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # The shared app first: history, caching, security, site template tags.
+    "core",
     "directory",
     "articles",
 ]
@@ -109,9 +110,9 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before anything that needs the database or a session: a cached page for an
     # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
-    "ketanet.cache.AnonymousResponseCacheMiddleware",
+    "core.cache.AnonymousResponseCacheMiddleware",
     # A database outage becomes a 503 page, logged once (not a 500 per request).
-    "ketanet.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -175,7 +176,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "ketanet.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ketanet",
             # A cache that is down must not hold a request for long.
@@ -220,7 +221,7 @@ AXES_VERBOSE = False
 # the Nth address from the right; anything further left the client wrote
 # itself. 0 (default): the connecting address, as when gunicorn faces the internet.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "ketanet.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
 
 # Where the admin lives, e.g. "backstage-7f3k/": a path nobody guesses cuts
 # the password-guessing noise. Never listed in robots.txt.
@@ -275,7 +276,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "directory.api.blank_means_absent",
+        "core.openapi.blank_means_absent",
     ],
 }
 

@@ -4,9 +4,9 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from core.cache import cache_anonymous
 from directory.api import ProviderSearchView
 from ketanet import views
-from ketanet.cache import cache_anonymous
 from ketanet.sitemaps import SITEMAPS
 
 urlpatterns = [

@@ -217,7 +217,7 @@ def editor(django_user_model):
     """A staff user in the Editors group, not a superuser."""
     from django.contrib.auth.models import Group
 
-    from ketanet.editors import EDITORS_GROUP
+    from core.editors import EDITORS_GROUP
 
     user = django_user_model.objects.create_user(
         username="eddie", password="a-long-editor-password", is_staff=True

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.editors import EDITORS_GROUP
 from directory.models import Provider
-from ketanet.editors import EDITORS_GROUP
 from tests.cast import austin_clinic
 from tests.test_settings import load_settings
 

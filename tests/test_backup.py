@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from ketanet.backups import BackupError, run_pg
+from core.backups import BackupError, run_pg
 from tests.conftest import BASE_DIR, clean_env, manage
 
 FIXTURES = [

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError
 
-from ketanet.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache
 
 
 def closed_port():
@@ -37,7 +37,7 @@ def test_cache_works_against_the_real_redis_server():
 
 def test_unreachable_redis_answers_as_a_miss_and_logs_once(caplog):
     cache = make_cache(f"redis://127.0.0.1:{closed_port()}/0")
-    with caplog.at_level(logging.ERROR, logger="ketanet.cache"):
+    with caplog.at_level(logging.ERROR, logger="core.cache"):
         for _ in range(20):
             cache.set("k", "v", 30)
             assert cache.get("k", "fallback") == "fallback"
@@ -88,7 +88,7 @@ def test_bulk_changes_drop_cached_pages_too(client, response_cache):
     provider = austin_clinic()
     assert client.get(provider.get_absolute_url()).status_code == 200
     Provider.objects.filter(pk=provider.pk).update(status=Provider.Status.CLOSED)
-    from ketanet.cache import bump_content_version
+    from core.cache import bump_content_version
 
     bump_content_version()  # what admin actions and imports do after update()
     assert client.get(provider.get_absolute_url()).status_code == 404
@@ -166,7 +166,7 @@ def test_views_not_marked_for_the_cache_always_run(
 
 @pytest.mark.django_db
 def test_a_page_stored_under_an_older_version_is_not_served(client, response_cache):
-    from ketanet.cache import bump_content_version
+    from core.cache import bump_content_version
     from tests.cast import austin_clinic
 
     provider = austin_clinic()

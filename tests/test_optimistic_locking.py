@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from core.editors import EDITORS_GROUP
 from directory.imports import export_csv
 from directory.models import Provider
-from ketanet.editors import EDITORS_GROUP
 from tests import cast
 from tests.admin_forms import form_data
 

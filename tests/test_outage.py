@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.template import Context, Template
 from django.urls import include, path
 
-from ketanet.middleware import RETRY_AFTER_SECONDS, database_unavailable
+from core.middleware import RETRY_AFTER_SECONDS, database_unavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +98,8 @@ def test_outage_is_logged_once_when_it_starts_and_once_when_it_ends(client, outa
 
     records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
     assert [(name, level) for name, level, _ in records] == [
-        ("ketanet.middleware", "ERROR"),
-        ("ketanet.middleware", "WARNING"),
+        ("core.middleware", "ERROR"),
+        ("core.middleware", "WARNING"),
     ], records  # nothing from django.request per 503
     assert "Database unavailable" in records[0][2]
     assert "unable to open database file" in records[0][2]

@@ -124,7 +124,7 @@ def test_default_database_is_sqlite_under_var():
 def test_redis_url_selects_the_redis_cache():
     values, _ = load_settings("CACHES", DJANGO_DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/3")
     cache = values["CACHES"]["default"]
-    assert cache["BACKEND"] == "ketanet.cache.ResilientRedisCache"
+    assert cache["BACKEND"] == "core.cache.ResilientRedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
 
 

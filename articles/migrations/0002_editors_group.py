@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from ketanet.editors import grant_editor_permissions, revoke_editor_permissions
+from core.editors import grant_editor_permissions, revoke_editor_permissions
 
 # Editors write and update articles and people; unpublishing (back to draft)
 # replaces deleting them. Citations come and go with the text.

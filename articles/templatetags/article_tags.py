@@ -1,6 +1,6 @@
 from django import template
 
-from ketanet.templatetags.site import json_ld, web_url
+from core.html import json_ld, web_url
 
 register = template.Library()
 

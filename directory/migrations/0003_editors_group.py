@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from ketanet.editors import grant_editor_permissions, revoke_editor_permissions
+from core.editors import grant_editor_permissions, revoke_editor_permissions
 
 # Editors keep providers current but never hard-delete one ("closed" hides it);
 # locations come and go with the provider's sites. States and the gazetteer

@@ -6,7 +6,7 @@ from django.template.defaultfilters import date, pluralize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ketanet.templatetags.site import json_ld, web_url
+from core.html import json_ld, web_url
 
 register = template.Library()
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Citation, Person
+from core.editors import EDITORS_GROUP
 from directory.models import Condition
-from ketanet.editors import EDITORS_GROUP
 from tests.admin_forms import form_data as admin_form_data
 
 pytestmark = pytest.mark.django_db

@@ -71,7 +71,7 @@ def site(django_db_setup, django_db_blocker):
     from django.contrib.auth.models import Group
     from pytest_django.live_server_helper import LiveServer
 
-    from ketanet.editors import EDITORS_GROUP
+    from core.editors import EDITORS_GROUP
 
     with django_db_blocker.unblock():
         call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)

@@ -14,8 +14,8 @@ from django.db.models import Min
 from playwright.sync_api import expect
 
 from articles.models import Citation
+from core.cache import bump_content_version
 from directory.models import Location, Provider
-from ketanet.cache import bump_content_version
 from tests.browser.conftest import EDITOR
 from tests.xss_corpus import CONDITION, SCRIPT_URLS, STATE, ZIP, build_payload_site
 

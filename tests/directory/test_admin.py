@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.editors import EDITORS_GROUP
 from directory.models import Condition, Location, Place, Provider
-from ketanet.editors import EDITORS_GROUP
 from tests import cast
 from tests.admin_forms import form_data as admin_form_data
 from tests.cast import make_provider

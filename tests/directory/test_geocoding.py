@@ -202,7 +202,7 @@ def test_cache_outage_does_not_stop_a_location_getting_coordinates(provider, nom
     # The module promises never to block the save; a shared cache (Redis) can be down.
     settings.CACHES = {
         "default": {
-            "BACKEND": "ketanet.cache.ResilientRedisCache",  # as settings.py configures it
+            "BACKEND": "core.cache.ResilientRedisCache",  # as settings.py configures it
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
         }
     }

@@ -6,7 +6,7 @@ import time
 from tests.conftest import free_port
 from tests.resilience.load import Load, latency_summary
 
-SECONDS = 12  # longer than ketanet.cache.RETRY_SECONDS, so Redis is retried and fails again
+SECONDS = 12  # longer than core.cache.RETRY_SECONDS, so Redis is retried and fails again
 
 
 def test_site_serves_every_page_without_redis_and_logs_it_once_per_worker(

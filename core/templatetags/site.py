@@ -1,41 +1,14 @@
 """Site-wide template tags: JSON-LD blocks and breadcrumbs."""
 
-import json
-import re
-
 from django import template
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
+
+from core.html import json_ld, web_url
 
 register = template.Library()
 
-# The characters that could end a <script> block or start markup, escaped as
-# django.utils.html.json_script escapes them.
-JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
-# A link target must start with exactly this: browsers ignore case, leading
-# spaces and tabs inside a scheme, so "only refuse javascript:" is not enough.
-WEB_URL_RE = re.compile(r"https?://", re.IGNORECASE)
-
-
-@register.filter
-def web_url(url):
-    """Return `url` if it is an http(s) address, else "" (never a javascript: or data: link).
-
-    Models validate this already; a value written past them must still not become a link.
-    """
-    url = str(url or "")
-    return url if WEB_URL_RE.match(url) else ""
-
-
-@register.simple_tag
-def json_ld(data):
-    """Render schema.org data as a JSON-LD block nothing in it can break out of."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return mark_safe(  # noqa: S308 - escaped above, as json_script does
-        f'<script type="application/ld+json">{text.translate(JSON_SCRIPT_ESCAPES)}</script>'
-    )
+register.filter(web_url)
+register.simple_tag(json_ld)
 
 
 @register.simple_tag(takes_context=True)

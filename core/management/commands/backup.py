@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ketanet.backups import BackupError, backup_database, default_path
+from core.backups import BackupError, backup_database, default_path
 
 
 class Command(BaseCommand):

@@ -17,9 +17,15 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.cache import cache_control
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+# Content pages may sit in shared caches for a few minutes; a search names a
+# patient's condition and place, so only their own browser may keep it.
+public_page = cache_control(public=True, max_age=300)
+private_page = cache_control(private=True, max_age=300)
 
 RETRY_SECONDS = 5.0
 

@@ -6,7 +6,7 @@ from django.db import router, transaction
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from ketanet.history import record_change
+from core.history import record_change
 
 
 class VersionedForm(forms.ModelForm):

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from ketanet.backups import BackupError, check_backup, restore_database, vendor_of
+from core.backups import BackupError, check_backup, restore_database, vendor_of
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ once the fields, relations and inlines are all in place.
 
 Optimistic locking: every save of a VersionedModel adds one to `version`. The
 admin form carries the version the editor loaded and refuses a save when the
-stored one has moved on (ketanet/history_admin.py).
+stored one has moved on (core/history_admin.py).
 """
 
 from django.db import models
@@ -51,7 +51,23 @@ def record_baseline(instance):
 
 
 class VersionedModel(models.Model):
-    """A model that several editors change: each save counts up `version`."""
+    """A model that several editors change: each save counts up `version`.
+
+    The rules, for anyone subclassing it:
+
+    - The subclass must declare `history = History(...)` (a system check,
+      core.E001, stops start-up otherwise): the conflict message names who
+      saved last, and the first change of a row needs a record to compare with.
+    - save() of an existing row costs one extra query (does it have any history
+      yet?). When it has none (fixtures, bulk-seeded demo data, rows older than
+      history), save() first writes a baseline record of the row as stored, with
+      no user and BASELINE_REASON, so the change after it shows old → new.
+    - Every save adds one to `version`, also with update_fields (it is added
+      to them). Rows written with QuerySet.update() or bulk_create() skip all
+      of this: bump `version` yourself if an open form must be refused.
+    - Saving never checks the version; VersionedForm (core/history_admin.py)
+      compares the version a form was opened at with the stored one.
+    """
 
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Counts saves; an editor's form carries it."
