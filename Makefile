@@ -36,7 +36,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
-install-dev: $(VENV)/.installed-dev ## Also install the dev extra (pytest, ruff)
+install-dev: $(VENV)/.installed-dev ## Also install the dev extra (pytest, ruff, mypy)
 
 setup: export DJANGO_DEBUG ?= 1
 setup: install ## Migrate and load fixtures and demo data into the local database
@@ -104,9 +104,10 @@ bench: install-dev ## Benchmark search at BENCH_PROVIDERS providers; writes docs
 screenshots: install-dev ## Save screenshots of the site to docs/screenshots/
 	$(VENV)/bin/pytest -q tests/browser/take_screenshots.py
 
-lint: install-dev ## Check code style (ruff check and format check)
+lint: install-dev ## Check code style and types (ruff check, format check, mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy
 
 format: install-dev ## Fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .

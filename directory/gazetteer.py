@@ -25,14 +25,20 @@ MAX_QUERY_LENGTH = 100
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
 
 
-def normalize_name(text):
-    """Fold a place name for lookups: "St. Louis" and "saint louis" are alike."""
+def fold(text: str) -> list[str]:
+    """The words of `text`, without accents, punctuation or case."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = re.sub(r"[^a-z0-9]+", " ", text).split()
-    return " ".join(ABBREVIATIONS.get(word, word) for word in words)
+    return re.sub(r"[^a-z0-9]+", " ", text).split()
 
 
-STATE_KEYS = {normalize_name(name): code for code, name in STATES.items()}
+def normalize_name(text: str) -> str:
+    """Fold a place name for lookups: "St. Louis" and "saint louis" are alike."""
+    return " ".join(ABBREVIATIONS.get(word, word) for word in fold(text))
+
+
+# State names and codes are matched folded but not expanded: "MT" is Montana,
+# not "mount".
+STATE_KEYS = {" ".join(fold(name)): code for code, name in STATES.items()}
 STATE_KEYS.update({code.lower(): code for code in STATES})
 
 
@@ -66,9 +72,9 @@ def _from_place(place, query):
     return Located(place.kind, query, label, place.state_id, place.latitude, place.longitude)
 
 
-def state_code(text):
+def state_code(text: str) -> str | None:
     """Return the two-letter code for a state name or code, or None."""
-    return STATE_KEYS.get(normalize_name(text))
+    return STATE_KEYS.get(" ".join(fold(text)))
 
 
 def locate(text):
@@ -113,7 +119,7 @@ def _city_candidates(query):
         city, _, state = query.rpartition(",")
         code = state_code(state)
         return [(normalize_name(city), code)] if code and normalize_name(city) else []
-    words = normalize_name(query).split()
+    words = fold(query)
     candidates = []
     # "austin tx", "new york new york", "saint louis missouri": try the longest
     # state name at the end first.
@@ -121,8 +127,8 @@ def _city_candidates(query):
         if len(words) > size:
             code = STATE_KEYS.get(" ".join(words[-size:]))
             if code:
-                candidates.append((" ".join(words[:-size]), code))
-    candidates.append((" ".join(words), None))
+                candidates.append((normalize_name(" ".join(words[:-size])), code))
+    candidates.append((normalize_name(query), None))
     return candidates
 
 

@@ -365,6 +365,20 @@ class Location(models.Model):
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError("Enter both latitude and longitude, or neither.")
 
+    def regeocode(self):
+        """Forget the coordinates and place the site from its address again; return a warning.
+
+        Coordinates an editor typed (source "manual") are kept. Does not save.
+        """
+        # geocoding reads this module's models, so it is imported when first needed.
+        from directory.geocoding import fill_coordinates
+
+        if self.coordinates_source == self.Source.MANUAL and self.has_coordinates:
+            return None
+        self.latitude = self.longitude = None
+        self.coordinates_source = ""
+        return fill_coordinates(self)
+
     @property
     def has_coordinates(self):
         return self.latitude is not None and self.longitude is not None

@@ -136,3 +136,17 @@ def test_load_gazetteer_repairs_a_partial_table(capsys):
     call_command("load_gazetteer")
     assert capsys.readouterr().out.startswith("Loaded")
     assert locate("02903").label == "Providence, RI 02903"
+
+
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("MT", "Montana"),
+        ("mt", "Montana"),
+        ("Missoula, MT", "Missoula, MT"),
+        ("Missoula MT", "Missoula, MT"),
+    ],
+)
+def test_montana_is_not_read_as_mount(query, label):
+    # "Mt" abbreviates "Mount" in place names, but never in a state's code.
+    assert locate(query).label == label
