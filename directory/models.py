@@ -368,13 +368,12 @@ class Location(models.Model):
     def regeocode(self):
         """Forget the coordinates and place the site from its address again; return a warning.
 
-        Coordinates an editor typed (source "manual") are kept. Does not save.
+        Replaces coordinates an editor typed too: callers keep those when they should.
+        Does not save.
         """
         # geocoding reads this module's models, so it is imported when first needed.
         from directory.geocoding import fill_coordinates
 
-        if self.coordinates_source == self.Source.MANUAL and self.has_coordinates:
-            return None
         self.latitude = self.longitude = None
         self.coordinates_source = ""
         return fill_coordinates(self)
