@@ -71,8 +71,7 @@ class ArticleQuerySet(PublishableQuerySet):
         return self.filter(Q(last_reviewed__isnull=True) | Q(last_reviewed__lt=cutoff))
 
 
-class ArticleManager(SlugManager.from_queryset(ArticleQuerySet)):
-    pass
+ArticleManager = SlugManager.from_queryset(ArticleQuerySet)
 
 
 class Article(VersionedModel):
@@ -252,7 +251,7 @@ class Citation(models.Model):
     def natural_key(self):
         return (*self.article.natural_key(), self.position)
 
-    natural_key.dependencies = ["articles.article"]
+    natural_key.dependencies = ["articles.article"]  # type: ignore[attr-defined]
 
     def clean(self):
         if self.pmid and not self.pmid.isdigit():

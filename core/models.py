@@ -1,5 +1,8 @@
 """Managers and QuerySets more than one app uses (no models of its own)."""
 
+from typing import Self
+
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 
 
@@ -13,10 +16,10 @@ class SlugManager(models.Manager):
 class PublishableQuerySet(models.QuerySet):
     """Rows the public sees through published(); editors may open the rest."""
 
-    def published(self):
+    def published(self) -> Self:
         raise NotImplementedError
 
-    def visible_to(self, user):
+    def visible_to(self, user: AbstractUser | AnonymousUser) -> Self:
         """What `user` may open: the public sees published rows, editors see all."""
         opts = self.model._meta
         permission = f"{opts.app_label}.view_{opts.model_name}"

@@ -9,7 +9,6 @@ from import_export.admin import ImportExportModelAdmin
 
 from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
-from directory.geocoding import fill_coordinates
 from directory.imports import ImportFailed
 from directory.models import Condition, Location, Provider, State, Treatment
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
@@ -153,9 +152,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             elif not location.has_coordinates or (
                 changed & ADDRESS_FIELDS and location.coordinates_source != Location.Source.MANUAL
             ):
-                location.latitude = location.longitude = None
-                location.coordinates_source = ""
-                if warning := fill_coordinates(location):
+                if warning := location.regeocode():
                     messages.warning(request, warning)
         return super().save_formset(request, form, formset, change)
 
@@ -212,9 +209,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
         )
         count = 0
         for location in locations:
-            location.latitude = location.longitude = None
-            location.coordinates_source = ""
-            if warning := fill_coordinates(location):
+            if warning := location.regeocode():
                 messages.warning(request, warning)
             location.save(update_fields=["latitude", "longitude", "coordinates_source"])
             count += 1

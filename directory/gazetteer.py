@@ -11,11 +11,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import fmean
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import Count
 
-from directory.models import Place, bounding_box_q, distance_miles
+from directory.geo import Point
+from directory.models import GreatCircleMiles, Place, bounding_box_q
 from directory.states import STATES
 
 ZIP_RE = re.compile(r"^([0-9]{5})(?:[- ]?[0-9]{4})?\Z")
@@ -43,33 +45,44 @@ STATE_KEYS.update({code.lower(): code for code in STATES})
 
 
 @dataclass(frozen=True)
-class Located:
-    """Where a search is centred: a ZIP or city point, or a whole state."""
+class SearchedPlace:
+    """The place a patient searched around: a ZIP, a city, their position, or a whole state.
 
-    kind: str  # "zip", "city" or "state"
+    (Not a clinic's site: that is a Location.)
+    """
+
+    kind: Literal["zip", "city", "point", "state"]
     query: str
     label: str
     state: str
     latitude: float | None = None
     longitude: float | None = None
 
+    @classmethod
+    def whole_state(cls, code: str) -> "SearchedPlace":
+        return cls("state", code, STATES[code], code)
+
     @property
-    def state_name(self):
+    def state_name(self) -> str:
         return STATES[self.state]
 
     @property
-    def point(self):
-        if self.latitude is None:
+    def point(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
             return None
-        return (self.latitude, self.longitude)
+        return Point(self.latitude, self.longitude)
 
 
-def _from_place(place, query):
-    if place.kind == Place.Kind.ZIP:
-        label = f"{place.name}, {place.state_id} {place.zip}"
-    else:
-        label = f"{place.name}, {place.state_id}"
-    return Located(place.kind, query, label, place.state_id, place.latitude, place.longitude)
+def _from_place(place: Place, query: str) -> SearchedPlace:
+    if place.zip:
+        return SearchedPlace(
+            "zip", query, f"{place.name}, {place.state_id} {place.zip}", place.state_id,
+            place.latitude, place.longitude,
+        )  # fmt: skip
+    return SearchedPlace(
+        "city", query, f"{place.name}, {place.state_id}", place.state_id,
+        place.latitude, place.longitude,
+    )  # fmt: skip
 
 
 def state_code(text: str) -> str | None:
@@ -77,25 +90,25 @@ def state_code(text: str) -> str | None:
     return STATE_KEYS.get(" ".join(fold(text)))
 
 
-def locate(text):
+def find_place(text: str) -> SearchedPlace | None:
     """Return where `text` (ZIP, ZIP+4, "City, ST", "City State", a state) is, or None."""
     # NFKC: the full-width digits of some phone keyboards are plain digits (a ZIP).
     query = " ".join(unicodedata.normalize("NFKC", str(text)).split())
     if not query or len(query) > MAX_QUERY_LENGTH:
         return None
-    return _locate(query)
+    return _find_place(query)
 
 
 # The gazetteer changes only through load_gazetteer (which clears this), so a
 # place once found need not be looked up again by this process.
 @lru_cache(maxsize=20_000)
-def _locate(query):
+def _find_place(query: str) -> SearchedPlace | None:
     if match := ZIP_RE.match(query):
         place = Place.objects.filter(kind=Place.Kind.ZIP, zip=match.group(1)).first()
         return _from_place(place, query) if place else None
 
     if code := state_code(query):
-        return Located("state", query, STATES[code], code)
+        return SearchedPlace("state", query, STATES[code], code)
 
     candidates = _city_candidates(query)
     if not candidates:
@@ -113,14 +126,29 @@ def _locate(query):
     return None
 
 
-def _city_candidates(query):
+def place_at(latitude: float, longitude: float) -> SearchedPlace | None:
+    """Return a patient's position as a searched place named after the nearest ZIP's town."""
+    place = nearest_place(latitude, longitude)
+    if place is None:
+        return None
+    return SearchedPlace(
+        "point",
+        f"{latitude},{longitude}",
+        f"{place.name}, {place.state_id} (your location)",
+        place.state_id,
+        latitude,
+        longitude,
+    )
+
+
+def _city_candidates(query: str) -> list[tuple[str, str | None]]:
     """Return (name_key, state code or None) readings of a "City, ST"-like query."""
     if "," in query:
         city, _, state = query.rpartition(",")
         code = state_code(state)
         return [(normalize_name(city), code)] if code and normalize_name(city) else []
     words = fold(query)
-    candidates = []
+    candidates: list[tuple[str, str | None]] = []
     # "austin tx", "new york new york", "saint louis missouri": try the longest
     # state name at the end first.
     for size in (3, 2, 1):
@@ -132,17 +160,17 @@ def _city_candidates(query):
     return candidates
 
 
-def nearest_place(latitude, longitude):
+def nearest_place(latitude: float, longitude: float) -> Place | None:
     """Return the ZIP place nearest to a point, or None when none is within 400 miles.
 
     Widens in steps so the bounding box (and the index) does the work; the box
     wraps across the 180th meridian, where the Aleutians are.
     """
-    point = (latitude, longitude)
+    point = Point(latitude, longitude)
     for radius in (25, 100, 400):
         place = (
             Place.objects.filter(bounding_box_q(point, radius), kind=Place.Kind.ZIP)
-            .annotate(distance=distance_miles(point))
+            .annotate(distance=GreatCircleMiles(point))
             .filter(distance__lte=radius)
             .order_by("distance", "zip")
             .first()
@@ -155,7 +183,7 @@ def nearest_place(latitude, longitude):
 # --- Loading ------------------------------------------------------------------
 
 
-def gazetteer_places():
+def gazetteer_places() -> list[Place]:
     """Build unsaved ZIP and city Places from the `zipcodes` package's data."""
     import zipcodes
 
@@ -166,8 +194,9 @@ def gazetteer_places():
     # their city's centre below, when the city has other ZIPs.
     located = [row for row in rows if float(row["lat"] or 0) and float(row["long"] or 0)]
     located_zips = {row["zip_code"] for row in located}
-    cities = defaultdict(list)  # (state, name_key) → [(row, lat, lng)]
-    aliases = defaultdict(list)
+    ZipPoint = tuple[dict[str, Any], float, float]  # (row, latitude, longitude)
+    cities: defaultdict[tuple[str, str], list[ZipPoint]] = defaultdict(list)  # by (state, name_key)
+    aliases: defaultdict[tuple[str, str], list[ZipPoint]] = defaultdict(list)
     for row in located:
         point = (row, float(row["lat"]), float(row["long"]))
         cities[(row["state"], normalize_name(row["city"]))].append(point)
@@ -176,21 +205,22 @@ def gazetteer_places():
 
     # Other names the postal service accepts ("Hollywood" for Los Angeles ZIPs)
     # count only where no city of that name exists in the state.
-    for key, points in aliases.items():
-        if key not in cities and key[1]:
-            cities[key] = [
-                ({**row, "city": _alias_name(row, key[1])}, lat, lng) for row, lat, lng in points
+    for alias_key, points in aliases.items():
+        if alias_key not in cities and alias_key[1]:
+            cities[alias_key] = [
+                ({**row, "city": _alias_name(row, alias_key[1])}, lat, lng)
+                for row, lat, lng in points
             ]
 
-    city_places = {}
-    for (state, key), points in cities.items():
+    city_places: dict[tuple[str, str], Place] = {}
+    for (state, name_key), points in cities.items():
         # Delivery ZIPs describe a city better than its PO boxes and single buildings.
         standard = [p for p in points if p[0]["zip_code_type"] == "STANDARD"] or points
-        city_places[(state, key)] = Place(
+        city_places[(state, name_key)] = Place(
             kind=Place.Kind.CITY,
             zip=None,
             name=Counter(row["city"] for row, _, _ in points).most_common(1)[0][0],
-            name_key=key,
+            name_key=name_key,
             state_id=state,
             latitude=round(fmean(lat for _, lat, _ in standard), 6),
             longitude=round(fmean(lng for _, _, lng in standard), 6),
@@ -219,11 +249,11 @@ def gazetteer_places():
     return zip_places + list(city_places.values())
 
 
-def _alias_name(row, key):
+def _alias_name(row: dict[str, Any], key: str) -> str:
     return next(alias for alias in row["acceptable_cities"] if normalize_name(alias) == key)
 
 
-def load_gazetteer(*, force=False):
+def load_gazetteer(*, force: bool = False) -> tuple[int, int, bool]:
     """Fill the Place table; return (zip count, city count, whether anything was written).
 
     Idempotent: when the table already holds this data set it is left alone.
@@ -237,5 +267,5 @@ def load_gazetteer(*, force=False):
     with transaction.atomic():
         Place.objects.all().delete()
         Place.objects.bulk_create(places, batch_size=5000)
-    _locate.cache_clear()
+    _find_place.cache_clear()
     return zip_count, city_count, True

@@ -7,10 +7,12 @@ from geopy import distance, units
 
 # The mean Earth radius geopy.distance.great_circle uses (6371.009 km, 3958.76 mi),
 # so our distances and geopy's agree to the float.
-EARTH_RADIUS_MILES = units.miles(kilometers=distance.EARTH_RADIUS)
+EARTH_RADIUS_MILES: float = units.miles(kilometers=distance.EARTH_RADIUS)
 
 
 class Point(NamedTuple):
+    """A point on the Earth, in degrees."""
+
     latitude: float
     longitude: float
 
@@ -28,11 +30,11 @@ class BoundingBox(NamedTuple):
     max_longitude: float
 
     @property
-    def crosses_antimeridian(self):
+    def crosses_antimeridian(self) -> bool:
         return self.min_longitude > self.max_longitude
 
 
-def distance_miles(a, b):
+def distance_miles(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Return the great-circle distance between two points, in miles (haversine)."""
     lat1, lng1, lat2, lng2 = map(math.radians, (a[0], a[1], b[0], b[1]))
     h = (
@@ -42,7 +44,7 @@ def distance_miles(a, b):
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
 
 
-def bounding_box(center, radius_miles):
+def bounding_box(center: tuple[float, float], radius_miles: float) -> BoundingBox:
     """Return the smallest latitude/longitude box holding the circle around `center`."""
     lat, lng = center
     angular = radius_miles / EARTH_RADIUS_MILES

@@ -1,10 +1,12 @@
 import math
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import date, timedelta
+from typing import Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, FloatField, Func, Min, Q
+from django.db.models import Count, Exists, F, FloatField, Func, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -89,12 +91,14 @@ class GreatCircleMiles(Func):
 
     output_field = FloatField()
 
-    def __init__(self, point, latitude="latitude", longitude="longitude"):
+    def __init__(
+        self, point: tuple[float, float], latitude: str = "latitude", longitude: str = "longitude"
+    ) -> None:
         super().__init__(F(latitude), F(longitude))
         lat, lng = map(math.radians, point)
         self.point_terms = (math.sin(lat), math.cos(lat), lng)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
         (lat, lat_params), (lng, lng_params) = (
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
@@ -112,12 +116,7 @@ class GreatCircleMiles(Func):
         return sql, params
 
 
-def distance_miles(point, latitude="latitude", longitude="longitude"):
-    """A database expression: great-circle miles from `point` to the row's coordinates."""
-    return GreatCircleMiles(point, latitude, longitude)
-
-
-def bounding_box_q(point, radius_miles, prefix=""):
+def bounding_box_q(point: tuple[float, float], radius_miles: float, prefix: str = "") -> Q:
     """A filter for the coordinates inside the box around the circle (uses the index)."""
     box = geo.bounding_box(point, radius_miles + RADIUS_TOLERANCE_MILES)
     q = Q(
@@ -140,17 +139,41 @@ def bounding_box_q(point, radius_miles, prefix=""):
 
 
 class ProviderQuerySet(PublishableQuerySet):
-    def published(self):
+    def published(self) -> Self:
         return self.filter(status=Provider.Status.PUBLISHED)
 
-    def for_cards(self):
+    def for_cards(self) -> Self:
         """Only the columns a result card or the API shows (no long descriptions)."""
         return self.only(
             "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
             "last_verified",
         )  # fmt: skip
 
-    def near(self, point, radius_miles):
+    # Filters by id through EXISTS on the link tables: no join, so no duplicate
+    # rows and no DISTINCT (which would spoil the COUNT(*) OVER () of a search).
+    def treating(self, condition_id: int) -> Self:
+        """Providers that treat the condition."""
+        links = Provider.conditions.through.objects.filter(
+            provider=OuterRef("pk"), condition_id=condition_id
+        )
+        return self.filter(Exists(links))
+
+    def offering_any(self, treatment_ids: Collection[int]) -> Self:
+        """Providers that offer at least one of the treatments."""
+        links = Provider.treatments.through.objects.filter(
+            provider=OuterRef("pk"), treatment_id__in=treatment_ids
+        )
+        return self.filter(Exists(links))
+
+    def accepting(self) -> Self:
+        return self.filter(accepting_new_patients=True)
+
+    def clinics(self) -> Self:
+        """Providers with at least one site, by name."""
+        has_site = Location.objects.filter(provider=OuterRef("pk"))
+        return self.filter(Exists(has_site)).order_by("name", "pk")
+
+    def near(self, point: tuple[float, float], radius_miles: float) -> Self:
         """Clinics with a location within `radius_miles` of `point`, nearest first.
 
         One row per provider, annotated with `distance` to its nearest location
@@ -159,13 +182,13 @@ class ProviderQuerySet(PublishableQuerySet):
         return (
             self.filter(bounding_box_q(point, radius_miles, prefix="locations__"))
             .annotate(
-                distance=Min(distance_miles(point, "locations__latitude", "locations__longitude"))
+                distance=Min(GreatCircleMiles(point, "locations__latitude", "locations__longitude"))
             )
             .filter(distance__lte=radius_miles + RADIUS_TOLERANCE_MILES)
             .order_by("distance", "name", "pk")
         )
 
-    def clinics_in_state(self, state):
+    def clinics_in_state(self, state: str) -> Self:
         """Clinics with a location in `state`, by the city of that location, then name."""
         return (
             self.filter(locations__state=state)
@@ -173,11 +196,21 @@ class ProviderQuerySet(PublishableQuerySet):
             .order_by("city", "name", "pk")
         )
 
-    def at_home_in(self, state):
+    def clinics_in_city(self, state: str, city_slug: str) -> Self:
+        """Clinics with a location in the city, by name."""
+        in_city = Location.objects.filter(provider=OuterRef("pk"), state=state, city_slug=city_slug)
+        return self.filter(Exists(in_city)).order_by("name", "pk")
+
+    def at_home_in(self, state: str) -> Self:
         """Providers that treat patients at home in `state`, by name."""
         return self.filter(serves_states=state).order_by("name", "pk")
 
-    def stale(self, today=None):
+    def at_home_anywhere(self) -> Self:
+        """Providers that treat patients at home in any state, by name."""
+        links = Provider.serves_states.through.objects.filter(provider=OuterRef("pk"))
+        return self.filter(Exists(links)).order_by("name", "pk")
+
+    def stale(self, today: date | None = None) -> Self:
         """Providers nobody has verified in the last STALE_AFTER_DAYS days."""
         cutoff = (today or timezone.localdate()) - timedelta(days=STALE_AFTER_DAYS)
         return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=cutoff))
@@ -291,8 +324,22 @@ class Provider(VersionedModel):
             )
 
 
+class LocationQuerySet(models.QuerySet):
+    def published(self) -> Self:
+        """Sites of published providers: the ones patients may see."""
+        return self.filter(provider__status=Provider.Status.PUBLISHED)
+
+    def cities(self):
+        """One row per city: city_slug, name, and how many providers have a site there."""
+        return (
+            self.values("city_slug")
+            .annotate(name=Min("city"), providers=Count("provider", distinct=True))
+            .order_by("city_slug")
+        )
+
+
 class Location(models.Model):
-    """A physical site where a provider sees patients."""
+    """A physical site where a provider sees patients (not a searched place)."""
 
     class Source(models.TextChoices):
         MANUAL = "manual", "Typed by an editor"
@@ -319,6 +366,7 @@ class Location(models.Model):
     phone = PhoneField(blank=True)
     hours = models.TextField("opening hours", blank=True, help_text="e.g. Mon–Fri 8am–6pm")
 
+    objects = LocationQuerySet.as_manager()
     history = History(excluded_fields=["city_slug"])  # the slug follows the city
 
     class Meta:

@@ -14,11 +14,13 @@ from django.core.cache import cache
 CACHE_KEY = "directory:reference:v1"
 CACHE_SECONDS = 300
 LOCAL_SECONDS = 2.0
-_local = (0.0, None)  # (monotonic expiry, Reference) for this process
+_local: tuple[float, "Reference | None"] = (0.0, None)  # (monotonic expiry, data), this process
 
 
 @dataclass(frozen=True)
-class Term:
+class CachedTerm:
+    """A condition or treatment as searches and cards use it (not the model)."""
+
     id: int
     slug: str
     name: str
@@ -29,23 +31,23 @@ class Term:
 
 @dataclass(frozen=True)
 class Reference:
-    conditions: tuple[Term, ...]
-    treatments: tuple[Term, ...]
+    conditions: tuple[CachedTerm, ...]
+    treatments: tuple[CachedTerm, ...]
 
-    def condition(self, slug):
+    def condition(self, slug: str) -> CachedTerm | None:
         return next((term for term in self.conditions if term.slug == slug), None)
 
-    def treatment(self, slug):
+    def treatment(self, slug: str) -> CachedTerm | None:
         return next((term for term in self.treatments if term.slug == slug), None)
 
-    def condition_by_id(self):
+    def condition_by_id(self) -> dict[int, CachedTerm]:
         return {term.id: term for term in self.conditions}
 
-    def treatment_by_id(self):
+    def treatment_by_id(self) -> dict[int, CachedTerm]:
         return {term.id: term for term in self.treatments}
 
 
-def reference():
+def reference() -> Reference:
     """Return every condition and treatment, from the cache when it has them."""
     global _local
     expires, data = _local
@@ -57,10 +59,10 @@ def reference():
 
         data = Reference(
             conditions=tuple(
-                Term(*row) for row in Condition.objects.values_list("id", "slug", "name")
+                CachedTerm(*row) for row in Condition.objects.values_list("id", "slug", "name")
             ),
             treatments=tuple(
-                Term(*row) for row in Treatment.objects.values_list("id", "slug", "name")
+                CachedTerm(*row) for row in Treatment.objects.values_list("id", "slug", "name")
             ),
         )
         cache.set(CACHE_KEY, data, CACHE_SECONDS)

@@ -1,58 +1,194 @@
-"""Run a validated ProviderFilter: one page of clinics and the at-home options.
+"""The one search: cleaned inputs → a page of clinics and the at-home options.
 
-A search costs the same handful of queries whatever the page size: the place,
+The search page, the API and the state and city landing pages all call
+search(). A search costs the same handful of queries whatever the page size:
 the page of clinics (with their total), the at-home options (with theirs), the
-nearest locations and the conditions/treatments/states of every provider shown
-(one UNION). Each list is fetched with a COUNT(*) OVER () column instead of a
-second COUNT query, which would repeat the distance computation.
+sites shown on the cards, and the conditions/treatments/states of every
+provider shown (one UNION); the searched place is looked up once per process.
+Each list is fetched with a COUNT(*) OVER () column instead of a second COUNT
+query, which would repeat the distance computation.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connection
-from django.db.models import Count, Window
+from django.db.models import Count, Model, QuerySet, Window
 
-from directory.models import Location, Provider, bounding_box_q, distance_miles
+from directory.cards import ProviderCard, ShownSite, linked_terms, provider_cards
+from directory.gazetteer import SearchedPlace
+from directory.models import (
+    GreatCircleMiles,
+    Location,
+    Provider,
+    ProviderQuerySet,
+    bounding_box_q,
+)
 from directory.reference import reference
 
+RADIUS_CHOICES = [10, 25, 50, 100, 250]
+DEFAULT_RADIUS = 50
+PAGE_SIZE = 20
+# Further than any real page; keeps OFFSET within a 64-bit integer.
+MAX_PAGE_NUMBER = 10**9
+# How far the advice on an empty result page looks for the nearest clinic, in
+# steps, so the bounding box (and the index) does the work for all but the emptiest.
+NEAREST_CLINIC_RADII = (500, 1500, 13000)
 
-@dataclass
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a search asks for, already validated.
+
+    With a place that is a point (ZIP, city, a patient's position), clinics
+    within `radius` miles, nearest first; with a whole state, its clinics by
+    city; with `city_slug` too, only the clinics in that city of the state, by
+    name; with no place, every clinic by name. At-home options are those for
+    the place's state.
+    """
+
+    place: SearchedPlace | None = None
+    condition: str | None = None  # a condition's slug
+    treatments: tuple[str, ...] = ()  # treatment slugs; any of them
+    accepting: bool = False
+    radius: int = DEFAULT_RADIUS
+    city_slug: str | None = None
+
+
+@dataclass(frozen=True)
 class SearchResults:
-    location: object  # gazetteer.Located or None
-    radius: int
-    page: object  # django.core.paginator.Page of Providers
-    at_home: list
+    query: SearchQuery
+    page: Page  # of ProviderCards
+    at_home: list[ProviderCard]
     at_home_total: int
 
     @property
-    def count(self):
+    def place(self) -> SearchedPlace | None:
+        return self.query.place
+
+    @property
+    def radius(self) -> int:
+        return self.query.radius
+
+    @property
+    def count(self) -> int:
         return self.page.paginator.count
 
     @property
-    def clinics(self):
-        return self.page.object_list
+    def clinics(self) -> list[ProviderCard]:
+        return list(self.page.object_list)
 
 
-def search(filterset, *, page=1, page_size=20, strict=False, at_home_limit=None):
-    """Return SearchResults for a valid `filterset`.
+def search(
+    query: SearchQuery,
+    *,
+    page: int | str | None = 1,
+    page_size: int = PAGE_SIZE,
+    strict: bool = False,
+    at_home_limit: int | None = None,
+) -> SearchResults:
+    """Run `query`: one page of clinics, and the at-home options for the place's state.
 
-    With strict=False (the HTML page) a bad or too-high page number gives the
+    With strict=False (the HTML pages) a bad or too-high page number gives the
     nearest real page; with strict=True (the API) it raises
     django.core.paginator.InvalidPage. `at_home_limit` keeps only the first
     at-home options (at_home_total still counts them all).
     """
-    page_obj = paginate(filterset.qs, page, page_size, strict=strict)
-    at_home, at_home_total = rows_and_total(filterset.at_home_qs, 0, at_home_limit)
-    clinics = page_obj.object_list
-    radius = filterset.form.cleaned_data["radius"]
-    attach_nearest_locations(clinics, filterset.location, radius)
-    attach_terms(clinics + at_home)
-    return SearchResults(filterset.location, radius, page_obj, at_home, at_home_total)
+    providers = matching(query)
+    clinics, number, paginator = paginate(clinics_for(query, providers), page, page_size, strict)
+    at_home: list[Provider] = []
+    at_home_total = 0
+    if query.place is not None:
+        at_home, at_home_total = rows_and_total(
+            providers.at_home_in(query.place.state), 0, at_home_limit
+        )
+    # One query for the terms of both lists; an at-home card shows no site, even
+    # for a provider that is also one of the clinics.
+    linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
+    clinic_cards = provider_cards(clinics, shown_sites(clinics, query), linked)
+    return SearchResults(
+        query,
+        Page(clinic_cards, number, paginator),
+        provider_cards(at_home, linked=linked),
+        at_home_total,
+    )
 
 
-def rows_and_total(queryset, offset, limit):
+def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
+    """The nearest clinic matching `query` however far away, or None; for empty results."""
+    if query.place is None or query.place.point is None:
+        return None
+    providers = matching(query)
+    for radius in NEAREST_CLINIC_RADII:
+        provider = providers.near(query.place.point, radius).first()
+        if provider is not None:
+            wider = SearchQuery(place=query.place, radius=radius)
+            return provider_cards([provider], shown_sites([provider], wider))[0]
+    return None
+
+
+def matching(query: SearchQuery) -> ProviderQuerySet:
+    """Published providers with the condition, treatments and intake asked for."""
+    providers = Provider.objects.published().for_cards()
+    terms = reference()
+    if query.condition:
+        condition = terms.condition(query.condition)
+        if condition is None:
+            return providers.none()
+        providers = providers.treating(condition.id)
+    if query.treatments:
+        ids = [term.id for slug in query.treatments if (term := terms.treatment(slug))]
+        providers = providers.offering_any(ids)
+    if query.accepting:
+        providers = providers.accepting()
+    return providers
+
+
+def clinics_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuerySet:
+    """The clinics among `providers`, in the order the place asks for."""
+    place = query.place
+    if place is None:
+        return providers.clinics()
+    if place.point is not None:
+        return providers.near(place.point, query.radius)
+    if query.city_slug is not None:
+        return providers.clinics_in_city(place.state, query.city_slug)
+    return providers.clinics_in_state(place.state)
+
+
+def shown_sites(providers: Sequence[Provider], query: SearchQuery) -> dict[int, ShownSite]:
+    """The site each clinic's card shows: nearest the point, or first in the state or city."""
+    if not providers:
+        return {}
+    sites = Location.objects.filter(provider__in=[provider.pk for provider in providers])
+    place = query.place
+    found: Iterable[ShownSite]
+    if place is not None and place.point is not None:
+        near = (
+            sites.filter(bounding_box_q(place.point, query.radius))
+            .annotate(distance=GreatCircleMiles(place.point))
+            .order_by("distance", "pk")
+        )
+        found = (ShownSite(site, site.distance) for site in near)
+    elif place is not None and query.city_slug is not None:
+        found = map(ShownSite, sites.filter(state=place.state, city_slug=query.city_slug))
+    elif place is not None:
+        found = map(ShownSite, sites.filter(state=place.state).order_by("city", "pk"))
+    else:
+        found = map(ShownSite, sites.order_by("pk"))
+    shown: dict[int, ShownSite] = {}
+    for site in found:
+        shown.setdefault(site.location.provider_id, site)
+    return shown
+
+
+Row = TypeVar("Row", bound=Model)
+
+
+def rows_and_total(
+    queryset: QuerySet[Row], offset: int, limit: int | None
+) -> tuple[list[Row], int]:
     """Return (the rows in [offset, offset + limit), how many rows there are in all).
 
     The total rides along as a window column; only a page past the end needs a
@@ -61,18 +197,17 @@ def rows_and_total(queryset, offset, limit):
     counted = queryset.annotate(search_total=Window(Count("*")))
     rows = list(counted[offset : None if limit is None else offset + limit])
     if rows:
-        return rows, rows[0].search_total
+        return rows, rows[0].search_total  # type: ignore[attr-defined]
     return rows, (queryset.count() if offset else 0)
 
 
-# Further than any real page; keeps OFFSET within a 64-bit integer.
-MAX_PAGE_NUMBER = 10**9
+def paginate(
+    queryset: QuerySet[Provider], number: int | str | None, page_size: int, strict: bool
+) -> tuple[list[Provider], int, Paginator]:
+    """Return (the rows of page `number`, its number, a Paginator that knows the count).
 
-
-def paginate(queryset, number, page_size, *, strict):
-    """Paginator.page() (strict) or get_page() for `queryset`, in one query for a real page.
-
-    (Paginator itself counts before it fetches.)
+    Paginator.page() (strict) or get_page() semantics, in one query for a real
+    page; Paginator itself counts before it fetches.
     """
     paginator = Paginator(queryset, page_size)
     try:
@@ -87,7 +222,7 @@ def paginate(queryset, number, page_size, *, strict):
         if strict:
             raise EmptyPage(paginator.error_messages["min_page"])
         number = 1
-    rows = []
+    rows: list[Provider] = []
     if number <= MAX_PAGE_NUMBER:
         rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
     if not rows and number > 1:
@@ -95,74 +230,4 @@ def paginate(queryset, number, page_size, *, strict):
             raise EmptyPage(paginator.error_messages["no_results"])
         number = paginator.num_pages  # past the end: the last page
         rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
-    return Page(rows, number, paginator)
-
-
-def attach_nearest_locations(providers, location, radius):
-    """Set `provider.nearest_location` (and its `distance` when there is a point)."""
-    if not providers:
-        return
-    locations = Location.objects.filter(provider__in=[p.pk for p in providers])
-    if location is not None and location.point is not None:
-        locations = locations.filter(bounding_box_q(location.point, radius)).annotate(
-            distance=distance_miles(location.point)
-        )
-        order = ("distance", "pk")
-    elif location is not None:
-        locations = locations.filter(state=location.state)
-        order = ("city", "pk")
-    else:
-        order = ("pk",)
-    nearest = {}
-    for site in locations.order_by(*order):
-        nearest.setdefault(site.provider_id, site)
-    for provider in providers:
-        provider.nearest_location = nearest.get(provider.pk)
-
-
-def attach_terms(providers):
-    """Set `conditions_list`, `treatments_list` (Terms by name) and `states_list` (codes)."""
-    if not providers:
-        return
-    ids = [provider.pk for provider in providers]
-    terms = reference()
-    conditions, treatments = terms.condition_by_id(), terms.treatment_by_id()
-    found = {pk: ([], [], []) for pk in ids}
-    with connection.cursor() as cursor:
-        cursor.execute(terms_sql(len(ids)), ids * 3)
-        for provider_id, condition_id, treatment_id, state_id in cursor:
-            mine = found[provider_id]
-            if condition_id is not None:
-                mine[0].append(conditions.get(condition_id))
-            elif treatment_id is not None:
-                mine[1].append(treatments.get(treatment_id))
-            else:
-                mine[2].append(state_id)
-    by_name = lambda term: term.name  # noqa: E731
-    for provider in providers:
-        mine_conditions, mine_treatments, mine_states = found[provider.pk]
-        # A term added since the reference cache was filled is left out until it refreshes.
-        provider.conditions_list = sorted(filter(None, mine_conditions), key=by_name)
-        provider.treatments_list = sorted(filter(None, mine_treatments), key=by_name)
-        provider.states_list = sorted(mine_states)
-
-
-@lru_cache
-def terms_sql(count):
-    """One UNION over the three link tables for `count` providers.
-
-    Written out rather than built with the ORM: the three querysets and their
-    casts cost a search more Python than everything else it asks the database.
-    """
-    placeholders = ", ".join(["%s"] * count)
-    branches = [
-        (Provider.conditions.through, "condition_id", "NULL", "NULL"),
-        (Provider.treatments.through, "NULL", "treatment_id", "NULL"),
-        (Provider.serves_states.through, "NULL", "NULL", "state_id"),
-    ]
-    # Only table names from the models and placeholders go into the text.
-    return " UNION ALL ".join(
-        f"SELECT provider_id, {condition}, {treatment}, {state} FROM {model._meta.db_table}"  # noqa: S608
-        f" WHERE provider_id IN ({placeholders})"
-        for model, condition, treatment, state in branches
-    )
+    return rows, number, paginator

@@ -1,6 +1,8 @@
 from django.urls import path, register_converter
 
+from core.cache import cache_anonymous
 from directory import views
+from directory.api import ProviderSearchView
 
 
 class StateCodeConverter:
@@ -24,4 +26,5 @@ urlpatterns = [
     path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
+    path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
 ]

@@ -36,7 +36,7 @@ class ProviderSitemap(Sitemap):
 
 class StateSitemap(Sitemap):
     def items(self):
-        clinic_states = Location.objects.filter(provider__status=Provider.Status.PUBLISHED)
+        clinic_states = Location.objects.published()
         at_home_states = Provider.serves_states.through.objects.filter(
             provider__status=Provider.Status.PUBLISHED
         )
@@ -54,7 +54,7 @@ class CitySitemap(Sitemap):
     def items(self):
         return (
             # A city name without letters or digits has no slug, so no landing page.
-            Location.objects.filter(provider__status=Provider.Status.PUBLISHED)
+            Location.objects.published()
             .exclude(city_slug="")
             .values_list("state_id", "city_slug")
             .annotate(updated=Max("provider__updated_at"))

@@ -4,15 +4,12 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from core.cache import cache_anonymous
-from directory.api import ProviderSearchView
 from ketanet import views
 from ketanet.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", include("directory.urls")),
     path("", include("articles.urls")),
-    path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),

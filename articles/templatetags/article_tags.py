@@ -1,5 +1,6 @@
 from django import template
 
+from articles.models import Article
 from core.html import json_ld, web_url
 
 register = template.Library()
@@ -52,6 +53,13 @@ def article_json_ld(context, article):
     if article.updated_at:
         page["dateModified"] = article.updated_at.isoformat()
     return json_ld(page)
+
+
+@register.inclusion_tag("articles/condition_articles.html")
+def condition_articles(condition):
+    """The published articles about `condition`, newest first, for its landing page."""
+    articles = Article.objects.published().filter(conditions=condition).order_by("-published_at")
+    return {"condition": condition, "articles": articles}
 
 
 @register.filter

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from core.html import json_ld, web_url
+from directory.cards import ProviderCard
 
 register = template.Library()
 
@@ -40,32 +41,28 @@ def miles(distance):
 
 
 @register.simple_tag
-def provider_card(provider, section, show_distance=False):
-    """A search result card (an <article>) for a provider from directory.search.
+def provider_card(card: ProviderCard, section: str, show_distance: bool = False) -> SafeString:
+    """A result card (an <article>) for a ProviderCard from directory.search or .cards.
 
     `section` keeps ids unique when a provider is listed twice on one page.
     Built with format_html rather than a template: a result page shows thirty
     cards, and rendering them through an include took a third of the request.
     """
+    provider, site = card.provider, card.site
     card_id = f"provider-{provider.pk}-{section}"
-    location = getattr(provider, "nearest_location", None)
-    states = getattr(provider, "states_list", None) or []
-    distance = getattr(provider, "distance", None)
     where = SafeString()
-    if distance is not None and show_distance:
-        where = format_html('<strong class="result__distance">{}</strong> · ', miles(distance))
-    if location:
+    if card.distance is not None and show_distance:
+        where = format_html('<strong class="result__distance">{}</strong> · ', miles(card.distance))
+    if site:
+        where += format_html("{}, {}, {} {}", site.address1, site.city, site.state_id, site.zip)
+    elif card.states:
         where += format_html(
-            "{}, {}, {} {}", location.address1, location.city, location.state_id, location.zip
-        )
-    elif states:
-        where += format_html(
-            "Treats patients at home in {} state{}", len(states), pluralize(len(states))
+            "Treats patients at home in {} state{}", len(card.states), pluralize(len(card.states))
         )
     badges = []
-    if location:
+    if site:
         badges.append(("", "Clinic"))
-    if states:
+    if card.states:
         badges.append(("", "At-home care"))
     if provider.accepting_new_patients is True:
         badges.append((" badge--yes", "Accepting new patients"))
@@ -76,10 +73,7 @@ def provider_card(provider, section, show_distance=False):
         "<dt>{}</dt><dd>{}</dd>",
         (
             (label, ", ".join(term.name for term in terms))
-            for label, terms in [
-                ("Treats", getattr(provider, "conditions_list", None)),
-                ("Offers", getattr(provider, "treatments_list", None)),
-            ]
+            for label, terms in [("Treats", card.conditions), ("Offers", card.treatments)]
             if terms
         ),
     )

@@ -3,39 +3,39 @@
 import pytest
 from django.core.management import call_command
 
-from directory.gazetteer import locate, nearest_place, normalize_name
+from directory.gazetteer import find_place, nearest_place, normalize_name
 from directory.models import Place
 
 pytestmark = pytest.mark.django_db
 
 
 def test_zip_code_gives_its_centre_and_state():
-    place = locate("78701")
+    place = find_place("78701")
     assert (place.kind, place.state, place.label) == ("zip", "TX", "Austin, TX 78701")
     assert place.point == pytest.approx((30.2713, -97.7426), abs=1e-4)
 
 
 @pytest.mark.parametrize("query", ["78701-1234", "787011234", " 78701 1234 "])
 def test_zip_plus_four_gives_the_five_digit_zip(query):
-    assert locate(query).label == "Austin, TX 78701"
+    assert find_place(query).label == "Austin, TX 78701"
 
 
 def test_full_width_digits_are_read_as_a_zip():
-    assert locate("\uff17\uff18\uff17\uff10\uff11").label == "Austin, TX 78701"
+    assert find_place("\uff17\uff18\uff17\uff10\uff11").label == "Austin, TX 78701"
 
 
 @pytest.mark.parametrize(
     "query", ["Austin, TX", "austin, tx", "Austin, Texas", "austin tx", "AUSTIN TEXAS", "Austin,TX"]
 )
 def test_city_with_state_code_or_name_in_any_case(query):
-    place = locate(query)
+    place = find_place(query)
     assert (place.kind, place.label, place.state) == ("city", "Austin, TX", "TX")
 
 
 def test_city_centre_is_near_its_zip_codes():
     from directory.geo import distance_miles
 
-    assert distance_miles(locate("Austin, TX").point, locate("78701").point) < 10
+    assert distance_miles(find_place("Austin, TX").point, find_place("78701").point) < 10
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_city_centre_is_near_its_zip_codes():
     ],
 )
 def test_city_spelling_variants(query, label):
-    assert locate(query).label == label
+    assert find_place(query).label == label
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_city_spelling_variants(query, label):
     ],
 )
 def test_state_name_or_code_gives_the_state(query, code, label):
-    place = locate(query)
+    place = find_place(query)
     assert (place.kind, place.state, place.label, place.point) == ("state", code, label, None)
 
 
@@ -97,12 +97,12 @@ def test_state_name_or_code_gives_the_state(query, code, label):
     ],
 )
 def test_unknown_or_hostile_input_finds_nothing(query):
-    assert locate(query) is None
+    assert find_place(query) is None
 
 
 def test_city_name_in_several_states_needs_a_state():
-    assert locate("Springfield") is None  # Illinois, Missouri, Massachusetts …
-    assert locate("Springfield, IL").state == "IL"
+    assert find_place("Springfield") is None  # Illinois, Missouri, Massachusetts …
+    assert find_place("Springfield, IL").state == "IL"
 
 
 def test_normalize_name_folds_abbreviations_accents_and_punctuation():
@@ -135,7 +135,7 @@ def test_load_gazetteer_repairs_a_partial_table(capsys):
     Place.objects.filter(state_id="RI").delete()
     call_command("load_gazetteer")
     assert capsys.readouterr().out.startswith("Loaded")
-    assert locate("02903").label == "Providence, RI 02903"
+    assert find_place("02903").label == "Providence, RI 02903"
 
 
 @pytest.mark.parametrize(
@@ -149,4 +149,4 @@ def test_load_gazetteer_repairs_a_partial_table(capsys):
 )
 def test_montana_is_not_read_as_mount(query, label):
     # "Mt" abbreviates "Mount" in place names, but never in a state's code.
-    assert locate(query).label == label
+    assert find_place(query).label == label

@@ -3,7 +3,9 @@
 import phonenumbers
 import pytest
 
+from directory.cards import ProviderCard, provider_cards
 from directory.fields import normalize_phone
+from directory.reference import CachedTerm
 from directory.templatetags.directory_tags import provider_card, tel_uri
 from tests import cast
 
@@ -29,13 +31,10 @@ def test_card_escapes_what_editors_typed_and_drops_non_web_links():
     provider = cast.austin_clinic()
     provider.name = '<script>alert(1)</script> & "Sons"'
     provider.website = "javascript:alert(1)"  # past validation, as a raw write could be
-    provider.nearest_location = provider.locations.get()
-    provider.distance = 0.25
-    provider.conditions_list = list(provider.conditions.order_by("name"))
-    provider.treatments_list = []
-    provider.states_list = []
+    conditions = [CachedTerm(c.pk, c.slug, c.name) for c in provider.conditions.order_by("name")]
+    card = ProviderCard(provider, provider.locations.get(), 0.25, conditions, [], [])
 
-    html = provider_card(provider, "clinic", show_distance=True)
+    html = provider_card(card, "clinic", show_distance=True)
 
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Sons&quot;" in html
@@ -46,14 +45,25 @@ def test_card_escapes_what_editors_typed_and_drops_non_web_links():
 
 
 @pytest.mark.django_db
+def test_cards_from_a_search_carry_what_the_card_shows(providers):
+    austin, _, at_home, _ = providers
+    [card] = provider_cards([austin])
+    [home] = provider_cards([at_home])
+
+    assert card.site is None  # no site asked for: the card shows where it treats at home
+    assert [term.slug for term in card.conditions] == sorted(
+        austin.conditions.values_list("slug", flat=True),
+        key=lambda slug: next(t.name for t in card.conditions if t.slug == slug),
+    )
+    assert home.states == sorted(at_home.serves_states.values_list("code", flat=True))
+
+
+@pytest.mark.django_db
 def test_at_home_card_counts_states_and_shows_no_distance():
     provider = cast.at_home_service()
-    provider.nearest_location = None
-    provider.distance = None
-    provider.conditions_list = provider.treatments_list = []
-    provider.states_list = ["OH", "TX"]
+    card = ProviderCard(provider, None, None, [], [], ["OH", "TX"])
 
-    html = provider_card(provider, "home")
+    html = provider_card(card, "home")
 
     assert "Treats patients at home in 2 states" in html
     assert f'id="provider-{provider.pk}-home"' in html

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from geopy.distance import great_circle
 
-from directory.gazetteer import _locate
+from directory.gazetteer import _find_place
 from directory.models import Place, Provider
 from directory.reference import forget_reference
 from tests.cast import at_home_service, austin_clinic, draft_provider, make_provider
@@ -381,7 +381,7 @@ def test_query_count_is_bounded_and_does_not_grow_with_page_size(
     for path, params in requests:
         cache.clear()
         # The in-process memos too (gazetteer, conditions and treatments): cold is cold.
-        _locate.cache_clear()
+        _find_place.cache_clear()
         forget_reference()
         if warm:
             client.get(path, params)
