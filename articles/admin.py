@@ -55,7 +55,7 @@ class ArticleForm(VersionedForm):
         model = Article
         fields = [
             "title", "slug", "status", "summary", "body", "hero_image", "hero_alt", "author",
-            "reviewer", "published_at", "updated_at", "last_reviewed", "conditions", "related",
+            "reviewer", "published_at", "revised_on", "last_reviewed", "conditions", "related",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -91,7 +91,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 @admin.register(Article)
 class ArticleAdmin(VersionedAdmin):
     form = ArticleForm
-    list_display = ["title", "status", "author", "reviewer", "last_reviewed", "updated_at"]
+    list_display = ["title", "status", "author", "reviewer", "last_reviewed", "revised_on"]
     list_filter = ["status", "reviewer", ReviewDueFilter, "conditions"]
     list_select_related = ["author", "reviewer"]
     search_fields = ["title", "summary"]
@@ -103,7 +103,7 @@ class ArticleAdmin(VersionedAdmin):
         ("Picture", {"fields": ["hero_image", "hero_alt"]}),
         (
             "People and dates",
-            {"fields": ["author", "reviewer", "published_at", "updated_at", "last_reviewed"]},
+            {"fields": ["author", "reviewer", "published_at", "revised_on", "last_reviewed"]},
         ),
         ("Connections", {"fields": ["conditions", "related"]}),
     ]

@@ -126,8 +126,10 @@ class Article(VersionedModel):
         ),
     )
     published_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateField(
-        "updated on", null=True, blank=True, help_text="The editorial date shown to readers."
+    revised_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Date of the latest editorial revision, shown to readers as “Updated”.",
     )
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="Date of the medical review; re-review every 12 months."

@@ -351,7 +351,7 @@ def build_payload_site(prefix):
             reviewer=person,
             status=Article.Status.PUBLISHED,
             last_reviewed=date(2026, 10, 1),
-            updated_at=date(2026, 10, 2),
+            revised_on=date(2026, 10, 2),
         )
         article.conditions.set([condition])
         Citation.objects.create(

@@ -50,8 +50,8 @@ def article_json_ld(context, article):
         page["lastReviewed"] = article.last_reviewed.isoformat()
     if article.published_at:
         page["datePublished"] = article.published_at.date().isoformat()
-    if article.updated_at:
-        page["dateModified"] = article.updated_at.isoformat()
+    if article.revised_on:
+        page["dateModified"] = article.revised_on.isoformat()
     return json_ld(page)
 
 

@@ -32,7 +32,7 @@ def article(slug, title, author, reviewer, *, status="published", day=1, conditi
     citations = more.pop("citations", [{"text": "A source."}])
     item = Article.objects.create(
         slug=slug, title=title, summary=f"Summary of {title}.", author=author, reviewer=reviewer,
-        status=status, last_reviewed=date(2026, 10, 30), updated_at=date(2026, 11, 3),
+        status=status, last_reviewed=date(2026, 10, 30), revised_on=date(2026, 11, 3),
         published_at=datetime(2026, 3, day, 14, tzinfo=UTC) if status == "published" else None,
         body=more.pop("body", "Text [cite:1]."), **more,
     )  # fmt: skip
