@@ -69,7 +69,7 @@ class ArticleForm(VersionedForm):
     def _post_clean(self):
         # Citations are checked by CitationFormSet against the ones being saved.
         self.instance.citations_checked_by_form = True
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
 
 
 class ReviewDueFilter(admin.SimpleListFilter):

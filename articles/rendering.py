@@ -85,7 +85,8 @@ def render(body):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )
-    backlinks, markers = {}, []
+    backlinks: dict[str, list[str]] = {}
+    markers: list[tuple[str, list[int]]] = []
     # Contents entries are plain text, without the headings' citation markers.
     toc = [
         (anchor, unescape(TAG_RE.sub("", CITE_RE.sub("", text))).strip())

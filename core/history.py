@@ -13,6 +13,7 @@ stored one has moved on (core/history_admin.py).
 
 from django.db import models
 from django.utils import timezone
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 BASELINE_REASON = "As it was before its first recorded change"
@@ -72,6 +73,7 @@ class VersionedModel(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Counts saves; an editor's form carries it."
     )
+    history: HistoryManager  # from the subclass's History()
 
     class Meta:
         abstract = True

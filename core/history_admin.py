@@ -26,7 +26,7 @@ class VersionedForm(forms.ModelForm):
         return manager.filter(pk=self.instance.pk).values_list("version", flat=True)
 
     def clean(self):
-        cleaned_data = super().clean()
+        cleaned_data = super().clean() or self.cleaned_data
         if self.instance.pk is None:
             return cleaned_data
         # Locked until the admin's transaction ends, so a second save waits for

@@ -23,6 +23,7 @@ RETRY_AFTER_SECONDS = 10
 
 def database_unavailable(request):
     """The 503 response: JSON for the API, the site's page for everything else."""
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"detail": "The directory is briefly unavailable. Try again shortly."}, status=503
@@ -34,8 +35,8 @@ def database_unavailable(request):
     response["Cache-Control"] = "no-store"
     # Django would log "Service Unavailable: <path>" for every request; the outage
     # itself is logged once below.
-    response._has_been_logged = True
-    response.database_unavailable = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
+    response.database_unavailable = True  # type: ignore[attr-defined]  # read just below
     return response
 
 

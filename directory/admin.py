@@ -149,11 +149,12 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             changed = set(location_form.changed_data)
             if {"latitude", "longitude"} & changed and location.has_coordinates:
                 location.coordinates_source = Location.Source.MANUAL
-            elif not location.has_coordinates or (
+                continue
+            moved = (
                 changed & ADDRESS_FIELDS and location.coordinates_source != Location.Source.MANUAL
-            ):
-                if warning := location.regeocode():
-                    messages.warning(request, warning)
+            )
+            if (not location.has_coordinates or moved) and (warning := location.regeocode()):
+                messages.warning(request, warning)
         return super().save_formset(request, form, formset, change)
 
     # --- Actions -------------------------------------------------------------------
@@ -170,7 +171,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             for provider in chosen.iterator(chunk_size=500):
                 for name, value in values.items():
                     setattr(provider, name, value)
-                provider._history_user = request.user
+                provider._history_user = request.user  # type: ignore[attr-defined]  # simple-history
                 provider.save(update_fields=[*values, "updated_at"])
                 count += 1
         self.message_user(

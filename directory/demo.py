@@ -119,7 +119,7 @@ def seed_demo(*, providers, seed=1, today=None, progress=None):
     """Replace the demo providers with `providers` new ones; deterministic for a seed."""
     today = today or timezone.localdate()
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
-    zips_by_state = {}
+    zips_by_state: dict[str, list[tuple]] = {}
     for zip_code, state, city, latitude, longitude in (
         Place.objects.filter(kind=Place.Kind.ZIP)
         .order_by("zip")

@@ -21,7 +21,7 @@ def healthz(request):
     except DatabaseError as exc:
         logger.warning("Health check: database unavailable: %s", exc)
         response = JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-        response._has_been_logged = True  # the line above; not Django's too, per probe
+        response._has_been_logged = True  # type: ignore[attr-defined]  # the line above; not Django's too, per probe
         return response
     return JsonResponse({"status": "ok", "database": "ok"})
 
