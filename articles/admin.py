@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles.models import Article, Citation, Person, hero_image_choices
+from core.admin import SubsetFilter
 from core.history_admin import VersionedAdmin, VersionedForm
 
 
@@ -72,20 +73,14 @@ class ArticleForm(VersionedForm):
         super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
 
 
-class ReviewDueFilter(admin.SimpleListFilter):
+class ReviewDueFilter(SubsetFilter):
     title = "medical review"
     parameter_name = "review"
+    inside = ("due", "Review due (over 12 months)")
+    outside = ("current", "Reviewed in 12 months")
 
-    def lookups(self, request, model_admin):
-        return [("due", "Review due (over 12 months)"), ("current", "Reviewed in 12 months")]
-
-    def queryset(self, request, queryset):
-        due = Article.objects.review_due().values("pk")
-        if self.value() == "due":
-            return queryset.filter(pk__in=due)
-        if self.value() == "current":
-            return queryset.exclude(pk__in=due)
-        return queryset
+    def subset(self):
+        return Article.objects.review_due()
 
 
 @admin.register(Article)

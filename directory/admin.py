@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
+from core.admin import SubsetFilter
 from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
 from directory.imports import ImportFailed
@@ -54,20 +55,14 @@ class LocationInline(admin.StackedInline):
         return 0 if obj and obj.pk else 1
 
 
-class StaleFilter(admin.SimpleListFilter):
+class StaleFilter(SubsetFilter):
     title = "verification"
     parameter_name = "verified"
+    inside = ("stale", "Not verified in 180 days")
+    outside = ("fresh", "Verified in 180 days")
 
-    def lookups(self, request, model_admin):
-        return [("stale", "Not verified in 180 days"), ("fresh", "Verified in 180 days")]
-
-    def queryset(self, request, queryset):
-        stale = Provider.objects.stale().values("pk")
-        if self.value() == "stale":
-            return queryset.filter(pk__in=stale)
-        if self.value() == "fresh":
-            return queryset.exclude(pk__in=stale)
-        return queryset
+    def subset(self):
+        return Provider.objects.stale()
 
 
 class StateFilter(admin.SimpleListFilter):
