@@ -9,8 +9,17 @@ from core.history import History, VersionedModel
 @checks.register(checks.Tags.models)
 def versioned_models_keep_history(app_configs=None, **kwargs):
     """A VersionedModel without a History cannot name who saved over an editor's form."""
+    if app_configs is None:
+        models = apps.get_models()
+    else:
+        models = [model for config in app_configs for model in config.get_models()]
+    return missing_history(models)
+
+
+def missing_history(models):
+    """An error for each VersionedModel among `models` that keeps no history."""
     errors = []
-    for model in apps.get_models():
+    for model in models:
         if not issubclass(model, VersionedModel):
             continue
         if not isinstance(getattr(model, "_history_records", None), History):
