@@ -329,6 +329,14 @@ class LocationQuerySet(models.QuerySet):
         """Sites of published providers: the ones patients may see."""
         return self.filter(provider__status=Provider.Status.PUBLISHED)
 
+    def states(self):
+        """One row per state: state (code), state__name, and how many clinics are there."""
+        return (
+            self.values("state", "state__name")
+            .annotate(clinics=Count("provider", distinct=True))
+            .order_by("state__name")
+        )
+
     def cities(self):
         """One row per city: city_slug, name, and how many providers have a site there."""
         return (

@@ -1,4 +1,3 @@
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -117,12 +116,7 @@ def city_landing(request, state, city):
 def condition_landing(request, slug):
     condition = get_object_or_404(Condition, slug=slug)
     treating = Provider.objects.published().treating(condition.pk)
-    states = (
-        Location.objects.filter(provider__in=treating)
-        .values("state", "state__name")
-        .annotate(clinics=Count("provider", distinct=True))
-        .order_by("state__name")
-    )
+    states = Location.objects.filter(provider__in=treating).states()
     at_home = treating.at_home_anywhere()
     at_home_count = at_home.count()
     if not states and not at_home_count:
