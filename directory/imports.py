@@ -9,17 +9,19 @@ rows are valid.
 
 import csv
 import io
-import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, Literal, TypeVar
 
+from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from core.history import record_change
-from directory.geocoding import fill_coordinates
 from directory.models import Condition, Location, Provider, Treatment
 from directory.states import STATES
 
@@ -55,7 +57,12 @@ PROVIDER_COLUMNS = [
     "serves_states",
     "accepting_new_patients",
 ]
-ADDRESS_COLUMNS = ["address1", "address2", "city", "state", "zip"]
+# The provider's own fields among them (the rest are relations).
+PROVIDER_FIELDS = [
+    column
+    for column in PROVIDER_COLUMNS
+    if column not in ["conditions", "treatments", "serves_states"]
+]
 # What a spreadsheet may run as a formula at the start of a cell (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Files that are not text at all, by their first bytes: say what they are.
@@ -65,9 +72,16 @@ NOT_CSV = {
     b"\xff\xfe": "UTF-16 text; save it as CSV UTF-8",
     b"\xfe\xff": "UTF-16 text; save it as CSV UTF-8",
 }
-YES = {"yes", "y", "true", "1"}
-NO = {"no", "n", "false", "0"}
-UNKNOWN = {"", "unknown"}
+# accepting_new_patients, as spreadsheets spell it.
+ANSWERS = {
+    **dict.fromkeys(["yes", "y", "true", "1"], True),
+    **dict.fromkeys(["no", "n", "false", "0"], False),
+    **dict.fromkeys(["", "unknown"], None),
+}
+
+Cells = dict[str, str]  # one data row, keyed by column
+Record = tuple[int, Cells]  # with its row number
+Action = Literal["created", "updated", "unchanged"]
 
 
 @dataclass(frozen=True)
@@ -76,12 +90,12 @@ class RowError:
     column: str
     message: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.message}"
 
 
 class ImportFailed(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors: list[RowError]) -> None:
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
 
@@ -91,7 +105,7 @@ class ProviderChange:
     """What an import does to one provider."""
 
     external_id: str
-    action: str  # "created", "updated" or "unchanged"
+    action: Action
     provider: Provider
     rows: list[int]
     locations: int
@@ -103,11 +117,11 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
-    def count(self, action):
+    def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action == action)
 
     @property
-    def summary(self):
+    def summary(self) -> str:
         prefix = "Dry run, nothing written: " if self.dry_run else ""
         return (
             f"{prefix}{self.count('created')} created, {self.count('updated')} updated, "
@@ -118,8 +132,8 @@ class ImportReport:
 # --- Reading ------------------------------------------------------------------
 
 
-def read_csv(data):
-    """Decode CSV bytes (UTF-8, with or without BOM); return a list of row dicts.
+def read_csv(data: bytes) -> list[Record]:
+    """Decode CSV bytes (UTF-8, with or without BOM); return the numbered data rows.
 
     Raises ImportFailed for a file that cannot be read or has the wrong columns.
     """
@@ -129,7 +143,7 @@ def read_csv(data):
     return rows_from_table(rows[0], rows[1:])
 
 
-def check_size(size):
+def check_size(size: int) -> None:
     """Refuse a file over settings.IMPORT_MAX_BYTES, before anyone reads it."""
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
@@ -146,7 +160,7 @@ def check_size(size):
         )
 
 
-def decode_csv(data):
+def decode_csv(data: bytes) -> str:
     """Return the text of CSV bytes, or raise ImportFailed saying what the file is instead."""
     check_size(len(data))
     for magic, what in NOT_CSV.items():
@@ -164,9 +178,9 @@ def decode_csv(data):
     return text
 
 
-def parse_csv(text):
+def parse_csv(text: str) -> list[list[str]]:
     """Split CSV text into rows of cells; a broken row is reported with its number."""
-    rows = []
+    rows: list[list[str]] = []
     try:
         rows.extend(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
@@ -174,43 +188,45 @@ def parse_csv(text):
     return rows
 
 
-def rows_from_table(headers, rows):
+def rows_from_table(
+    headers: Sequence[str | None], rows: Iterable[Sequence[str | None]]
+) -> list[Record]:
     """Check the header row; return the data rows as (row number, dict keyed by column)."""
-    headers = [str(header or "").strip().lstrip("\ufeff") for header in headers]
-    while headers and not headers[-1]:
-        headers.pop()  # a trailing comma, or padding to the widest row
-    errors = [RowError(1, column, "missing column") for column in COLUMNS if column not in headers]
+    names = [str(header or "").strip().lstrip("\ufeff") for header in headers]
+    while names and not names[-1]:
+        names.pop()  # a trailing comma, or padding to the widest row
+    errors = [RowError(1, column, "missing column") for column in COLUMNS if column not in names]
     errors += [
-        RowError(1, header or "(blank)", f"unknown column; expected {', '.join(COLUMNS)}")
-        for header in headers
-        if header not in COLUMNS
+        RowError(1, name or "(blank)", f"unknown column; expected {', '.join(COLUMNS)}")
+        for name in names
+        if name not in COLUMNS
     ]
-    duplicates = {header for header in headers if headers.count(header) > 1}
-    errors += [RowError(1, header, "column appears twice") for header in sorted(duplicates)]
+    duplicates = {name for name in names if names.count(name) > 1}
+    errors += [RowError(1, name, "column appears twice") for name in sorted(duplicates)]
     if errors:
         raise ImportFailed(errors)
     records = []
-    for number, values in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=2):
         # None pads a short row to the widest one (the admin's table is a rectangle).
-        width = len([value for value in values if value is not None])
-        values = ["" if value is None else str(value) for value in values]
+        width = len([value for value in row if value is not None])
+        values = ["" if value is None else str(value) for value in row]
         if not any(value.strip() for value in values):
             continue  # blank lines are not providers
-        if any(value.strip() for value in values[len(headers) :]):
+        if any(value.strip() for value in values[len(names) :]):
             errors.append(RowError(number, "row", "more cells than there are columns"))
             continue
-        if width < len(headers):
+        if width < len(names):
             # Usually a line break or quote out of place: the rest of the row is elsewhere.
             errors.append(
                 RowError(
                     number,
                     "row",
-                    f"{width} cells, but the header has {len(headers)} columns; "
+                    f"{width} cells, but the header has {len(names)} columns; "
                     "is a quote or a line break out of place?",
                 )
             )
             continue
-        cells = dict(zip(headers, values, strict=False))
+        cells = dict(zip(names, values, strict=False))
         records.append((number, {column: clean_cell(cells.get(column)) for column in COLUMNS}))
     if errors:
         raise ImportFailed(errors)
@@ -219,7 +235,7 @@ def rows_from_table(headers, rows):
     return records
 
 
-def clean_cell(value):
+def clean_cell(value: str | None) -> str:
     value = "" if value is None else str(value).strip()
     # Undo our own export's formula escaping ('=…, ''=…), so files round-trip.
     if value.startswith("'") and value.lstrip("'").startswith(FORMULA_PREFIXES):
@@ -227,210 +243,317 @@ def clean_cell(value):
     return value
 
 
-def escape_cell(value):
+def escape_cell(value: object) -> str:
     """Keep a spreadsheet from running a cell as a formula.
 
     A value that already looks escaped ('=…) gets one more quote, so that
     importing the export gives back exactly the value, quote and all.
     """
-    value = "" if value is None else str(value)
-    return "'" + value if value.lstrip("'").startswith(FORMULA_PREFIXES) else value
+    text = "" if value is None else str(value)
+    return "'" + text if text.lstrip("'").startswith(FORMULA_PREFIXES) else text
 
 
-def shown(value, limit=40):
+def shown(value: str, limit: int = 40) -> str:
     """Quote a cell for an error message, cut short: a 5 MB cell must not become one."""
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 # --- Checking -----------------------------------------------------------------
 
-
-@dataclass
-class PlannedProvider:
-    external_id: str
-    rows: list[int]
-    fields: dict
-    conditions: set
-    treatments: set
-    states: set
-    locations: list  # [(row number, unsaved Location)]
+T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
-def error_order(error):
-    column = COLUMNS.index(error.column) if error.column in COLUMNS else -1
-    return (error.row, column)
+def state_code(value: str) -> str:
+    """Return the code of the state `value` names in any case, or raise ValidationError."""
+    if (code := value.upper()) not in STATES:
+        raise ValidationError(f"unknown state code {shown(value)}", code="invalid")
+    return code
 
 
-class Checker:
-    """Turn row dicts into planned providers, collecting every error."""
+def term_pk(known: dict[str, int], slug: str) -> int:
+    """Return the primary key of the term `slug` names in any case, or raise ValidationError."""
+    if (pk := known.get(slug.lower())) is None:
+        message = f"unknown slug {shown(slug)}; known: {', '.join(known)}"
+        raise ValidationError(message, code="invalid")
+    return pk
 
-    def __init__(self):
-        self.errors = []
-        self.conditions = {c.slug: c for c in Condition.objects.all()}
-        self.treatments = {t.slug: t for t in Treatment.objects.all()}
 
-    def error(self, row, column, message):
-        self.errors.append(RowError(row, column, message))
+class CellField(forms.CharField):
+    """A text cell, blank allowed, as clean_cell() left it; its model field checks the rest."""
 
-    def check(self, records):
-        groups = defaultdict(list)
-        for number, cells in records:
-            if not cells["external_id"]:
-                self.error(number, "external_id", "required")
-            elif len(cells["external_id"]) > 64:
-                self.error(number, "external_id", "at most 64 characters")
-            else:
-                groups[cells["external_id"]].append((number, cells))
-        planned = [self.check_provider(external_id, rows) for external_id, rows in groups.items()]
-        if self.errors:
-            raise ImportFailed(sorted(self.errors, key=error_order))
-        return planned
+    def __init__(self) -> None:
+        # Not stripped again: clean_cell() trimmed the cell before undoing the export's escaping.
+        super().__init__(required=False, strip=False)
 
-    def check_provider(self, external_id, rows):
-        first_number, first = rows[0]
-        for number, cells in rows[1:]:
-            for column in PROVIDER_COLUMNS:
-                if cells[column] != first[column]:
-                    self.error(
-                        number,
-                        column,
-                        f"differs from row {first_number} for external_id {external_id}; "
-                        "provider columns must agree on every row of a provider",
-                    )
-        fields = {
-            "name": first["name"],
-            "status": first["status"].lower() or Provider.Status.PUBLISHED,
-            "website": first["website"],
-            "phone": first["phone"],
-            "email": first["email"],
-            "description": first["description"],
-            "accepting_new_patients": self.yes_no(first_number, first["accepting_new_patients"]),
-        }
-        provider = Provider(external_id=external_id, slug="placeholder", **fields)
+
+class StateField(forms.Field):
+    """A state's two-letter code, in any case."""
+
+    def to_python(self, value: Any) -> str:
+        return state_code(str(value))
+
+
+class CoordinateField(forms.FloatField):
+    """A latitude or longitude: a finite number, or blank."""
+
+    def clean(self, value: Any) -> float | None:
         try:
-            provider.full_clean(exclude=["slug"], validate_unique=False, validate_constraints=False)
-        except ValidationError as error:
-            for column, messages in error.message_dict.items():
-                for message in messages:
-                    self.error(first_number, column if column in COLUMNS else "row", message)
-        else:
-            fields.update(website=provider.website, phone=provider.phone)
+            return super().clean(value)
+        except ValidationError:
+            # FloatField refuses text, nan and inf alike, in words that do not show the cell.
+            raise ValidationError(f"not a number: {shown(value)}", code="invalid") from None
 
-        return PlannedProvider(
-            external_id=external_id,
-            rows=[number for number, _ in rows],
-            fields=fields,
-            conditions=self.slugs(first_number, "conditions", first, self.conditions),
-            treatments=self.slugs(first_number, "treatments", first, self.treatments),
-            states=self.states(first_number, first["serves_states"]),
-            locations=[
-                (number, location)
-                for number, cells in rows
-                if (location := self.location(number, cells)) is not None
-            ],
-        )
 
-    def yes_no(self, number, value):
-        value = value.lower()
-        if value in YES:
-            return True
-        if value in NO:
-            return False
-        if value not in UNKNOWN:
-            self.error(number, "accepting_new_patients", "use yes, no or unknown")
-        return None
+class AnswerField(forms.Field):
+    """Yes, no or unknown (blank) as True, False or None."""
 
-    def split(self, value):
-        return [item.strip() for item in value.split(";") if item.strip()]
+    default_error_messages = {"invalid": "use yes, no or unknown"}
 
-    def slugs(self, number, column, cells, known):
-        chosen = set()
-        for slug in self.split(cells[column]):
-            if slug.lower() in known:
-                chosen.add(known[slug.lower()].pk)
-            else:
-                self.error(number, column, f"unknown slug {shown(slug)}; known: {', '.join(known)}")
-        return chosen
+    def to_python(self, value: Any) -> bool | None:
+        try:
+            return ANSWERS[str(value).lower()]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
-    def states(self, number, value):
-        chosen = set()
-        for code in self.split(value):
-            if code.upper() in STATES:
-                chosen.add(code.upper())
-            else:
-                self.error(number, "serves_states", f"unknown state code {shown(code)}")
-        return chosen
 
-    def location(self, number, cells):
-        if not (cells["address1"] or cells["zip"]):
-            if any(cells[column] for column in ["address2", "city", "state"]):
-                self.error(
-                    number,
+class ListField(forms.Field, Generic[T]):
+    """Items separated by semicolons, each cleaned by `item`; every bad one is named."""
+
+    def __init__(self, item: Callable[[str], T]) -> None:
+        super().__init__(required=False)
+        self.item = item
+
+    def to_python(self, value: Any) -> set[T]:
+        items: set[T] = set()
+        errors = []
+        for text in str(value).split(";"):
+            if not (text := text.strip()):
+                continue
+            try:
+                items.add(self.item(text))
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return items
+
+
+class LocationRowForm(forms.Form):
+    """A row's location cells: each row of a provider may add one of its sites.
+
+    A row with neither address1 nor zip has none. After validation `location` is
+    the unsaved Location, checked by the model too (lengths, ZIP codes, coordinate
+    ranges), or None.
+    """
+
+    address1 = CellField()
+    address2 = CellField()
+    city = CellField()
+    state = StateField()
+    zip = CellField()
+    latitude = CoordinateField(required=False)
+    longitude = CoordinateField(required=False)
+
+    location: Location | None = None
+
+    def __init__(self, cells: Cells) -> None:
+        super().__init__(cells)
+        self.has_location = bool(cells["address1"] or cells["zip"])
+        if not self.has_location:
+            # A provider without a site: no state or coordinates to read.
+            for name in ["state", "latitude", "longitude"]:
+                del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if not self.has_location:
+            if any(self.data[column] for column in ["address2", "city", "state"]):
+                self.add_error(
                     "address1",
                     "required for a location (or leave the row's "
                     "address, city, state and zip all blank)",
                 )
-            return None
-        state = cells["state"].upper()
-        if state not in STATES:
-            self.error(number, "state", f"unknown state code {shown(cells['state'])}")
-        coordinates = {}
-        for column in ["latitude", "longitude"]:
-            if cells[column]:
-                try:
-                    coordinates[column] = float(cells[column])
-                except ValueError:
-                    self.error(number, column, f"not a number: {shown(cells[column])}")
-                else:
-                    # nan passes the range validators, then fails the database's checks.
-                    if not math.isfinite(coordinates[column]):
-                        del coordinates[column]
-                        self.error(number, column, f"not a number: {shown(cells[column])}")
-        if len(coordinates) == 1:
-            missing = "longitude" if "latitude" in coordinates else "latitude"
-            self.error(number, missing, "give both latitude and longitude, or neither")
-            coordinates = {}
-        location = Location(
-            address1=cells["address1"],
-            address2=cells["address2"],
-            city=cells["city"],
-            state_id=state,
-            zip=cells["zip"],
-            latitude=coordinates.get("latitude"),
-            longitude=coordinates.get("longitude"),
-            coordinates_source=Location.Source.MANUAL if len(coordinates) == 2 else "",
+            return data
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if (latitude is None) != (longitude is None):
+            missing = "latitude" if latitude is None else "longitude"
+            self.add_error(missing, "give both latitude and longitude, or neither")
+            latitude = longitude = None  # said once, so not again by Location.clean()
+        self.location = self.validated(
+            Location(
+                address1=data["address1"],
+                address2=data["address2"],
+                city=data["city"],
+                state_id=data.get("state", ""),
+                zip=data["zip"],
+                latitude=latitude,
+                longitude=longitude,
+                coordinates_source=Location.Source.MANUAL if latitude is not None else "",
+            ),
+            exclude=["provider", "state"],
         )
+        return data
+
+    def validated(self, instance: M, exclude: list[str]) -> M:
+        """Run the model's own checks on `instance`; what they refuse is this form's error."""
         try:
-            location.full_clean(
-                exclude=["provider", "state"], validate_unique=False, validate_constraints=False
-            )
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            for column, messages in error.message_dict.items():
-                for message in messages:
-                    self.error(number, column if column in COLUMNS else "row", message)
-        return location
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return instance
+
+    def row_errors(self, number: int) -> list[RowError]:
+        """Return this form's errors as row `number`'s; those of no one column are the row's."""
+        return [
+            RowError(number, "row" if name == NON_FIELD_ERRORS else name, message)
+            for name, errors in self.errors.as_data().items()
+            for error in errors
+            for message in error.messages
+        ]
+
+
+class ProviderRowForm(LocationRowForm):
+    """A provider's first row: the provider's own cells, and a location's.
+
+    Its other rows only repeat the provider's cells, so a LocationRowForm does for
+    them. After validation `provider` is the unsaved Provider, checked by the model too.
+    """
+
+    external_id = forms.CharField(
+        max_length=64,
+        strip=False,
+        error_messages={"required": "required", "max_length": "at most 64 characters"},
+    )
+    name = CellField()
+    status = CellField()
+    website = CellField()
+    phone = CellField()
+    email = CellField()
+    description = CellField()
+    # conditions and treatments: see __init__.
+    serves_states = ListField(state_code)
+    accepting_new_patients = AnswerField(required=False)
+
+    provider: Provider
+
+    def __init__(
+        self, cells: Cells, *, conditions: dict[str, int], treatments: dict[str, int]
+    ) -> None:
+        super().__init__(cells)
+        # Known slugs come from the database, read once for the whole file.
+        self.fields["conditions"] = ListField(partial(term_pk, conditions))
+        self.fields["treatments"] = ListField(partial(term_pk, treatments))
+
+    def clean_status(self) -> str:
+        return self.cleaned_data["status"].lower() or Provider.Status.PUBLISHED
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields = {name: data.get(name) for name in PROVIDER_FIELDS}
+        self.provider = self.validated(
+            Provider(external_id=data.get("external_id"), **fields), exclude=["slug"]
+        )
+        return super().clean()
+
+
+@dataclass
+class PlannedProvider:
+    """A provider as its rows describe it, checked and not yet written."""
+
+    external_id: str
+    provider: Provider  # unsaved: the file's fields, checked
+    rows: list[int]
+    conditions: set[int]
+    treatments: set[int]
+    states: set[str]
+    locations: list[tuple[int, Location]]  # unsaved, with their row numbers
+
+
+def error_order(error: RowError) -> tuple[int, int]:
+    column = COLUMNS.index(error.column) if error.column in COLUMNS else -1
+    return (error.row, column)
+
+
+def check(records: list[Record]) -> list[PlannedProvider]:
+    """Check every row with a form; return the providers the rows describe.
+
+    Raises ImportFailed with every error, sorted by row and then column.
+    """
+    conditions = dict(Condition.objects.values_list("slug", "pk"))
+    treatments = dict(Treatment.objects.values_list("slug", "pk"))
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for number, cells in records:
+        groups[cells["external_id"]].append((number, cells))
+    errors: list[RowError] = []
+    planned = []
+    for external_id, rows in groups.items():
+        (first_number, first_cells), *others = rows
+        first = ProviderRowForm(first_cells, conditions=conditions, treatments=treatments)
+        if first.has_error("external_id"):
+            # Rows that belong to no provider are told only that.
+            errors += [
+                error
+                for number, _ in rows
+                for error in first.row_errors(number)
+                if error.column == "external_id"
+            ]
+            continue
+        errors += first.row_errors(first_number)
+        locations = [] if first.location is None else [(first_number, first.location)]
+        for number, cells in others:
+            errors += [
+                RowError(
+                    number,
+                    column,
+                    f"differs from row {first_number} for external_id {external_id}; "
+                    "provider columns must agree on every row of a provider",
+                )
+                for column in PROVIDER_COLUMNS
+                if cells[column] != first_cells[column]
+            ]
+            form = LocationRowForm(cells)
+            errors += form.row_errors(number)
+            if form.location is not None:
+                locations.append((number, form.location))
+        if not errors:  # otherwise nothing will be written, and only the errors matter
+            planned.append(
+                PlannedProvider(
+                    external_id=external_id,
+                    provider=first.provider,
+                    rows=[number for number, _ in rows],
+                    conditions=first.cleaned_data["conditions"],
+                    treatments=first.cleaned_data["treatments"],
+                    states=first.cleaned_data["serves_states"],
+                    locations=locations,
+                )
+            )
+    if errors:
+        raise ImportFailed(sorted(errors, key=error_order))
+    return planned
 
 
 # --- Writing ------------------------------------------------------------------
 
 
-def import_providers(records, *, dry_run=False):
+def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportReport:
     """Check every row, then write them all, or nothing; return an ImportReport.
 
     Raises ImportFailed with every error when any row is invalid. A dry run
     does all the same work inside a transaction that is then rolled back.
     """
-    planned = Checker().check(records)
+    planned = check(records)
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
         # Locked, so an editor's save and the import never interleave on a row.
-        existing = (
+        locked = (
             Provider.objects.filter(external_id__in=[plan.external_id for plan in planned])
             .select_for_update()
             .prefetch_related("locations", "conditions", "treatments", "serves_states")
         )
-        existing = {provider.external_id: provider for provider in existing}
-        taken_slugs = set()
+        existing = {provider.external_id: provider for provider in locked}
+        taken_slugs: set[str] = set()
         for plan in planned:
             provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
             locations_changed, warnings = write_locations(provider, plan.locations)
@@ -438,7 +561,9 @@ def import_providers(records, *, dry_run=False):
                 action = "updated"
                 # Its own fields are as they were (the locations keep their own
                 # history), but a form opened before the import is out of date.
-                provider.save_without_historical_record(update_fields=["updated_at"])
+                provider.save_without_historical_record(  # type: ignore[attr-defined]
+                    update_fields=["updated_at"]
+                )
             report.changes.append(
                 ProviderChange(plan.external_id, action, provider, plan.rows, len(plan.locations))
             )
@@ -448,7 +573,7 @@ def import_providers(records, *, dry_run=False):
     return report
 
 
-def unique_slug(name, taken):
+def unique_slug(name: str, taken: set[str]) -> str:
     base = slugify(name)[:190] or "provider"
     slug, n = base, 1
     while slug in taken or Provider.objects.filter(slug=slug).exists():
@@ -458,32 +583,33 @@ def unique_slug(name, taken):
     return slug
 
 
-def write_provider(plan, provider, taken_slugs):
+def write_provider(
+    plan: PlannedProvider, provider: Provider | None, taken_slugs: set[str]
+) -> tuple[Provider, Action]:
     """Make one provider's own fields and relations what its rows say; return (provider, action).
 
     A changed provider is saved, which counts up its version (so an editor's form
     opened before the import is refused), and gets one history record.
     """
-    created = provider is None
-    if created:
-        provider = Provider(
-            external_id=plan.external_id,
-            slug=unique_slug(plan.fields["name"], taken_slugs),
-            **plan.fields,
-        )
-        changed = []
-    else:
-        changed = [name for name, value in plan.fields.items() if getattr(provider, name) != value]
-        for name in changed:
-            setattr(provider, name, plan.fields[name])
     wanted = {
         "conditions": plan.conditions,
         "treatments": plan.treatments,
         "serves_states": plan.states,
     }
-    if created:
+    created = provider is None
+    if provider is None:
+        provider = plan.provider
+        provider.slug = unique_slug(provider.name, taken_slugs)
+        changed = []
         relations = [relation for relation, pks in wanted.items() if pks]
     else:
+        changed = [
+            name
+            for name in PROVIDER_FIELDS
+            if getattr(provider, name) != getattr(plan.provider, name)
+        ]
+        for name in changed:
+            setattr(provider, name, getattr(plan.provider, name))
         relations = [
             relation
             for relation, pks in wanted.items()
@@ -492,7 +618,9 @@ def write_provider(plan, provider, taken_slugs):
         if not (changed or relations):
             return provider, "unchanged"
 
-    provider.skip_history_when_saving = True  # one record, with the relations
+    # One record, with the relations. (django-simple-history adds this flag, and
+    # save_without_historical_record(), at run time: the stubs cannot know them.)
+    provider.skip_history_when_saving = True  # type: ignore[attr-defined]
     provider.save(update_fields=None if created else [*changed, "updated_at"])
     for relation in relations:
         getattr(provider, relation).set(wanted[relation])
@@ -500,12 +628,14 @@ def write_provider(plan, provider, taken_slugs):
     return provider, "created" if created else "updated"
 
 
-def address_key(location):
+def address_key(location: Location) -> tuple[str, ...]:
     fields = ["address1", "address2", "city", "state_id", "zip"]
     return tuple(str(getattr(location, name)).casefold() for name in fields)
 
 
-def write_locations(provider, wanted):
+def write_locations(
+    provider: Provider, wanted: list[tuple[int, Location]]
+) -> tuple[bool, list[str]]:
     """Match the file's locations to the provider's by address; return (changed, warnings)."""
     warnings = []
     current = defaultdict(list)
@@ -516,7 +646,7 @@ def write_locations(provider, wanted):
         matches = current.get(address_key(location))
         if not matches:
             location.provider = provider
-            if not location.has_coordinates and (warning := fill_coordinates(location)):
+            if not location.has_coordinates and (warning := location.regeocode()):
                 warnings.append(f"row {number}: {warning}")
             location.save()
             changed = True
@@ -528,9 +658,8 @@ def write_locations(provider, wanted):
             existing.coordinates_source = Location.Source.MANUAL
         elif existing.coordinates_source == Location.Source.MANUAL:
             # The file no longer pins this site: place it from its address.
-            existing.latitude = existing.longitude = None
-            existing.coordinates_source = ""
-            if warning := fill_coordinates(existing):
+            warning = existing.regeocode()
+            if warning:
                 warnings.append(f"row {number}: {warning}")
         if before != (existing.latitude, existing.longitude, existing.coordinates_source):
             existing.save()
@@ -545,14 +674,14 @@ def write_locations(provider, wanted):
 # --- Export -------------------------------------------------------------------
 
 
-def export_rows(queryset):
+def export_rows(queryset: models.QuerySet[Provider]) -> Iterator[list[str]]:
     """Yield CSV rows (header first) for providers, one per location, formula-escaped."""
     yield COLUMNS
     providers = queryset.order_by("external_id", "pk").prefetch_related(
         "locations", "conditions", "treatments", "serves_states"
     )
     for provider in providers:
-        base = {
+        base: dict[str, object] = {
             "external_id": provider.external_id or "",
             "name": provider.name,
             "status": provider.status,
@@ -567,25 +696,26 @@ def export_rows(queryset):
                 provider.accepting_new_patients
             ],
         }
-        locations = list(provider.locations.all()) or [None]
+        locations: list[Location | None] = [*provider.locations.all()] or [None]
         for location in locations:
             row = dict(base)
             if location is not None:
+                # Only coordinates an editor typed are the file's truth;
+                # others come back from the address on import.
+                typed = location.coordinates_source == Location.Source.MANUAL
                 row.update(
                     address1=location.address1,
                     address2=location.address2,
                     city=location.city,
                     state=location.state_id,
                     zip=location.zip,
-                    # Only coordinates an editor typed are the file's truth;
-                    # others come back from the address on import.
-                    latitude=location.latitude if location.coordinates_source == "manual" else "",
-                    longitude=location.longitude if location.coordinates_source == "manual" else "",
+                    latitude=location.latitude if typed else "",
+                    longitude=location.longitude if typed else "",
                 )
             yield [escape_cell(row.get(column, "")) for column in COLUMNS]
 
 
-def export_csv(queryset):
+def export_csv(queryset: models.QuerySet[Provider]) -> str:
     out = io.StringIO()
     csv.writer(out).writerows(export_rows(queryset))
     return out.getvalue()
