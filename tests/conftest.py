@@ -174,14 +174,11 @@ def server_db(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Give the test database what `make run` gives a new one: gazetteer and fixtures."""
-    from django.core.management import call_command
+    """Give the test database the reference data `make run` loads (tests/demo_site.py)."""
+    from tests.demo_site import load_reference
 
     with django_db_blocker.unblock():
-        call_command("load_gazetteer", verbosity=0)
-        call_command(
-            "loaddata", "fixtures/conditions.json", "fixtures/treatments.json", verbosity=0
-        )
+        load_reference()
 
 
 @pytest.fixture(autouse=True)

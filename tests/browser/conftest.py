@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+
+from tests.demo_site import load_demo_content
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Headless, and quiet: no sandbox (root in CI), and no calls home to any service.
@@ -74,8 +75,7 @@ def site(django_db_setup, django_db_blocker):
     from core.editors import EDITORS_GROUP
 
     with django_db_blocker.unblock():
-        call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
-        call_command("seed_demo", providers=300, seed=1, verbosity=0)
+        load_demo_content()
         editor = get_user_model().objects.create_user(**EDITOR, is_staff=True)
         editor.groups.add(Group.objects.get(name=EDITORS_GROUP))
         server = LiveServer("127.0.0.1:0")
