@@ -10,7 +10,7 @@ from import_export.admin import ImportExportModelAdmin
 from core.admin import SubsetFilter
 from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
-from directory.imports import ImportFailed
+from directory.csvfile import ImportFailed
 from directory.models import Condition, Location, Provider, State, Treatment
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
 

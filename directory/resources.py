@@ -18,17 +18,17 @@ from import_export.forms import ImportForm
 from import_export.resources import Resource
 from import_export.results import Result, RowResult
 
-from directory.imports import (
+from directory.csvfile import (
     COLUMNS,
     ImportFailed,
     RowError,
     check_size,
     decode_csv,
     export_rows,
-    import_providers,
     parse_csv,
     rows_from_table,
 )
+from directory.imports import import_providers
 from directory.models import Provider
 
 IMPORT_TYPES = {
@@ -139,7 +139,9 @@ class ProviderResource(Resource):
 
     def invalid(self, result, dataset, table, errors):
         """Report the importer's errors as invalid rows, which the preview lists."""
-        errors_by_row = defaultdict(lambda: defaultdict(list))
+        errors_by_row: defaultdict[int, defaultdict[str, list[str]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         for error in errors:
             errors_by_row[error.row][error.column].append(error.message)
         for number, by_column in sorted(errors_by_row.items()):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from core.editors import EDITORS_GROUP
-from directory.imports import export_csv
+from directory.csvfile import export_csv
 from directory.models import Provider
 from tests import cast
 from tests.admin_forms import form_data

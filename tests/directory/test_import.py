@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.imports import COLUMNS, export_csv
+from directory.csvfile import COLUMNS, export_csv
 from directory.models import Location, Provider
 from tests.cast import austin_clinic
 

@@ -37,7 +37,7 @@ from django.db import connection
 from django.urls import reverse
 from import_export.tmp_storages import CacheStorage
 
-from directory.imports import COLUMNS, FORMULA_PREFIXES, export_csv
+from directory.csvfile import COLUMNS, FORMULA_PREFIXES, export_csv
 from directory.models import Location, Provider
 from tests import cast
 from tests.conftest import BASE_DIR, clean_env

@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from directory.imports import COLUMNS, ImportFailed, check_size, import_providers, read_csv
+from directory.csvfile import COLUMNS, ImportFailed, check_size, read_csv
+from directory.imports import import_providers
 
 
 class Command(BaseCommand):
