@@ -35,24 +35,22 @@ def env_bool(name, default):
     )
 
 
-def env_int(name, default):
+def env_number(name, default, convert, what):
     value = env_str(name)
     if not value:
         return default
     try:
-        return int(value)
+        return convert(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}.") from None
+
+
+def env_int(name, default):
+    return env_number(name, default, int, "a whole number")
 
 
 def env_float(name, default):
-    value = env_str(name)
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    return env_number(name, default, float, "a number")
 
 
 def env_list(name, default):
