@@ -422,3 +422,20 @@ def test_state_results_page_lists_clinics_by_city_without_distances(client):
     assert "2 clinics in Ohio" in html
     assert html.index("Zeta Clinic") < html.index("Alpha Clinic")
     assert "result__distance" not in html
+
+
+def test_a_clinic_that_also_treats_at_home_shows_its_site_only_as_a_clinic(client):
+    # One provider in both lists: the clinic row has the nearest site, the
+    # at-home row none (it treats patients wherever they are in the state).
+    both = austin_clinic(serves_states=["TX"])
+
+    data = client.get(API, {"near": "78701"}).json()
+
+    [clinic] = data["results"]
+    [home] = data["at_home"]
+    assert clinic["id"] == home["id"] == both.pk
+    assert clinic["nearest_location"]["city"] == "Austin"
+    assert clinic["distance_miles"] is not None
+    assert home["nearest_location"] is None
+    assert home["distance_miles"] is None
+    assert clinic["serves_states"] == home["serves_states"] == ["TX"]

@@ -1,5 +1,6 @@
 """/clinics/ and the landing pages, as a visitor without JavaScript sees them."""
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -254,6 +255,26 @@ def test_city_landing_lists_the_city_clinics(client, providers):
     assert "Ketamine clinics in Austin, TX" in html.text
     assert "Austin Ketamine Clinic" in html.text
     assert "Round Rock Infusion Center" not in html.text
+
+
+def test_city_landing_pages_a_busy_city_by_name(client):
+    for n in range(23):
+        cast.make_provider(
+            name=f"Clinic {n:02d}",
+            locations=[{"address1": f"{n} Lamar Blvd", "city": "Austin", "state_id": "TX",
+                        "zip": "78701"}],
+        )  # fmt: skip
+
+    first, html = page(client, "/clinics/tx/austin/")
+    second, html2 = page(client, "/clinics/tx/austin/?page=2")
+
+    assert first.status_code == second.status_code == 200
+    assert "23 clinics in Austin" in html.text
+    assert "Clinic 00" in html.text
+    assert "Clinic 19" in html.text
+    assert "Clinic 20" not in html.text
+    assert html.href("Next page") == "?page=2"
+    assert re.findall(r"Clinic 2\d", html2.text) == ["Clinic 20", "Clinic 21", "Clinic 22"]
 
 
 def test_condition_landing_links_each_state_into_the_search(client, providers):
