@@ -28,7 +28,7 @@ def home(request):
 @cache_anonymous
 def clinic_search(request):
     form = SearchForm(request.GET or None)
-    context = {"form": form}
+    context: dict[str, object] = {"form": form}
     if not form.is_bound:
         return render(request, "directory/search.html", context)
     if not form.is_valid():
