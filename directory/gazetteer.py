@@ -74,15 +74,12 @@ class SearchedPlace:
 
 
 def _from_place(place: Place, query: str) -> SearchedPlace:
+    label = f"{place.name}, {place.state_id}"
     if place.zip:
         return SearchedPlace(
-            "zip", query, f"{place.name}, {place.state_id} {place.zip}", place.state_id,
-            place.latitude, place.longitude,
-        )  # fmt: skip
-    return SearchedPlace(
-        "city", query, f"{place.name}, {place.state_id}", place.state_id,
-        place.latitude, place.longitude,
-    )  # fmt: skip
+            "zip", query, f"{label} {place.zip}", place.state_id, place.latitude, place.longitude
+        )
+    return SearchedPlace("city", query, label, place.state_id, place.latitude, place.longitude)
 
 
 def state_code(text: str) -> str | None:

@@ -59,7 +59,8 @@ class SearchQuery:
 @dataclass(frozen=True)
 class SearchResults:
     query: SearchQuery
-    page: Page  # of ProviderCards
+    page: Page  # of the clinics below, with the count and the page numbers
+    clinics: list[ProviderCard]
     at_home: list[ProviderCard]
     at_home_total: int
 
@@ -74,10 +75,6 @@ class SearchResults:
     @property
     def count(self) -> int:
         return self.page.paginator.count
-
-    @property
-    def clinics(self) -> list[ProviderCard]:
-        return list(self.page.object_list)
 
 
 def search(
@@ -110,6 +107,7 @@ def search(
     return SearchResults(
         query,
         Page(clinic_cards, number, paginator),
+        clinic_cards,
         provider_cards(at_home, linked=linked),
         at_home_total,
     )

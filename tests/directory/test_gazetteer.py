@@ -145,6 +145,7 @@ def test_load_gazetteer_repairs_a_partial_table(capsys):
         ("mt", "Montana"),
         ("Missoula, MT", "Missoula, MT"),
         ("Missoula MT", "Missoula, MT"),
+        ("Mt Vernon WA", "Mount Vernon, WA"),  # and in a city's name it still is
     ],
 )
 def test_montana_is_not_read_as_mount(query, label):
