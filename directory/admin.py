@@ -115,7 +115,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
         ),
         (
             "Payment",
-            {"fields": ["accepts_insurance", "self_pay", ("price_min", "price_max")]},
+            {"fields": ["payment_options", "payment_declined", ("price_min", "price_max")]},
         ),
         ("Freshness", {"fields": ["last_verified", ("created_at", "updated_at")]}),
     ]

@@ -207,8 +207,6 @@ def _provider_spec(
         email=f"hello@{slug}.example",
         status=rng.choices(["published", "draft", "closed"], weights=[92, 5, 3])[0],
         accepting_new_patients=rng.choices([True, False, None], weights=[70, 10, 20])[0],
-        accepts_insurance=rng.choice([True, False, None]),
-        self_pay=rng.choices([True, None], weights=[85, 15])[0],
         price_min=price_min,
         price_max=None if price_min is None else price_min + rng.choice([0, 100, 200, 400]),
         medical_director_name=f"{rng.choice(DIRECTOR_FIRST)} {rng.choice(DIRECTOR_LAST)}",

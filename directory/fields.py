@@ -1,6 +1,7 @@
 """Model fields that validate and normalise what editors and imports type."""
 
 import phonenumbers
+from stdnum import luhn
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -40,3 +41,17 @@ class PhoneField(models.CharField):
         # (admin, import, shell) saves the same format.
         value = super().clean(value, model_instance)
         return normalize_phone(value) if value else value
+
+
+def validate_npi(value):
+    """A National Provider Identifier: 10 digits whose last is a Luhn check digit.
+
+    CMS defines the check digit over the number prefixed with 80840 (the health
+    industry's card-issuer prefix).
+    """
+    if not (len(value) == 10 and value.isascii() and value.isdigit()):
+        raise ValidationError("An NPI is exactly 10 digits.", code="invalid")
+    if not luhn.is_valid("80840" + value):
+        raise ValidationError(
+            "This NPI's check digit is wrong; check it against the NPI registry.", code="invalid"
+        )

@@ -15,7 +15,8 @@ from core.fields import WebsiteField
 from core.history import History, VersionedModel
 from core.models import PublishableQuerySet, SlugManager
 from directory import geo
-from directory.fields import PhoneField, zip_validator
+from directory.facts import AT_HOME_GROUPS, FACT_GROUPS, HoursError, check_hours
+from directory.fields import PhoneField, validate_npi, zip_validator
 from directory.states import STATES
 
 STALE_AFTER_DAYS = 180
@@ -77,6 +78,44 @@ class State(models.Model):
     @property
     def slug(self):
         return self.code.lower()
+
+
+class FixedTerm(models.Model):
+    """An entry of a fixed list from directory/facts.py, keyed by its public slug or code."""
+
+    slug = models.SlugField(max_length=30, primary_key=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+
+class PaymentOption(FixedTerm):
+    """A way to pay (Medicare, self-pay, HSA/FSA …)."""
+
+    class Meta:
+        ordering = ["position"]
+
+    position = models.PositiveSmallIntegerField(default=0)
+
+
+class PrescriberType(FixedTerm):
+    """Who prescribes and supervises (psychiatrist, CRNA …)."""
+
+    class Meta:
+        ordering = ["position"]
+
+    position = models.PositiveSmallIntegerField(default=0)
+
+
+class Language(FixedTerm):
+    """A language staff speak, by its ISO 639-1 code (the slug)."""
+
+    class Meta:
+        ordering = ["name"]
 
 
 class GreatCircleMiles(Func):
@@ -224,6 +263,18 @@ class Provider(VersionedModel):
         PUBLISHED = "published", "Published"
         CLOSED = "closed", "Closed"
 
+    class Kap(models.TextChoices):
+        IN_HOUSE = "in-house", "In-house"
+        PARTNER = "partner", "Through a partner"
+        NOT_OFFERED = "not-offered", "Not offered"
+
+    class Presence(models.TextChoices):
+        PHYSICIAN = "physician", "A physician"
+        ADVANCED = "advanced-practice", "A nurse practitioner, PA or nurse anesthetist"
+        NURSE = "nurse", "A registered nurse"
+        REMOTE = "remote", "A clinician by video"
+        NONE = "none", "No clinician"
+
     class Credential(models.TextChoices):
         MD = "MD", "MD"
         DO = "DO", "DO"
@@ -263,16 +314,118 @@ class Provider(VersionedModel):
     accepting_new_patients = models.BooleanField(
         null=True, blank=True, help_text="Leave unknown unless the provider told us."
     )
-    accepts_insurance = models.BooleanField(null=True, blank=True)
-    self_pay = models.BooleanField("self-pay", null=True, blank=True)
+    # --- The facts patients decide on (directory/facts.py lists the groups). ----
+    # Null, blank or an empty list means "not confirmed yet", never "no".
+    # Cost
     price_min = models.PositiveIntegerField("lowest price per session (USD)", null=True, blank=True)
     price_max = models.PositiveIntegerField(
         "highest price per session (USD)", null=True, blank=True
+    )
+    consultation_fee = models.PositiveIntegerField("consultation fee (USD)", null=True, blank=True)
+    course_price = models.PositiveIntegerField(
+        "price of a typical course (USD)", null=True, blank=True
+    )
+    price_includes = models.CharField(
+        "what the price includes", max_length=300, blank=True, help_text="In our own words."
+    )
+    cancellation_terms = models.CharField(
+        "cancellation and refunds", max_length=300, blank=True, help_text="In our own words."
+    )
+    # Payment: an option in neither list is unknown.
+    payment_options = models.ManyToManyField(
+        PaymentOption,
+        blank=True,
+        related_name="providers",
+        verbose_name="payment accepted",
+    )
+    payment_declined = models.ManyToManyField(
+        PaymentOption,
+        blank=True,
+        related_name="declined_by",
+        verbose_name="payment not accepted",
+        help_text="Only what the provider confirmed it does not take.",
+    )
+    # Treatments (the treatments field above)
+    rems_certified = models.BooleanField(
+        "Spravato REMS-certified",
+        null=True,
+        blank=True,
+        help_text="Certified to give esketamine (Spravato) under the FDA's REMS program.",
+    )
+    # Who prescribes and supervises
+    prescriber_types = models.ManyToManyField(
+        PrescriberType, blank=True, related_name="providers", verbose_name="prescribers"
+    )
+    board_certified = models.BooleanField("prescribers board-certified", null=True, blank=True)
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text="The practice's or the medical director's 10-digit National Provider Identifier.",
     )
     medical_director_name = models.CharField(max_length=200, blank=True)
     medical_director_credential = models.CharField(
         max_length=10, choices=Credential.choices, blank=True
     )
+    # Safety and monitoring
+    vitals_monitored = models.BooleanField(
+        "vital signs monitored",
+        null=True,
+        blank=True,
+        help_text="Blood pressure, heart rate, oxygen.",
+    )
+    present_throughout = models.CharField(
+        "who is present throughout", max_length=20, choices=Presence.choices, blank=True
+    )
+    observation_minutes = models.PositiveSmallIntegerField(
+        "observation after a dose (minutes)", null=True, blank=True
+    )
+    ride_home_required = models.BooleanField("ride home required", null=True, blank=True)
+    # Intake
+    consultation_required = models.BooleanField(null=True, blank=True)
+    referral_required = models.BooleanField("referral or records required", null=True, blank=True)
+    existing_patients_only = models.BooleanField(null=True, blank=True)
+    consultation_fee_refunded = models.BooleanField(
+        "consultation fee refunded if not a candidate", null=True, blank=True
+    )
+    # Psychotherapy
+    kap = models.CharField(
+        "ketamine-assisted psychotherapy", max_length=12, choices=Kap.choices, blank=True
+    )
+    # Typical course
+    course_sessions = models.PositiveSmallIntegerField(
+        "sessions in a typical course", null=True, blank=True
+    )
+    course_weeks = models.PositiveSmallIntegerField("weeks a course takes", null=True, blank=True)
+    course_notes = models.CharField(
+        "about the course", max_length=300, blank=True, help_text="e.g. maintenance sessions."
+    )
+    # Treatment at home
+    in_person_evaluation = models.BooleanField("in-person evaluation first", null=True, blank=True)
+    compounded = models.BooleanField("compounded medicine", null=True, blank=True)
+    sent_home = models.CharField(
+        "what is sent home", max_length=200, blank=True, help_text="e.g. a blood-pressure monitor."
+    )
+    # Access (accepting_new_patients above; hours and wheelchair access by location)
+    wait_days = models.PositiveSmallIntegerField(
+        "days until a first appointment", null=True, blank=True
+    )
+    languages = models.ManyToManyField(
+        Language, blank=True, related_name="providers", verbose_name="languages spoken"
+    )
+    # When each group was last confirmed with the provider.
+    cost_confirmed = models.DateField("cost confirmed", null=True, blank=True)
+    payment_confirmed = models.DateField("payment confirmed", null=True, blank=True)
+    treatments_confirmed = models.DateField("treatments confirmed", null=True, blank=True)
+    prescribers_confirmed = models.DateField("prescribers confirmed", null=True, blank=True)
+    safety_confirmed = models.DateField("safety confirmed", null=True, blank=True)
+    intake_confirmed = models.DateField("intake confirmed", null=True, blank=True)
+    psychotherapy_confirmed = models.DateField("psychotherapy confirmed", null=True, blank=True)
+    course_confirmed = models.DateField("course confirmed", null=True, blank=True)
+    telehealth_confirmed = models.DateField("at-home care confirmed", null=True, blank=True)
+    access_confirmed = models.DateField("access confirmed", null=True, blank=True)
+
     last_verified = models.DateField(
         null=True, blank=True, help_text="When we last confirmed these details with the provider."
     )
@@ -282,7 +435,15 @@ class Provider(VersionedModel):
     objects = ProviderQuerySet.as_manager()
     # Editors' changes, relations included; updated_at and version change on every save.
     history = History(
-        m2m_fields=["conditions", "treatments", "serves_states"],
+        m2m_fields=[
+            "conditions",
+            "treatments",
+            "serves_states",
+            "payment_options",
+            "payment_declined",
+            "prescriber_types",
+            "languages",
+        ],  # fmt: skip
         excluded_fields=["updated_at", "version"],
     )
 
@@ -303,6 +464,10 @@ class Provider(VersionedModel):
             models.CheckConstraint(
                 condition=~Q(external_id=""), name="provider_external_id_not_empty"
             ),
+            models.CheckConstraint(
+                condition=Q(kap__in=["", "in-house", "partner", "not-offered"]),
+                name="provider_kap_valid",
+            ),
         ]
 
     def __str__(self):
@@ -310,6 +475,16 @@ class Provider(VersionedModel):
 
     def get_absolute_url(self):
         return reverse("provider-detail", args=[self.slug])
+
+    def confirmed_on(self, group: str) -> date | None:
+        """When the fact group `group` (a FACT_GROUPS key) was last confirmed, if ever."""
+        return getattr(self, f"{group}_confirmed")
+
+    def fact_groups(self, treats_at_home: bool) -> list[str]:
+        """The keys of the fact groups that apply: at-home care only to at-home providers."""
+        return [
+            group.key for group in FACT_GROUPS if treats_at_home or group.key not in AT_HOME_GROUPS
+        ]
 
     def clean(self):
         if self.external_id is not None:
@@ -372,7 +547,18 @@ class Location(models.Model):
         max_length=10, choices=Source.choices, blank=True, editable=False
     )
     phone = PhoneField(blank=True)
-    hours = models.TextField("opening hours", blank=True, help_text="e.g. Mon–Fri 8am–6pm")
+    opening_hours = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="A list of {day (0 is Monday), opens, closes} in 24-hour HH:MM.",
+    )
+    hours = models.TextField(
+        "note on hours",
+        blank=True,
+        help_text="Anything the hours above cannot say, e.g. “Closed on federal holidays”.",
+    )
+    wheelchair_accessible = models.BooleanField(null=True, blank=True)
+    private_room = models.BooleanField("private treatment room", null=True, blank=True)
 
     objects = LocationQuerySet.as_manager()
     history = History(excluded_fields=["city_slug"])  # the slug follows the city
@@ -420,6 +606,12 @@ class Location(models.Model):
             raise ValidationError({"city": "Enter a city name with letters in it."})
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError("Enter both latitude and longitude, or neither.")
+        if not isinstance(self.opening_hours, list):
+            raise ValidationError({"opening_hours": "Opening hours are a list of openings."})
+        try:
+            self.opening_hours = check_hours(self.opening_hours)
+        except HoursError as error:
+            raise ValidationError({"opening_hours": str(error)}) from None
 
     def regeocode(self):
         """Forget the coordinates and place the site from its address again; return a warning.

@@ -54,7 +54,7 @@ def clinic_search(request):
 def provider_detail(request, slug):
     provider = get_object_or_404(
         Provider.objects.visible_to(request.user).prefetch_related(
-            "locations", "conditions", "treatments", "serves_states"
+            "locations", "conditions", "treatments", "serves_states", "payment_options"
         ),
         slug=slug,
     )

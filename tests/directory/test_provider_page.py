@@ -30,7 +30,7 @@ def test_at_home_profile_lists_the_states_it_serves(client):
 
 def test_profile_uses_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     provider = austin_clinic()
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         client.get(provider.get_absolute_url())
 
 
