@@ -5,6 +5,7 @@ The slugs and codes here are contracts (query parameters, CSV cells, API
 values); a migration copies the lists into their tables, as states.py does.
 """
 
+import itertools
 import re
 from datetime import time
 from typing import NamedTuple, TypedDict
@@ -328,7 +329,7 @@ def check_hours(ranges: list[OpeningRange]) -> list[OpeningRange]:
         if item["closes"] <= item["opens"]:
             raise HoursError(f"On {DAYS[item['day']]} a range closes before it opens.")
     ordered = sorted(ranges, key=lambda item: (item["day"], item["opens"]))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in itertools.pairwise(ordered):
         if before["day"] == after["day"] and after["opens"] < before["closes"]:
             raise HoursError(f"On {DAYS[before['day']]} two ranges overlap.")
     return ordered

@@ -1,10 +1,10 @@
 """Model fields that validate and normalise what editors and imports type."""
 
 import phonenumbers
-from stdnum import luhn
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from stdnum import luhn
 
 # Older migrations import WebsiteField from here; it lives in the shared app.
 from core.fields import WebsiteField  # noqa: F401

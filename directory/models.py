@@ -96,19 +96,19 @@ class FixedTerm(models.Model):
 class PaymentOption(FixedTerm):
     """A way to pay (Medicare, self-pay, HSA/FSA …)."""
 
+    position = models.PositiveSmallIntegerField(default=0)
+
     class Meta:
         ordering = ["position"]
-
-    position = models.PositiveSmallIntegerField(default=0)
 
 
 class PrescriberType(FixedTerm):
     """Who prescribes and supervises (psychiatrist, CRNA …)."""
 
+    position = models.PositiveSmallIntegerField(default=0)
+
     class Meta:
         ordering = ["position"]
-
-    position = models.PositiveSmallIntegerField(default=0)
 
 
 class Language(FixedTerm):
