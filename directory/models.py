@@ -443,7 +443,7 @@ class Provider(VersionedModel):
             "payment_declined",
             "prescriber_types",
             "languages",
-        ],  # fmt: skip
+        ],
         excluded_fields=["updated_at", "version"],
     )
 
