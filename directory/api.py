@@ -1,4 +1,5 @@
-"""GET /api/providers/: the search as JSON, with the same inputs as /clinics/.
+"""GET /api/providers/: the search as JSON, with the same inputs as /clinics/;
+GET /api/providers/<slug>/: one published provider with every fact and site.
 
 The response is defined once, as TypedDicts: the view builds its rows as those
 dicts (mypy checks them), and the OpenAPI document is generated from the same
@@ -6,7 +7,9 @@ types, so the two cannot drift. (Plain dicts rather than DRF serializers: a
 serializer per row costs more than the query.)
 """
 
-from typing import Any, TypedDict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Literal, TypedDict
 
 from django.core.paginator import InvalidPage
 from django.forms import Form
@@ -21,13 +24,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from core.cache import private_page
+from core.cache import private_page, public_page
 from core.html import web_url
-from directory.cards import ProviderCard
-from directory.filters import MAX_PAGE_SIZE, PageForm, SearchForm
+from directory.cards import ProviderCard, provider_cards
+from directory.facts import DAYS, FACT_GROUPS, LANGUAGES, PAYMENT_OPTIONS
+from directory.filters import MAX_PAGE_SIZE, MAX_PRICE_LIMIT, PageForm, SearchForm
 from directory.gazetteer import SearchedPlace
-from directory.models import Location
-from directory.search import PAGE_SIZE, RADIUS_CHOICES, search
+from directory.models import Location, Provider
+from directory.search import PAGE_SIZE, RADIUS_CHOICES, SORTS, search
 
 # --- The response: one definition for the rows sent and the OpenAPI document ----
 
@@ -53,21 +57,90 @@ class SiteRow(TypedDict):
     longitude: float | None
 
 
-class ProviderRow(TypedDict):
-    """A clinic or at-home service."""
+class ProviderSummary(TypedDict):
+    """What every view of a provider carries. Null (or an empty list) is "not confirmed yet"."""
 
     id: int
     slug: str
     name: str
     url: str
-    distance_miles: float | None
-    nearest_location: SiteRow | None
     conditions: list[str]
     treatments: list[str]
     serves_states: list[str]
     accepting_new_patients: bool | None
     phone: str
     website: str
+    price_min: int | None  # lowest price per session, USD
+    price_max: int | None
+    payment_options: list[str]  # slugs of the payment options accepted
+    languages: list[str]  # ISO 639-1 codes of the languages staff speak
+    kap: Literal["in-house", "partner", "not-offered"] | None
+    rems_certified: bool | None
+    last_verified: str | None  # ISO date
+
+
+class ProviderRow(ProviderSummary):
+    """A clinic or at-home service in a search."""
+
+    distance_miles: float | None
+    nearest_location: SiteRow | None
+
+
+class OpeningRow(TypedDict):
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    opens: str  # HH:MM, 24-hour, local time
+    closes: str
+
+
+class LocationRow(TypedDict):
+    """A site where the provider sees patients."""
+
+    address1: str
+    address2: str
+    city: str
+    state: str
+    zip: str
+    latitude: float | None
+    longitude: float | None
+    phone: str
+    opening_hours: list[OpeningRow]  # empty when not confirmed yet
+    hours_note: str
+    wheelchair_accessible: bool | None
+    private_room: bool | None
+
+
+class ProviderDetail(ProviderSummary):
+    """One provider with every fact. Null (or an empty list or string) is "not confirmed yet"."""
+
+    description: str
+    email: str
+    consultation_fee: int | None
+    course_price: int | None
+    price_includes: str
+    cancellation_terms: str
+    payment_declined: list[str]  # slugs of the options it confirmed it does not take
+    prescriber_types: list[str]
+    board_certified: bool | None
+    npi: str
+    medical_director: str
+    medical_director_credential: str
+    vitals_monitored: bool | None
+    present_throughout: Literal["physician", "advanced-practice", "nurse", "remote", "none"] | None
+    observation_minutes: int | None
+    ride_home_required: bool | None
+    consultation_required: bool | None
+    referral_required: bool | None
+    existing_patients_only: bool | None
+    consultation_fee_refunded: bool | None
+    course_sessions: int | None
+    course_weeks: int | None
+    course_notes: str
+    in_person_evaluation: bool | None
+    compounded: bool | None
+    sent_home: str
+    wait_days: int | None
+    confirmed: dict[str, str | None]  # fact group → ISO date it was last confirmed
+    locations: list[LocationRow]
 
 
 class SearchResponse(TypedDict):
@@ -112,22 +185,107 @@ def site_row(site: Location | None) -> SiteRow | None:
     }
 
 
-def provider_row(card: ProviderCard, request: Request) -> ProviderRow:
+def provider_summary(card: ProviderCard, request: Request) -> ProviderSummary:
     provider = card.provider
     return {
         "id": provider.pk,
         "slug": provider.slug,
         "name": provider.name,
         "url": request.build_absolute_uri(provider.get_absolute_url()),
-        "distance_miles": None if card.distance is None else round(card.distance, 3),
-        "nearest_location": site_row(card.site),
         "conditions": [term.slug for term in card.conditions],
         "treatments": [term.slug for term in card.treatments],
         "serves_states": card.states,
         "accepting_new_patients": provider.accepting_new_patients,
         "phone": provider.phone,
         "website": web_url(provider.website),  # never a javascript: link, even if stored
+        "price_min": provider.price_min,
+        "price_max": provider.price_max,
+        "payment_options": card.payment_options,
+        "languages": card.languages,
+        "kap": provider.kap or None,  # type: ignore[typeddict-item]  # a Kap value
+        "rems_certified": provider.rems_certified,
+        "last_verified": iso_date(provider.last_verified),
     }
+
+
+def provider_row(card: ProviderCard, request: Request) -> ProviderRow:
+    return {
+        **provider_summary(card, request),
+        "distance_miles": None if card.distance is None else round(card.distance, 3),
+        "nearest_location": site_row(card.site),
+    }
+
+
+def provider_detail(card: ProviderCard, request: Request) -> ProviderDetail:
+    """`card`'s provider with every fact; its payment_declined, prescriber_types and
+    locations prefetched."""
+    provider = card.provider
+    return {
+        **provider_summary(card, request),
+        "description": provider.description,
+        "email": provider.email,
+        "consultation_fee": provider.consultation_fee,
+        "course_price": provider.course_price,
+        "price_includes": provider.price_includes,
+        "cancellation_terms": provider.cancellation_terms,
+        "payment_declined": [
+            option.slug for option in sorted_by_position(provider.payment_declined.all())
+        ],
+        "prescriber_types": [
+            kind.slug for kind in sorted_by_position(provider.prescriber_types.all())
+        ],
+        "board_certified": provider.board_certified,
+        "npi": provider.npi,
+        "medical_director": provider.medical_director_name,
+        "medical_director_credential": provider.medical_director_credential,
+        "vitals_monitored": provider.vitals_monitored,
+        "present_throughout": provider.present_throughout or None,  # type: ignore[typeddict-item]
+        "observation_minutes": provider.observation_minutes,
+        "ride_home_required": provider.ride_home_required,
+        "consultation_required": provider.consultation_required,
+        "referral_required": provider.referral_required,
+        "existing_patients_only": provider.existing_patients_only,
+        "consultation_fee_refunded": provider.consultation_fee_refunded,
+        "course_sessions": provider.course_sessions,
+        "course_weeks": provider.course_weeks,
+        "course_notes": provider.course_notes,
+        "in_person_evaluation": provider.in_person_evaluation,
+        "compounded": provider.compounded,
+        "sent_home": provider.sent_home,
+        "wait_days": provider.wait_days,
+        "confirmed": {
+            group.key: iso_date(provider.confirmed_on(group.key)) for group in FACT_GROUPS
+        },
+        "locations": [location_row(site) for site in provider.locations.all()],
+    }
+
+
+def location_row(site: Location) -> LocationRow:
+    return {
+        "address1": site.address1,
+        "address2": site.address2,
+        "city": site.city,
+        "state": site.state_id,
+        "zip": site.zip,
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+        "phone": site.phone,
+        "opening_hours": [
+            {"day": DAYS[item["day"]].lower(), "opens": item["opens"], "closes": item["closes"]}  # type: ignore[typeddict-item]
+            for item in site.opening_hours
+        ],
+        "hours_note": site.hours,
+        "wheelchair_accessible": site.wheelchair_accessible,
+        "private_room": site.private_room,
+    }
+
+
+def sorted_by_position(terms: Iterable[Any]) -> list[Any]:
+    return sorted(terms, key=lambda term: term.position)
+
+
+def iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def error_response(*forms_: Form) -> ErrorResponse:
@@ -193,6 +351,38 @@ class ProviderSearchView(APIView):
             OpenApiParameter("treatment", str, many=True, description="Treatment slugs (any)."),
             OpenApiParameter("accepting", str, enum=["1", "0"], description="1: accepting only."),
             OpenApiParameter(
+                "payment",
+                str,
+                many=True,
+                enum=list(PAYMENT_OPTIONS),
+                description="Payment options (any of them).",
+            ),
+            OpenApiParameter(
+                "max_price",
+                {"type": "integer", "minimum": 0, "maximum": MAX_PRICE_LIMIT},
+                description="Whole dollars: lowest price per session at most this; "
+                "providers with no known price are left out.",
+            ),
+            OpenApiParameter(
+                "language",
+                str,
+                enum=list(LANGUAGES),
+                description="ISO 639-1 code of a language staff speak.",
+            ),
+            OpenApiParameter(
+                "kap",
+                str,
+                enum=["1", "0"],
+                description="1: ketamine-assisted psychotherapy in-house or through a partner.",
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=list(SORTS),
+                description="distance (the default with a point; needs one), price (unknown "
+                "last), verified (most recent first), name.",
+            ),
+            OpenApiParameter(
                 "page", {"type": "integer", "minimum": 1}, description="1-based page of clinics."
             ),
             OpenApiParameter(
@@ -243,4 +433,30 @@ class ProviderSearchView(APIView):
             else None,
             "previous": previous,
         }
+        return Response(body)
+
+
+class ProviderDetailView(APIView):
+    content_negotiation_class = AlwaysJSON
+
+    @extend_schema(
+        operation_id="get_provider",
+        summary="One published provider, with every fact and every site",
+        responses={
+            200: resolve_type_hint(ProviderDetail),
+            404: resolve_type_hint(ErrorResponse),
+        },
+    )
+    @method_decorator(public_page)
+    def get(self, request: Request, slug: str) -> Response:
+        provider = (
+            Provider.objects.published()
+            .prefetch_related("payment_declined", "prescriber_types", "locations")
+            .filter(slug=slug)
+            .first()
+        )
+        if provider is None:
+            missing: ErrorResponse = {"errors": {"slug": ["No published provider has this slug."]}}
+            return Response(missing, status=404)
+        body: ProviderDetail = provider_detail(provider_cards([provider])[0], request)
         return Response(body)

@@ -1,11 +1,12 @@
 """What a result card and an API row show of a provider: one typed object, built in one place."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db import connection
 
+from directory.facts import PAYMENT_OPTIONS
 from directory.models import Location, Provider
 from directory.reference import CachedTerm, reference
 
@@ -25,6 +26,8 @@ class ProviderCard:
     conditions: list[CachedTerm]
     treatments: list[CachedTerm]
     states: list[str]  # where it treats patients at home, by code
+    payment_options: list[str] = field(default_factory=list)  # accepted, by slug
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 codes
 
 
 @dataclass(frozen=True)
@@ -42,56 +45,77 @@ def provider_cards(
 ) -> list[ProviderCard]:
     """Cards for `providers`, in order, showing `sites` (by provider id).
 
-    Their conditions, treatments and states take one query, unless `linked`
-    (from linked_terms()) already holds them.
+    Their linked terms (conditions, treatments, states, payment, languages) take
+    one query, unless `linked` (from linked_terms()) already holds them.
     """
     sites = sites or {}
     if linked is None:
         linked = linked_terms([provider.pk for provider in providers])
     cards = []
     for provider in providers:
-        conditions, treatments, states = linked[provider.pk]
+        mine = linked[provider.pk]
         site = sites.get(provider.pk)
         cards.append(
             ProviderCard(
                 provider=provider,
                 site=site.location if site else None,
                 distance=site.distance if site else None,
-                conditions=conditions,
-                treatments=treatments,
-                states=states,
+                conditions=mine.conditions,
+                treatments=mine.treatments,
+                states=mine.states,
+                payment_options=mine.payment_options,
+                languages=mine.languages,
             )
         )
     return cards
 
 
-Linked = tuple[list[CachedTerm], list[CachedTerm], list[str]]
+@dataclass(frozen=True)
+class Linked:
+    """What the link tables hold for one provider."""
+
+    conditions: list[CachedTerm] = field(default_factory=list)
+    treatments: list[CachedTerm] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # by code
+    payment_options: list[str] = field(default_factory=list)  # accepted, by slug
+    languages: list[str] = field(default_factory=list)  # by ISO 639-1 code
+
+
+# The kinds of row terms_sql() returns, in the order of its branches.
+CONDITION, TREATMENT, STATE, PAYMENT, LANGUAGE = range(5)
 
 
 def linked_terms(ids: list[int]) -> dict[int, Linked]:
-    """Each provider's conditions and treatments (by name) and at-home states (by code)."""
-    found: dict[int, Linked] = {pk: ([], [], []) for pk in ids}
+    """Each provider's conditions and treatments (by name), and its at-home states,
+    accepted payment options (in the list's order) and languages (by code)."""
+    found: dict[int, Linked] = {pk: Linked() for pk in ids}
     if not ids:
         return found
     terms = reference()
     conditions, treatments = terms.condition_by_id(), terms.treatment_by_id()
     with connection.cursor() as cursor:
-        cursor.execute(terms_sql(len(ids)), ids * 3)
-        for provider_id, condition_id, treatment_id, state_id in cursor:
+        cursor.execute(terms_sql(len(ids)), ids * len(BRANCHES))
+        for provider_id, kind, term_id, code in cursor:
             mine = found[provider_id]
             # A term added since the reference cache was filled is left out until it refreshes.
-            if condition_id is not None:
-                if term := conditions.get(condition_id):
-                    mine[0].append(term)
-            elif treatment_id is not None:
-                if term := treatments.get(treatment_id):
-                    mine[1].append(term)
+            if kind == CONDITION:
+                if term := conditions.get(term_id):
+                    mine.conditions.append(term)
+            elif kind == TREATMENT:
+                if term := treatments.get(term_id):
+                    mine.treatments.append(term)
+            elif kind == STATE:
+                mine.states.append(code)
+            elif kind == PAYMENT:
+                mine.payment_options.append(code)
             else:
-                mine[2].append(state_id)
-    for mine_conditions, mine_treatments, mine_states in found.values():
-        mine_conditions.sort(key=by_name)
-        mine_treatments.sort(key=by_name)
-        mine_states.sort()
+                mine.languages.append(code)
+    for mine in found.values():
+        mine.conditions.sort(key=by_name)
+        mine.treatments.sort(key=by_name)
+        mine.states.sort()
+        mine.payment_options.sort(key=PAYMENT_ORDER.__getitem__)
+        mine.languages.sort()
     return found
 
 
@@ -99,22 +123,28 @@ def by_name(term: CachedTerm) -> str:
     return term.name
 
 
+PAYMENT_ORDER = {slug: position for position, slug in enumerate(PAYMENT_OPTIONS)}
+# (link table, its integer term column, its text code column), one per kind.
+BRANCHES = [
+    (Provider.conditions.through, "condition_id", "NULL"),
+    (Provider.treatments.through, "treatment_id", "NULL"),
+    (Provider.serves_states.through, "NULL", "state_id"),
+    (Provider.payment_options.through, "NULL", "paymentoption_id"),
+    (Provider.languages.through, "NULL", "language_id"),
+]
+
+
 @lru_cache
 def terms_sql(count: int) -> str:
-    """One UNION over the three link tables for `count` providers.
+    """One UNION over the link tables for `count` providers.
 
-    Written out rather than built with the ORM: the three querysets and their
-    casts cost a search more Python than everything else it asks the database.
+    Written out rather than built with the ORM: the querysets and their casts
+    cost a search more Python than everything else it asks the database.
     """
     placeholders = ", ".join(["%s"] * count)
-    branches = [
-        (Provider.conditions.through, "condition_id", "NULL", "NULL"),
-        (Provider.treatments.through, "NULL", "treatment_id", "NULL"),
-        (Provider.serves_states.through, "NULL", "NULL", "state_id"),
-    ]
-    # Only table names from the models and placeholders go into the text.
+    # Only table names from the models, constants and placeholders go into the text.
     return " UNION ALL ".join(
-        f"SELECT provider_id, {condition}, {treatment}, {state} FROM {model._meta.db_table}"  # noqa: S608
+        f"SELECT provider_id, {kind}, {term}, {code} FROM {model._meta.db_table}"  # noqa: S608
         f" WHERE provider_id IN ({placeholders})"
-        for model, condition, treatment, state in branches
+        for kind, (model, term, code) in enumerate(BRANCHES)
     )

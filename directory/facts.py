@@ -323,9 +323,9 @@ def check_hours(ranges: list[OpeningRange]) -> list[OpeningRange]:
         if not 0 <= item["day"] <= 6:
             raise HoursError(f"Day {item['day']} is not a day of the week (0 is Monday).")
         for key in ("opens", "closes"):
-            found = re.fullmatch(r"(\d{2}):(\d{2})", str(item[key]))  # type: ignore[literal-required]
-            if not found or clock(int(found[1]), int(found[2])) != item[key]:  # type: ignore[literal-required]
-                raise HoursError(f"{item[key]!r} is not a time like 08:00.")  # type: ignore[literal-required]
+            found = re.fullmatch(r"(\d{2}):(\d{2})", str(item[key]))
+            if not found or clock(int(found[1]), int(found[2])) != item[key]:
+                raise HoursError(f"{item[key]!r} is not a time like 08:00.")
         if item["closes"] <= item["opens"]:
             raise HoursError(f"On {DAYS[item['day']]} a range closes before it opens.")
     ordered = sorted(ranges, key=lambda item: (item["day"], item["opens"]))

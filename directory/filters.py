@@ -1,7 +1,8 @@
 """The inputs of a search, declared and validated once for the page and the API.
 
 Query parameters: condition, treatment (repeatable), accepting=1, near (ZIP,
-"City, ST", a state) or lat+lng, radius (10, 25, 50, 100, 250 miles); the API
+"City, ST", a state) or lat+lng, radius (10, 25, 50, 100, 250 miles), payment
+(repeatable), max_price (dollars), language (ISO 639-1), kap=1, sort; the API
 adds page and page_size. A valid form gives a SearchQuery for directory/search.py;
 it filters nothing itself.
 """
@@ -11,11 +12,16 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from directory.facts import LANGUAGES, PAYMENT_OPTIONS
 from directory.gazetteer import MAX_QUERY_LENGTH, find_place, place_at
 from directory.reference import reference
-from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SearchQuery
+from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
 
 MAX_PAGE_SIZE = 100
+# More than any session costs; keeps the number inside every database's integer.
+MAX_PRICE_LIMIT = 1_000_000
+# The languages most asked for in the U.S. first, then the rest by name.
+COMMON_LANGUAGES = ["en", "es", "zh", "vi", "tl", "ar", "ko", "ru", "fr", "ht", "pt", "de"]
 
 
 def condition_choices() -> list[tuple[str, str]]:
@@ -28,6 +34,15 @@ def condition_options() -> list[tuple[str, str]]:
 
 def treatment_choices() -> list[tuple[str, str]]:
     return [(term.slug, term.name) for term in reference().treatments]
+
+
+def language_options() -> list[tuple[str, str]]:
+    rest = sorted((name, code) for code, name in LANGUAGES.items() if code not in COMMON_LANGUAGES)
+    return [
+        ("", "Any language"),
+        *((code, LANGUAGES[code]) for code in COMMON_LANGUAGES),
+        *((code, name) for name, code in rest),
+    ]
 
 
 class OneCheckbox(forms.CheckboxInput):
@@ -76,6 +91,54 @@ class SearchForm(forms.Form):
         required=False,
         widget=OneCheckbox,
     )
+    payment = forms.MultipleChoiceField(
+        label="Payment",
+        choices=list(PAYMENT_OPTIONS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Providers that take any of these.",
+        error_messages={
+            "invalid_choice": '"%(value)s" is not a payment option; use one of '
+            + ", ".join(PAYMENT_OPTIONS)
+            + ".",
+        },
+    )
+    max_price = forms.IntegerField(
+        label="Highest price per session",
+        required=False,
+        min_value=0,
+        max_value=MAX_PRICE_LIMIT,
+        help_text="Whole dollars. Providers that have not told us a price are left out.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
+        error_messages={
+            "invalid": "Enter a whole number of dollars, such as 500.",
+            "min_value": "Enter a whole number of dollars, such as 500.",
+            "max_value": f"Enter at most {MAX_PRICE_LIMIT:,} dollars.",
+        },
+    )
+    language = forms.ChoiceField(
+        label="Staff speak",
+        choices=language_options,
+        required=False,
+        error_messages={
+            "invalid_choice": '"%(value)s" is not a language code we know; use a two-letter '
+            'ISO 639-1 code such as "es".',
+        },
+    )
+    kap = forms.ChoiceField(
+        label="Only providers with ketamine-assisted psychotherapy",
+        choices=[("1", "Yes"), ("0", "No preference")],
+        required=False,
+        widget=OneCheckbox,
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=[("", "Best match"), *SORTS.items()],
+        required=False,
+        error_messages={
+            "invalid_choice": '"%(value)s" is not a sort order; use ' + ", ".join(SORTS) + ".",
+        },
+    )
 
     def __init__(self, data: QueryDict | dict[str, Any] | None = None, **kwargs: Any) -> None:
         if data is not None and not data.get("radius"):
@@ -108,6 +171,10 @@ class SearchForm(forms.Form):
             cleaned["place"] = place_at(lat, lng)
             if cleaned["place"] is None:
                 self.add_error("lat", "That point is not near any U.S. place we know.")
+        place = cleaned["place"]
+        no_point = place is None or place.point is None
+        if cleaned.get("sort") == "distance" and no_point and not self.errors:
+            self.add_error("sort", "Sorting by distance needs a ZIP code or City, ST.")
         return cleaned
 
     def search_query(self) -> SearchQuery:
@@ -119,6 +186,11 @@ class SearchForm(forms.Form):
             treatments=tuple(cleaned["treatment"]),
             accepting=cleaned["accepting"] == "1",
             radius=cleaned["radius"],
+            payments=tuple(cleaned["payment"]),
+            max_price=cleaned["max_price"],
+            language=cleaned["language"] or None,
+            kap=cleaned["kap"] == "1",
+            sort=cleaned["sort"] or None,
         )
 
 

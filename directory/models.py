@@ -185,7 +185,7 @@ class ProviderQuerySet(PublishableQuerySet):
         """Only the columns a result card or the API shows (no long descriptions)."""
         return self.only(
             "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
-            "last_verified",
+            "last_verified", "price_min", "price_max", "kap", "rems_certified",
         )  # fmt: skip
 
     # Filters by id through EXISTS on the link tables: no join, so no duplicate
@@ -206,6 +206,36 @@ class ProviderQuerySet(PublishableQuerySet):
 
     def accepting(self) -> Self:
         return self.filter(accepting_new_patients=True)
+
+    def paying_with_any(self, options: Collection[str]) -> Self:
+        """Providers that accept at least one of the payment options (by slug)."""
+        links = Provider.payment_options.through.objects.filter(
+            provider=OuterRef("pk"), paymentoption_id__in=options
+        )
+        return self.filter(Exists(links))
+
+    def priced_at_most(self, dollars: int) -> Self:
+        """Providers whose lowest price per session is at most `dollars` (unknown is out)."""
+        return self.filter(price_min__lte=dollars)
+
+    def speaking(self, language: str) -> Self:
+        """Providers whose staff speak the language (an ISO 639-1 code)."""
+        links = Provider.languages.through.objects.filter(
+            provider=OuterRef("pk"), language_id=language
+        )
+        return self.filter(Exists(links))
+
+    def offering_kap(self) -> Self:
+        """Providers with ketamine-assisted psychotherapy, in-house or through a partner."""
+        return self.filter(kap__in=[Provider.Kap.IN_HOUSE, Provider.Kap.PARTNER])
+
+    def cheapest_first(self) -> Self:
+        """By lowest price per session, unknown last; the current order breaks ties."""
+        return self.order_by(F("price_min").asc(nulls_last=True), *self.query.order_by)
+
+    def recently_verified_first(self) -> Self:
+        """By when last verified, never-verified last; the current order breaks ties."""
+        return self.order_by(F("last_verified").desc(nulls_last=True), *self.query.order_by)
 
     def clinics(self) -> Self:
         """Providers with at least one site, by name."""

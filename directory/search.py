@@ -35,6 +35,14 @@ MAX_PAGE_NUMBER = 10**9
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
+# The orders a patient may ask for (the `sort` parameter); without one, a search
+# with a point is nearest first, and the others by city or name.
+SORTS = {
+    "distance": "Distance",
+    "price": "Lowest price",
+    "verified": "Recently verified",
+    "name": "Name",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,11 @@ class SearchQuery:
     accepting: bool = False
     radius: int = DEFAULT_RADIUS
     city_slug: str | None = None
+    payments: tuple[str, ...] = ()  # payment option slugs; any of them
+    max_price: int | None = None  # dollars, for the lowest price per session
+    language: str | None = None  # an ISO 639-1 code
+    kap: bool = False
+    sort: str | None = None  # a key of SORTS; None for the place's own order
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,9 @@ def search(
     at_home_total = 0
     if query.place is not None:
         at_home, at_home_total = rows_and_total(
-            providers.at_home_in(query.place.state), 0, at_home_limit
+            sorted_as_asked(providers.at_home_in(query.place.state), query.sort),
+            0,
+            at_home_limit,
         )
     # One query for the terms of both lists; an at-home card shows no site, even
     # for a provider that is also one of the clinics.
@@ -127,7 +142,7 @@ def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
 
 
 def matching(query: SearchQuery) -> ProviderQuerySet:
-    """Published providers with the condition, treatments and intake asked for."""
+    """Published providers with the condition, treatments, intake and facts asked for."""
     providers = Provider.objects.published().for_cards()
     terms = reference()
     if query.condition:
@@ -140,19 +155,44 @@ def matching(query: SearchQuery) -> ProviderQuerySet:
         providers = providers.offering_any(ids)
     if query.accepting:
         providers = providers.accepting()
+    if query.payments:
+        providers = providers.paying_with_any(query.payments)
+    if query.max_price is not None:
+        providers = providers.priced_at_most(query.max_price)
+    if query.language:
+        providers = providers.speaking(query.language)
+    if query.kap:
+        providers = providers.offering_kap()
     return providers
 
 
 def clinics_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuerySet:
-    """The clinics among `providers`, in the order the place asks for."""
+    """The clinics among `providers`, in the order asked for or else the place's own."""
     place = query.place
     if place is None:
-        return providers.clinics()
-    if place.point is not None:
-        return providers.near(place.point, query.radius)
-    if query.city_slug is not None:
-        return providers.clinics_in_city(place.state, query.city_slug)
-    return providers.clinics_in_state(place.state)
+        clinics = providers.clinics()
+    elif place.point is not None:
+        clinics = providers.near(place.point, query.radius)
+    elif query.city_slug is not None:
+        clinics = providers.clinics_in_city(place.state, query.city_slug)
+    else:
+        clinics = providers.clinics_in_state(place.state)
+    return sorted_as_asked(clinics, query.sort)
+
+
+def sorted_as_asked(providers: ProviderQuerySet, sort: str | None) -> ProviderQuerySet:
+    """`providers` in the order `sort` names; their own order breaks ties.
+
+    "distance" is the order of a search around a point already (the form allows
+    it only with one); at-home options have no distance and stay by name.
+    """
+    if sort == "price":
+        return providers.cheapest_first()
+    if sort == "verified":
+        return providers.recently_verified_first()
+    if sort == "name":
+        return providers.order_by("name", "pk")
+    return providers
 
 
 def shown_sites(providers: Sequence[Provider], query: SearchQuery) -> dict[int, ShownSite]:

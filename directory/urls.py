@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from core.cache import cache_anonymous
 from directory import views
-from directory.api import ProviderSearchView
+from directory.api import ProviderDetailView, ProviderSearchView
 
 
 class StateCodeConverter:
@@ -27,4 +27,9 @@ urlpatterns = [
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
+    path(
+        "api/providers/<str:slug>/",
+        cache_anonymous(ProviderDetailView.as_view()),
+        name="api-provider-detail",
+    ),
 ]

@@ -13,11 +13,13 @@ API = "/api/providers/"
 TOP_KEYS = {"count", "location", "results", "at_home", "next", "previous"}
 RESULT_KEYS = {
     "id", "slug", "name", "url", "distance_miles", "nearest_location", "conditions",
-    "treatments", "serves_states", "accepting_new_patients", "phone", "website",
+    "treatments", "serves_states", "accepting_new_patients", "phone", "website", "price_min",
+    "price_max", "payment_options", "languages", "kap", "rems_certified", "last_verified",
 }  # fmt: skip
 SITE_KEYS = {"address1", "city", "state", "zip", "latitude", "longitude"}
 PARAMS = [
     "condition", "treatment", "accepting", "near", "lat", "lng", "radius", "page", "page_size",
+    "payment", "max_price", "language", "kap", "sort",
 ]  # fmt: skip
 HOSTILE = [
     "x" * 5000, "9" * 5000,  # more digits than Python will turn into an int
