@@ -5,14 +5,31 @@ from datetime import date
 from directory.models import Condition, Location, Provider, Treatment
 
 
-def make_provider(*, conditions=(), treatments=(), serves_states=(), locations=(), **fields):
-    """Create a provider with its relations; `locations` are dicts of Location fields."""
+def make_provider(
+    *,
+    conditions=(),
+    treatments=(),
+    serves_states=(),
+    locations=(),
+    payment_options=(),
+    payment_declined=(),
+    prescriber_types=(),
+    languages=(),
+    **fields,
+):
+    """Create a provider with its relations; `locations` are dicts of Location fields.
+
+    The payment options, prescriber types and languages are slugs (codes)."""
     fields.setdefault("status", Provider.Status.PUBLISHED)
     fields.setdefault("slug", fields["name"].lower().replace(" ", "-"))
     provider = Provider.objects.create(**fields)
     provider.conditions.set(Condition.objects.filter(slug__in=conditions))
     provider.treatments.set(Treatment.objects.filter(slug__in=treatments))
     provider.serves_states.set(serves_states)
+    provider.payment_options.set(payment_options)
+    provider.payment_declined.set(payment_declined)
+    provider.prescriber_types.set(prescriber_types)
+    provider.languages.set(languages)
     for location in locations:
         Location.objects.create(provider=provider, **location)
     return provider
