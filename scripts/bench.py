@@ -86,6 +86,16 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+# The filters of the listing facts, all at once (payment, price, language, KAP, sort).
+EVERY_FACT_FILTER = {
+    "payment": ["self-pay", "hsa-fsa"],
+    "max_price": "800",
+    "language": "es",
+    "kap": "1",
+    "sort": "price",
+}
+
+
 def search_params(rng, zips):
     params = {"near": rng.choice(zips)}
     if condition := rng.choice(CONDITIONS):
@@ -104,21 +114,26 @@ def latency(searches, seed):
     zips = list(Place.objects.filter(kind="zip").order_by("zip").values_list("zip", flat=True))
     client = Client()
     results = {}
-    for url in ["/clinics/", "/api/providers/"]:
+    for label, url, extra in [
+        ("/clinics/", "/clinics/", {}),
+        ("/api/providers/", "/api/providers/", {}),
+        ("/clinics/ with every fact filter", "/clinics/", EVERY_FACT_FILTER),
+        ("/api/providers/ with every fact filter", "/api/providers/", EVERY_FACT_FILTER),
+    ]:
         rng = random.Random(seed)
         for _ in range(20):  # warm the caches and the connection
-            client.get(url, search_params(rng, zips))
+            client.get(url, {**search_params(rng, zips), **extra})
         rng = random.Random(seed)
         times, queries = [], []
         for _ in range(searches):
-            params = search_params(rng, zips)
+            params = {**search_params(rng, zips), **extra}
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.get(url, params)
                 times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, params, response.status_code)
             queries.append(len(captured.captured_queries))
-        results[url] = (
+        results[label] = (
             statistics.median(times),
             percentile(times, 0.95),
             max(times),
