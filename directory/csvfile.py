@@ -2,18 +2,22 @@
 
 One format for the command line and the admin, both ways. Reading refuses, with
 a "row N, column: message" for each reason, anything that is not a CSV file
-with exactly these columns (the header is row 1, as in a spreadsheet); what the
-cells say is checked by directory/import_rows.py.
+with exactly the 18 required columns, then any optional ones, each once (the
+header is row 1, as in a spreadsheet); what the cells say is checked by
+directory/import_rows.py.
 """
 
 import csv
+import difflib
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 
+from directory.facts import FACT_GROUPS, format_hours
 from directory.models import Location, Provider
 
 COLUMNS = [
@@ -42,6 +46,46 @@ LOCATION_COLUMNS = ["address1", "address2", "city", "state", "zip", "latitude", 
 PROVIDER_COLUMNS = [
     column for column in COLUMNS if column not in {"external_id", *LOCATION_COLUMNS}
 ]
+# The facts patients decide on, as optional columns after the 18 above, in any
+# order; export writes them all, in this order. A column that is there sets its
+# fact (a blank cell is unknown); one that is not leaves the fact as it was.
+# Each is the provider's field of that name, and must agree on every row of a provider.
+PROVIDER_FACT_COLUMNS = [
+    # cost
+    "price_min", "price_max", "consultation_fee", "course_price", "price_includes",
+    "cancellation_terms",
+    # payment: `;`-separated slugs, accepted and confirmed not accepted
+    "payment_options", "payment_declined",
+    # treatments
+    "rems_certified",
+    # who prescribes and supervises
+    "prescriber_types", "board_certified", "npi", "medical_director_name",
+    "medical_director_credential",
+    # safety and monitoring
+    "vitals_monitored", "present_throughout", "observation_minutes", "ride_home_required",
+    # intake
+    "consultation_required", "referral_required", "existing_patients_only",
+    "consultation_fee_refunded",
+    # psychotherapy
+    "kap",
+    # typical course
+    "course_sessions", "course_weeks", "course_notes",
+    # treatment at home
+    "in_person_evaluation", "compounded", "sent_home",
+    # access
+    "wait_days", "languages",
+    # when each group was last confirmed, YYYY-MM-DD
+    *(f"{group.key}_confirmed" for group in FACT_GROUPS),
+]  # fmt: skip
+# A row's site: the column → its Location field (the site's "note on hours" is `hours`).
+LOCATION_FACT_COLUMNS = {
+    "opening_hours": "opening_hours",
+    "hours_note": "hours",
+    "wheelchair_accessible": "wheelchair_accessible",
+    "private_room": "private_room",
+}
+OPTIONAL_COLUMNS = [*PROVIDER_FACT_COLUMNS, *LOCATION_FACT_COLUMNS]
+ALL_COLUMNS = [*COLUMNS, *OPTIONAL_COLUMNS]  # what export writes
 # What a spreadsheet may run as a formula at the start of a cell (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Files that are not text at all, by their first bytes: say what they are.
@@ -138,16 +182,10 @@ def rows_from_table(
     names = [str(header or "").strip().lstrip("\ufeff") for header in headers]
     while names and not names[-1]:
         names.pop()  # a trailing comma, or padding to the widest row
-    errors = [RowError(1, column, "missing column") for column in COLUMNS if column not in names]
-    errors += [
-        RowError(1, name or "(blank)", f"unknown column; expected {', '.join(COLUMNS)}")
-        for name in names
-        if name not in COLUMNS
-    ]
-    duplicates = {name for name in names if names.count(name) > 1}
-    errors += [RowError(1, name, "column appears twice") for name in sorted(duplicates)]
+    errors = check_header(names)
     if errors:
         raise ImportFailed(errors)
+    columns = [*COLUMNS, *(column for column in OPTIONAL_COLUMNS if column in names)]
     records = []
     for number, row in enumerate(rows, start=2):
         # None pads a short row to the widest one (the admin's table is a rectangle).
@@ -170,12 +208,41 @@ def rows_from_table(
             )
             continue
         cells = dict(zip(names, values, strict=False))
-        records.append((number, {column: clean_cell(cells.get(column)) for column in COLUMNS}))
+        records.append((number, {column: clean_cell(cells.get(column)) for column in columns}))
     if errors:
         raise ImportFailed(errors)
     if not records:
         raise ImportFailed([RowError(2, "file", "no data rows")])
     return records
+
+
+def check_header(names: list[str]) -> list[RowError]:
+    """Return the header's problems: the 18 columns each once, then optional ones each once."""
+    errors = [RowError(1, column, "missing column") for column in COLUMNS if column not in names]
+    for name in names:
+        if name not in ALL_COLUMNS:
+            guess = difflib.get_close_matches(name, ALL_COLUMNS, n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else ""
+            message = (
+                f"unknown column{hint}; expected {', '.join(COLUMNS)}, "
+                f"then any of {', '.join(OPTIONAL_COLUMNS)}"
+            )
+            errors.append(RowError(1, name or "(blank)", message))
+    required = [index for index, name in enumerate(names) if name in COLUMNS]
+    if required:
+        last = names[required[-1]]
+        errors += [
+            RowError(
+                1,
+                name,
+                f"optional columns follow the {len(COLUMNS)} required ones; move it after {last}",
+            )
+            for name in dict.fromkeys(names[: required[-1]])
+            if name in OPTIONAL_COLUMNS
+        ]
+    duplicates = {name for name in names if names.count(name) > 1}
+    errors += [RowError(1, name, "column appears twice") for name in sorted(duplicates)]
+    return errors
 
 
 def clean_cell(value: str | None) -> str:
@@ -205,10 +272,15 @@ def shown(value: str, limit: int = 40) -> str:
 
 
 def export_rows(queryset: models.QuerySet[Provider]) -> Iterator[list[str]]:
-    """Yield CSV rows (header first) for providers, one per location, formula-escaped."""
-    yield COLUMNS
+    """Yield CSV rows (header first) for providers, one per location, formula-escaped.
+
+    Every column is written, the optional ones after the 18 required, so that
+    importing the file gives back every fact (a blank cell is an unknown one).
+    """
+    yield ALL_COLUMNS
+    relations = [column for column in PROVIDER_FACT_COLUMNS if is_relation(column)]
     providers = queryset.order_by("external_id", "pk").prefetch_related(
-        "locations", "conditions", "treatments", "serves_states"
+        "locations", "conditions", "treatments", "serves_states", *relations
     )
     for provider in providers:
         base: dict[str, object] = {
@@ -226,6 +298,11 @@ def export_rows(queryset: models.QuerySet[Provider]) -> Iterator[list[str]]:
                 provider.accepting_new_patients
             ],
         }
+        for column in PROVIDER_FACT_COLUMNS:
+            if column in relations:
+                base[column] = ";".join(sorted(obj.pk for obj in getattr(provider, column).all()))
+            else:
+                base[column] = fact_text(getattr(provider, column))
         locations: list[Location | None] = [*provider.locations.all()] or [None]
         for location in locations:
             row = dict(base)
@@ -241,8 +318,28 @@ def export_rows(queryset: models.QuerySet[Provider]) -> Iterator[list[str]]:
                     zip=location.zip,
                     latitude=location.latitude if typed else "",
                     longitude=location.longitude if typed else "",
+                    opening_hours=format_hours(location.opening_hours),
+                    hours_note=location.hours,
+                    wheelchair_accessible=fact_text(location.wheelchair_accessible),
+                    private_room=fact_text(location.private_room),
                 )
-            yield [escape_cell(row.get(column, "")) for column in COLUMNS]
+            yield [escape_cell(row.get(column, "")) for column in ALL_COLUMNS]
+
+
+def is_relation(column: str) -> bool:
+    """Whether the provider's fact `column` is a many-to-many relation (a `;`-separated list)."""
+    return bool(Provider._meta.get_field(column).many_to_many)
+
+
+def fact_text(value: object) -> str:
+    """A fact as the import reads it: unknown is a blank cell, a yes/no is yes or no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def export_csv(queryset: models.QuerySet[Provider]) -> str:

@@ -7,24 +7,35 @@ an editor fixes a file in one pass; nothing is written here.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from directory.csvfile import (
-    COLUMNS,
+    ALL_COLUMNS,
+    LOCATION_FACT_COLUMNS,
     PROVIDER_COLUMNS,
+    PROVIDER_FACT_COLUMNS,
     Cells,
     ImportFailed,
     Record,
     RowError,
-    shown,
+    is_relation,
 )
-from directory.models import Condition, Location, Provider, Treatment
-from directory.states import STATES
+from directory.import_cells import (
+    AnswerField,
+    CellField,
+    CoordinateField,
+    ListField,
+    StateField,
+    list_items,
+    location_fact_field,
+    provider_fact_field,
+    state_in_cell,
+)
+from directory.models import Location, Provider
 
 # The provider's own fields among them (the rest are relations).
 PROVIDER_FIELDS = [
@@ -32,90 +43,7 @@ PROVIDER_FIELDS = [
     for column in PROVIDER_COLUMNS
     if column not in ["conditions", "treatments", "serves_states"]
 ]
-# accepting_new_patients, as spreadsheets spell it.
-ANSWERS = {
-    **dict.fromkeys(["yes", "y", "true", "1"], True),
-    **dict.fromkeys(["no", "n", "false", "0"], False),
-    **dict.fromkeys(["", "unknown"], None),
-}
-
-T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
-
-
-def state_in_cell(value: str) -> str:
-    """Return the code of the state `value` names in any case, or raise ValidationError."""
-    if (code := value.upper()) not in STATES:
-        raise ValidationError(f"unknown state code {shown(value)}", code="invalid")
-    return code
-
-
-def term_pk(known: dict[str, int], slug: str) -> int:
-    """Return the primary key of the term `slug` names in any case, or raise ValidationError."""
-    if (pk := known.get(slug.lower())) is None:
-        message = f"unknown slug {shown(slug)}; known: {', '.join(known)}"
-        raise ValidationError(message, code="invalid")
-    return pk
-
-
-class CellField(forms.CharField):
-    """A text cell, blank allowed, as clean_cell() left it; its model field checks the rest."""
-
-    def __init__(self) -> None:
-        # Not stripped again: clean_cell() trimmed the cell before undoing the export's escaping.
-        super().__init__(required=False, strip=False)
-
-
-class StateField(forms.Field):
-    """A state's two-letter code, in any case."""
-
-    def to_python(self, value: Any) -> str:
-        return state_in_cell(str(value))
-
-
-class CoordinateField(forms.FloatField):
-    """A latitude or longitude: a finite number, or blank."""
-
-    def clean(self, value: Any) -> float | None:
-        try:
-            return super().clean(value)
-        except ValidationError:
-            # FloatField refuses text, nan and inf alike, in words that do not show the cell.
-            raise ValidationError(f"not a number: {shown(value)}", code="invalid") from None
-
-
-class AnswerField(forms.Field):
-    """Yes, no or unknown (blank) as True, False or None."""
-
-    default_error_messages = {"invalid": "use yes, no or unknown"}
-
-    def to_python(self, value: Any) -> bool | None:
-        try:
-            return ANSWERS[str(value).lower()]
-        except KeyError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class ListField(forms.Field, Generic[T]):
-    """Items separated by semicolons, each cleaned by `item`; every bad one is named."""
-
-    def __init__(self, item: Callable[[str], T]) -> None:
-        super().__init__(required=False)
-        self.item = item
-
-    def to_python(self, value: Any) -> set[T]:
-        items: set[T] = set()
-        errors = []
-        for text in str(value).split(";"):
-            if not (text := text.strip()):
-                continue
-            try:
-                items.add(self.item(text))
-            except ValidationError as error:
-                errors.append(error)
-        if errors:
-            raise ValidationError(errors)
-        return items
 
 
 class LocationRowForm(forms.Form):
@@ -139,6 +67,13 @@ class LocationRowForm(forms.Form):
     def __init__(self, cells: Cells) -> None:
         super().__init__(cells)
         self.has_location = bool(cells["address1"] or cells["zip"])
+        # The site's facts the file gives: column → Location field.
+        self.location_facts = {
+            column: name for column, name in LOCATION_FACT_COLUMNS.items() if column in cells
+        }
+        for column in self.location_facts:
+            # Without a site a cell is only checked for being blank (clean()).
+            self.fields[column] = location_fact_field(column) if self.has_location else CellField()
         if not self.has_location:
             # A provider without a site: no state or coordinates to read.
             for name in ["state", "latitude", "longitude"]:
@@ -153,6 +88,13 @@ class LocationRowForm(forms.Form):
                     "required for a location (or leave the row's "
                     "address, city, state and zip all blank)",
                 )
+            for column in self.location_facts:
+                if self.data[column]:
+                    self.add_error(
+                        column,
+                        "a site's fact, but this row has no location; "
+                        "give its address or leave this blank",
+                    )
             return data
         latitude, longitude = data.get("latitude"), data.get("longitude")
         if (latitude is None) != (longitude is None):
@@ -169,18 +111,31 @@ class LocationRowForm(forms.Form):
                 latitude=latitude,
                 longitude=longitude,
                 coordinates_source=Location.Source.MANUAL if latitude is not None else "",
+                # A fact the form refused is left out: said once, and nothing is written anyway.
+                **{
+                    name: data[column]
+                    for column, name in self.location_facts.items()
+                    if column in data
+                },
             ),
             exclude=["provider", "state"],
+            columns={name: column for column, name in self.location_facts.items()},
         )
         return data
 
-    def validated(self, instance: M, exclude: list[str]) -> M:
-        """Run the model's own checks on `instance`; what they refuse is this form's error."""
+    def validated(
+        self, instance: M, exclude: list[str], columns: dict[str, str] | None = None
+    ) -> M:
+        """Run the model's own checks on `instance`; what they refuse is this form's error.
+
+        `columns` names the column of a field whose column has another name.
+        """
         try:
             instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
-                self.add_error(name if name in self.fields else None, messages)
+                column = (columns or {}).get(name, name)
+                self.add_error(column if column in self.fields else None, messages)
         return instance
 
     def row_errors(self, number: int) -> list[RowError]:
@@ -217,13 +172,15 @@ class ProviderRowForm(LocationRowForm):
 
     provider: Provider
 
-    def __init__(
-        self, cells: Cells, *, conditions: dict[str, int], treatments: dict[str, int]
-    ) -> None:
+    def __init__(self, cells: Cells, *, items: dict[str, Callable[[str], Any]]) -> None:
         super().__init__(cells)
-        # Known slugs come from the database, read once for the whole file.
-        self.fields["conditions"] = ListField(partial(term_pk, conditions))
-        self.fields["treatments"] = ListField(partial(term_pk, treatments))
+        # Known slugs come from the database, read once for the whole file (list_items()).
+        self.fields["conditions"] = ListField(items["conditions"])
+        self.fields["treatments"] = ListField(items["treatments"])
+        # The provider's facts the file gives; the others stay as they are.
+        self.facts = [column for column in PROVIDER_FACT_COLUMNS if column in cells]
+        for column in self.facts:
+            self.fields[column] = provider_fact_field(column, items)
 
     def clean_status(self) -> str:
         return self.cleaned_data["status"].lower() or Provider.Status.PUBLISHED
@@ -231,10 +188,23 @@ class ProviderRowForm(LocationRowForm):
     def clean(self) -> dict[str, Any]:
         data = self.cleaned_data
         fields = {name: data.get(name) for name in PROVIDER_FIELDS}
+        fields |= {name: data[name] for name in self.own_facts if name in data}
         self.provider = self.validated(
             Provider(external_id=data.get("external_id"), **fields), exclude=["slug"]
         )
+        accepted, declined = data.get("payment_options"), data.get("payment_declined")
+        if accepted and declined and (both := accepted & declined):
+            self.add_error(
+                "payment_declined",
+                f"{', '.join(sorted(both))} also in payment_options; "
+                "an option is either accepted or declined",
+            )
         return super().clean()
+
+    @property
+    def own_facts(self) -> list[str]:
+        """The facts the file gives that are the provider's own fields (not relations)."""
+        return [column for column in self.facts if not is_relation(column)]
 
 
 @dataclass
@@ -244,14 +214,15 @@ class PlannedProvider:
     external_id: str
     provider: Provider  # unsaved: the file's fields, checked
     rows: list[int]
-    conditions: set[int]
-    treatments: set[int]
-    states: set[str]
+    # The provider's own fields the file gives, and its relations (name → primary keys).
+    fields: list[str]
+    relations: dict[str, set[Any]]
     locations: list[tuple[int, Location]]  # unsaved, with their row numbers
+    location_fields: list[str]  # the Location fields the file gives
 
 
 def error_order(error: RowError) -> tuple[int, int]:
-    column = COLUMNS.index(error.column) if error.column in COLUMNS else -1
+    column = ALL_COLUMNS.index(error.column) if error.column in ALL_COLUMNS else -1
     return (error.row, column)
 
 
@@ -260,8 +231,7 @@ def check(records: list[Record]) -> list[PlannedProvider]:
 
     Raises ImportFailed with every error, sorted by row and then column.
     """
-    conditions = dict(Condition.objects.values_list("slug", "pk"))
-    treatments = dict(Treatment.objects.values_list("slug", "pk"))
+    items = list_items(records[0][1]) if records else {}
     groups: dict[str, list[Record]] = defaultdict(list)
     for number, cells in records:
         groups[cells["external_id"]].append((number, cells))
@@ -269,7 +239,7 @@ def check(records: list[Record]) -> list[PlannedProvider]:
     planned = []
     for external_id, rows in groups.items():
         (first_number, first_cells), *others = rows
-        first = ProviderRowForm(first_cells, conditions=conditions, treatments=treatments)
+        first = ProviderRowForm(first_cells, items=items)
         if first.has_error("external_id"):
             # Rows that belong to no provider are told only that.
             errors += [
@@ -289,7 +259,7 @@ def check(records: list[Record]) -> list[PlannedProvider]:
                     f"differs from row {first_number} for external_id {external_id}; "
                     "provider columns must agree on every row of a provider",
                 )
-                for column in PROVIDER_COLUMNS
+                for column in [*PROVIDER_COLUMNS, *first.facts]
                 if cells[column] != first_cells[column]
             ]
             form = LocationRowForm(cells)
@@ -297,17 +267,69 @@ def check(records: list[Record]) -> list[PlannedProvider]:
             if form.location is not None:
                 locations.append((number, form.location))
         if not errors:  # otherwise nothing will be written, and only the errors matter
+            relations = ["conditions", "treatments", "serves_states"]
+            relations += [column for column in first.facts if is_relation(column)]
             planned.append(
                 PlannedProvider(
                     external_id=external_id,
                     provider=first.provider,
                     rows=[number for number, _ in rows],
-                    conditions=first.cleaned_data["conditions"],
-                    treatments=first.cleaned_data["treatments"],
-                    states=first.cleaned_data["serves_states"],
+                    fields=[*PROVIDER_FIELDS, *first.own_facts],
+                    relations={name: first.cleaned_data[name] for name in relations},
                     locations=locations,
+                    location_fields=list(first.location_facts.values()),
                 )
             )
+    if not errors:
+        errors = check_against_stored(planned)
     if errors:
         raise ImportFailed(sorted(errors, key=error_order))
     return planned
+
+
+def check_against_stored(planned: list[PlannedProvider]) -> list[RowError]:
+    """Check a file that gives one column of a pair against the stored other.
+
+    The form checks a pair the file gives whole (price_min ≤ price_max; no payment
+    option both accepted and declined); with one column only, the other stays as
+    stored, and together they must still hold.
+    """
+    given = {*planned[0].fields, *planned[0].relations} if planned else set()
+    price = pair_with_one_given(given, "price_min", "price_max")
+    payment = pair_with_one_given(given, "payment_options", "payment_declined")
+    if not (price or payment):
+        return []
+    stored = {
+        provider.external_id: provider
+        for provider in Provider.objects.filter(
+            external_id__in=[plan.external_id for plan in planned]
+        ).prefetch_related(*([payment[1]] if payment else []))
+    }
+    errors = []
+    for plan in planned:
+        if (provider := stored.get(plan.external_id)) is None:
+            continue  # a new provider: the other column is unknown
+        if price:
+            column, other = price
+            value, kept = getattr(plan.provider, column), getattr(provider, other)
+            low, high = (value, kept) if column == "price_min" else (kept, value)
+            if low is not None and high is not None and low > high:
+                relation = "above" if column == "price_min" else "below"
+                message = f"{relation} this provider's {other} ({kept}); give {other} too"
+                errors.append(RowError(plan.rows[0], column, message))
+        if payment:
+            column, other = payment
+            both = plan.relations[column] & {option.pk for option in getattr(provider, other).all()}
+            if both:
+                message = (
+                    f"{', '.join(sorted(both))} also in this provider's {other}; give {other} too"
+                )
+                errors.append(RowError(plan.rows[0], column, message))
+    return errors
+
+
+def pair_with_one_given(given: set[str], first: str, second: str) -> tuple[str, str] | None:
+    """Return (the given column, the other) when the file gives just one of the two."""
+    if (first in given) == (second in given):
+        return None
+    return (first, second) if first in given else (second, first)

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from core.history import record_change
 from directory.csvfile import Record
-from directory.import_rows import PROVIDER_FIELDS, PlannedProvider, check
+from directory.import_rows import PlannedProvider, check
 from directory.models import Location, Provider
 
 Action = Literal["created", "updated", "unchanged"]
@@ -61,18 +61,21 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
     """
     planned = check(records)
     report = ImportReport(dry_run=dry_run)
+    relations = dict.fromkeys(name for plan in planned for name in plan.relations)
     with transaction.atomic():
         # Locked, so an editor's save and the import never interleave on a row.
         locked = (
             Provider.objects.filter(external_id__in=[plan.external_id for plan in planned])
             .select_for_update()
-            .prefetch_related("locations", "conditions", "treatments", "serves_states")
+            .prefetch_related("locations", *relations)
         )
         existing = {provider.external_id: provider for provider in locked}
         taken_slugs: set[str] = set()
         for plan in planned:
             provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
-            locations_changed, warnings = write_locations(provider, plan.locations)
+            locations_changed, warnings = write_locations(
+                provider, plan.locations, plan.location_fields
+            )
             if locations_changed and action == "unchanged":
                 action = "updated"
                 # Its own fields are as they were (the locations keep their own
@@ -104,14 +107,11 @@ def write_provider(
 ) -> tuple[Provider, Action]:
     """Make one provider's own fields and relations what its rows say; return (provider, action).
 
-    A changed provider is saved, which counts up its version (so an editor's form
-    opened before the import is refused), and gets one history record.
+    Only the fields and relations the file has columns for: the others stay as
+    they are. A changed provider is saved, which counts up its version (so an
+    editor's form opened before the import is refused), and gets one history record.
     """
-    wanted = {
-        "conditions": plan.conditions,
-        "treatments": plan.treatments,
-        "serves_states": plan.states,
-    }
+    wanted = plan.relations
     created = provider is None
     if provider is None:
         provider = plan.provider
@@ -120,9 +120,7 @@ def write_provider(
         relations = [relation for relation, pks in wanted.items() if pks]
     else:
         changed = [
-            name
-            for name in PROVIDER_FIELDS
-            if getattr(provider, name) != getattr(plan.provider, name)
+            name for name in plan.fields if getattr(provider, name) != getattr(plan.provider, name)
         ]
         for name in changed:
             setattr(provider, name, getattr(plan.provider, name))
@@ -150,9 +148,13 @@ def address_key(location: Location) -> tuple[str, ...]:
 
 
 def write_locations(
-    provider: Provider, wanted: list[tuple[int, Location]]
+    provider: Provider, wanted: list[tuple[int, Location]], facts: list[str]
 ) -> tuple[bool, list[str]]:
-    """Match the file's locations to the provider's by address; return (changed, warnings)."""
+    """Match the file's locations to the provider's by address; return (changed, warnings).
+
+    A matched site takes the file's coordinates and the facts (Location fields)
+    the file gives; its other facts stay as they are.
+    """
     warnings = []
     current = defaultdict(list)
     for location in provider.locations.all():
@@ -177,7 +179,14 @@ def write_locations(
             warning = existing.regeocode()
             if warning:
                 warnings.append(f"row {number}: {warning}")
-        if before != (existing.latitude, existing.longitude, existing.coordinates_source):
+        new_facts = [name for name in facts if getattr(existing, name) != getattr(location, name)]
+        for name in new_facts:
+            setattr(existing, name, getattr(location, name))
+        if new_facts or before != (
+            existing.latitude,
+            existing.longitude,
+            existing.coordinates_source,
+        ):
             existing.save()
             changed = True
     stale = [location.pk for matches in current.values() for location in matches]

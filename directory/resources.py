@@ -19,7 +19,7 @@ from import_export.resources import Resource
 from import_export.results import Result, RowResult
 
 from directory.csvfile import (
-    COLUMNS,
+    ALL_COLUMNS,
     ImportFailed,
     RowError,
     check_size,
@@ -95,7 +95,7 @@ class ProviderResource(Resource):
         return cls._meta.name
 
     def get_user_visible_fields(self):
-        return [Field(column_name=column) for column in COLUMNS]
+        return [Field(column_name=column) for column in ALL_COLUMNS]
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         result = Result()
@@ -152,5 +152,5 @@ class ProviderResource(Resource):
         return result
 
     def export(self, queryset=None, **kwargs):
-        rows = export_rows(Provider.objects.all() if queryset is None else queryset)
-        return tablib.Dataset(*list(rows)[1:], headers=COLUMNS)
+        header, *rows = export_rows(Provider.objects.all() if queryset is None else queryset)
+        return tablib.Dataset(*rows, headers=header)

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.csvfile import COLUMNS, export_csv
+from directory.csvfile import ALL_COLUMNS, COLUMNS, export_csv
 from directory.models import Location, Provider
 from tests.cast import austin_clinic
 
@@ -194,7 +194,8 @@ def test_export_escapes_formulas_and_round_trips(write_csv, tmp_path):
     Provider.objects.filter(external_id="hill-1").update(description="@SUM(1+1)")
     exported = export_csv(Provider.objects.all())
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert list(rows[0]) == COLUMNS
+    assert list(rows[0]) == ALL_COLUMNS  # today's 18 first, then the facts
+    assert ALL_COLUMNS[: len(COLUMNS)] == COLUMNS
     assert len(rows) == 3  # one per location, and one for the at-home service
     assert {row["name"] for row in rows} >= {"'=cmd|' /C calc'!A0"}
     assert rows[0]["description"] == "'@SUM(1+1)"

@@ -8,8 +8,9 @@ row exactly as it was. The two ways in share one importer, so most cases expect
 the very same messages from both.
 
 Decisions these tests pin down:
-- Unknown extra columns are an error, as missing ones are: the CSV columns are a
-  fixed contract, and a misspelt column silently ignored would lose data.
+- Unknown extra columns are an error, as missing ones are: the CSV columns (the
+  18 required, then the optional facts of tests/directory/test_import_facts.py) are
+  a fixed contract, and a misspelt column silently ignored would lose data.
 - A row with fewer cells than the header is an error, not padded with blanks:
   it is nearly always a line break or quote out of place.
 - The size limit (IMPORT_MAX_BYTES, 10 MB by default) refuses a larger file
@@ -37,7 +38,7 @@ from django.db import connection
 from django.urls import reverse
 from import_export.tmp_storages import CacheStorage
 
-from directory.csvfile import COLUMNS, FORMULA_PREFIXES, export_csv
+from directory.csvfile import ALL_COLUMNS, COLUMNS, FORMULA_PREFIXES, OPTIONAL_COLUMNS, export_csv
 from directory.models import Location, Provider
 from tests import cast
 from tests.conftest import BASE_DIR, clean_env
@@ -46,6 +47,7 @@ pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
 HEADER = ",".join(COLUMNS)
+EXPECTED = f"{', '.join(COLUMNS)}, then any of {', '.join(OPTIONAL_COLUMNS)}"
 CELLS = {
     "external_id": "hill-1",
     "name": "Hill Country Ketamine",
@@ -275,10 +277,9 @@ def test_random_binary_garbage_is_refused(way_in, existing):
 def test_duplicate_and_unknown_header_names_are_reported_on_row_1(way_in, existing):
     header = HEADER.replace("email", "name") + ",notes"
     errors = refused(way_in, csv_bytes(line() + ",see me", header=header))
-    expected = ", ".join(COLUMNS)
     assert errors == [
         "row 1, email: missing column",
-        f"row 1, notes: unknown column; expected {expected}",
+        f"row 1, notes: unknown column; expected {EXPECTED}",
         "row 1, name: column appears twice",
     ]
 
@@ -286,7 +287,7 @@ def test_duplicate_and_unknown_header_names_are_reported_on_row_1(way_in, existi
 def test_an_extra_column_is_an_error_not_ignored(way_in, existing):
     # Ignoring it would silently drop what the editor meant to import.
     errors = refused(way_in, csv_bytes(line() + ",Dr. Rivera", header=HEADER + ",director"))
-    assert errors == [f"row 1, director: unknown column; expected {', '.join(COLUMNS)}"]
+    assert errors == [f"row 1, director: unknown column; expected {EXPECTED}"]
 
 
 def test_an_empty_file_is_refused(way_in, existing):
@@ -672,8 +673,8 @@ def formula_provider():
 def test_export_escapes_everything_a_spreadsheet_could_run():
     formula_provider()
     rows = list(csv.reader(io.StringIO(export_csv(Provider.objects.all()))))
-    assert rows[0] == COLUMNS
-    row = dict(zip(COLUMNS, rows[1], strict=True))
+    assert rows[0] == ALL_COLUMNS
+    row = dict(zip(ALL_COLUMNS, rows[1], strict=True))
     assert row["external_id"] == "'=formula-1"
     assert row["name"] == "''=already quoted"  # one more quote, so import gives it back
     assert row["description"] == "'\t=1+1"

@@ -3,15 +3,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from directory.csvfile import COLUMNS, ImportFailed, check_size, read_csv
+from directory.csvfile import COLUMNS, OPTIONAL_COLUMNS, ImportFailed, check_size, read_csv
 from directory.imports import import_providers
 
 
 class Command(BaseCommand):
     help = (
         "Import providers from a CSV file with the columns "
-        f"{','.join(COLUMNS)}. One row per location; rows with the same external_id are "
-        "one provider. All or nothing: any invalid row and nothing is written."
+        f"{','.join(COLUMNS)}, then any of {','.join(OPTIONAL_COLUMNS)} (a fact whose "
+        "column is absent stays as it was). One row per location; rows with the same "
+        "external_id are one provider. All or nothing: any invalid row and nothing is written."
     )
 
     def add_arguments(self, parser):
