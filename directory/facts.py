@@ -260,7 +260,7 @@ class OpeningRange(TypedDict):
 
 _TIME = r"(\d{1,2}):(\d{2})"
 _RANGE = re.compile(rf"^{_TIME}\s*[-–]\s*{_TIME}$")
-_DAYS = re.compile(r"^([A-Za-z]{3})[a-z]*(?:\s*[-–]\s*([A-Za-z]{3})[a-z]*)?$")
+_DAYS = re.compile(r"^([A-Za-z]{3})[A-Za-z]*(?:\s*[-–]\s*([A-Za-z]{3})[A-Za-z]*)?$")
 
 
 class HoursError(ValueError):

@@ -70,7 +70,7 @@ def test_hours_are_read_from_one_line_and_written_back_the_same():
 
 
 def test_hours_accept_day_names_en_dashes_and_single_digit_hours():
-    assert parse_hours("monday–wednesday 8:00–16:30") == [
+    assert parse_hours("monday–WEDNESDAY 8:00–16:30") == [
         {"day": day, "opens": "08:00", "closes": "16:30"} for day in range(3)
     ]
     assert format_hours(parse_hours("Tue 09:00-17:00; Thu 09:00-17:00")) == (
