@@ -25,6 +25,7 @@ urlpatterns = [
     path("clinics/<state:state>/", views.state_landing, name="state-landing"),
     path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
+    path("compare/", views.compare_providers, name="compare"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
     path(

@@ -6,6 +6,8 @@ from django.views.decorators.http import require_safe
 
 from core.cache import cache_anonymous, private_page, public_page
 from directory.cards import provider_cards
+from directory.compare import CompareForm, compare_candidates
+from directory.factsheet import FACT_RELATIONS, compare, fact_sheet, safety_notes
 from directory.filters import SearchForm
 from directory.gazetteer import SearchedPlace
 from directory.models import Condition, Location, Provider, State
@@ -53,12 +55,28 @@ def clinic_search(request):
 @cache_anonymous
 def provider_detail(request, slug):
     provider = get_object_or_404(
-        Provider.objects.visible_to(request.user).prefetch_related(
-            "locations", "conditions", "treatments", "serves_states", "payment_options"
-        ),
-        slug=slug,
+        Provider.objects.visible_to(request.user).prefetch_related(*FACT_RELATIONS), slug=slug
     )
-    return render(request, "directory/provider_detail.html", {"provider": provider})
+    context = {"provider": provider, "sheet": fact_sheet(provider)}
+    if provider.status == Provider.Status.PUBLISHED:
+        context["compare_with"] = compare_candidates(provider)
+    return render(request, "directory/provider_detail.html", context)
+
+
+# Any two to four slugs make a page: like a search, only the visitor's browser keeps it.
+@require_safe
+@private_page
+@cache_anonymous
+def compare_providers(request):
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "back": form.given_providers()}
+        status = 404 if form.not_found else 400
+        return render(request, "directory/compare.html", context, status=status)
+    columns = form.columns()
+    sheets = [column.sheet for column in columns]
+    context = {"columns": columns, "groups": compare(sheets), "notes": safety_notes(sheets)}
+    return render(request, "directory/compare.html", context)
 
 
 def landing_path(place):

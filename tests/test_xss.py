@@ -10,7 +10,7 @@ payloads must also come back as text or data, so "inert" never means "dropped".
 import json
 import xml.etree.ElementTree as ET
 from html import unescape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.core.cache import cache
@@ -164,6 +164,25 @@ def test_provider_pages_show_every_field_as_text_and_json_ld_data(client, site):
             filter(None, [values["location.address1"], values["location.address2"]])
         )
         assert shown(page, {(name, "json-ld.name"): provider.name}, kinds=("data",))
+
+
+def test_compare_pages_show_every_fact_as_text(client, site):
+    # A column names its provider and city; the street address, the description
+    # and the note on hours are on the profile only.
+    profile_only = {
+        "provider.description", "location.address1", "location.address2", "location.hours",
+    }  # fmt: skip
+    for start in range(0, len(site.providers), 4):
+        batch = site.providers[start : start + 4]
+        if len(batch) < 2:
+            batch = [site.providers[0], *batch]
+        url = "/compare/?" + urlencode([("p", provider.slug) for _, provider in batch])
+        page = inert_page(client, url)
+        for name, provider in batch:
+            values = site.provider_values(provider)
+            values = {field: value for field, value in values.items() if field not in profile_only}
+            fields = shown(page, {(name, field): value for field, value in values.items()})
+            assert set(fields) == {field for field, value in values.items() if value}, name
 
 
 def test_search_results_and_at_home_lists_show_names_and_addresses_as_text(client, site):

@@ -263,6 +263,10 @@ class PayloadSite:
             "provider.name": provider.name,
             "provider.description": provider.description,
             "provider.medical_director_name": provider.medical_director_name,
+            "provider.price_includes": provider.price_includes,
+            "provider.cancellation_terms": provider.cancellation_terms,
+            "provider.course_notes": provider.course_notes,
+            "provider.sent_home": provider.sent_home,
             "location.address1": location.address1,
             "location.address2": location.address2,
             "location.city": location.city,
@@ -316,6 +320,10 @@ def build_payload_site(prefix):
             status=Provider.Status.PUBLISHED,
             accepting_new_patients=True,
             medical_director_name=fit(Provider, "medical_director_name", payload),
+            price_includes=fit(Provider, "price_includes", payload),
+            cancellation_terms=fit(Provider, "cancellation_terms", payload),
+            course_notes=fit(Provider, "course_notes", payload),
+            sent_home=fit(Provider, "sent_home", payload),
         )
         provider.conditions.set([condition])
         provider.treatments.set([treatment])

@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString
 
 from core.html import json_ld, web_url
 from directory.cards import ProviderCard
+from directory.factsheet import opening_hours_specification, price_range
 
 register = template.Library()
 
@@ -41,10 +42,15 @@ def miles(distance):
 
 
 @register.simple_tag
-def provider_card(card: ProviderCard, section: str, show_distance: bool = False) -> SafeString:
+def provider_card(
+    card: ProviderCard, section: str, show_distance: bool = False, compare: bool = False
+) -> SafeString:
     """A result card (an <article>) for a ProviderCard from directory.search or .cards.
 
     `section` keeps ids unique when a provider is listed twice on one page.
+    `compare` adds a "Compare" checkbox belonging to the page's
+    <form id="compare-form"> (by its form attribute: the cards need not sit
+    inside the form), so picking works without JavaScript.
     Built with format_html rather than a template: a result page shows thirty
     cards, and rendering them through an include took a third of the request.
     """
@@ -92,6 +98,16 @@ def provider_card(card: ProviderCard, section: str, show_distance: bool = False)
         if provider.last_verified
         else "Not yet verified"
     )
+    pick = SafeString()
+    if compare:
+        pick = format_html(
+            '<p class="result__compare check"><input type="checkbox" name="p" value="{slug}"'
+            ' form="compare-form" id="{id}-compare"><label for="{id}-compare">Compare'
+            '<span class="visually-hidden"> {name}</span></label></p>\n',
+            slug=provider.slug,
+            id=card_id,
+            name=provider.name,
+        )
     return format_html(
         '<article class="result" aria-labelledby="{id}">\n'
         '<h3 class="result__name" id="{id}"><a href="{url}">{name}</a></h3>\n'
@@ -99,7 +115,7 @@ def provider_card(card: ProviderCard, section: str, show_distance: bool = False)
         '<ul class="badges" aria-label="About this provider">{badges}</ul>\n'
         '<dl class="result__facts">{facts}</dl>\n'
         '<p class="result__contact">\n{contact}<span class="result__verified">{verified}</span>'
-        "</p>\n</article>",
+        "</p>\n{pick}</article>",
         id=card_id,
         url=provider.get_absolute_url(),
         name=provider.name,
@@ -108,6 +124,7 @@ def provider_card(card: ProviderCard, section: str, show_distance: bool = False)
         facts=facts,
         contact=contact,
         verified=verified,
+        pick=pick,
     )
 
 
@@ -116,7 +133,11 @@ MENTAL_HEALTH = {"depression", "anxiety", "ptsd", "ocd", "bipolar-depression", "
 
 @register.simple_tag(takes_context=True)
 def provider_json_ld(context, provider):
-    """schema.org MedicalClinic data for a provider: one node per physical site."""
+    """schema.org MedicalClinic data for a provider: one node per physical site.
+
+    Only what is confirmed: an unknown fact is left out, never given as false.
+    The provider's relations are prefetched (directory.factsheet.FACT_RELATIONS).
+    """
     request = context["request"]
     url = request.build_absolute_uri(provider.get_absolute_url())
     conditions = [condition.slug for condition in provider.conditions.all()]
@@ -138,6 +159,22 @@ def provider_json_ld(context, provider):
         base["telephone"] = provider.phone
     if web_url(provider.website):
         base["sameAs"] = provider.website
+    if price := price_range(provider.price_min, provider.price_max):
+        base["priceRange"] = price
+    if accepted := [option.name for option in provider.payment_options.all()]:
+        base["paymentAccepted"] = ", ".join(accepted)
+    if languages := [
+        {"@type": "Language", "name": language.name, "alternateName": language.slug}
+        for language in provider.languages.all()
+    ]:
+        # availableLanguage belongs to a ContactPoint; knowsLanguage to the organisation.
+        base["knowsLanguage"] = languages
+        contact = {"@type": "ContactPoint", "contactType": "patient enquiries"}
+        if provider.phone:
+            contact["telephone"] = provider.phone
+        base["contactPoint"] = {**contact, "availableLanguage": languages}
+    if provider.npi:
+        base["identifier"] = {"@type": "PropertyValue", "propertyID": "NPI", "value": provider.npi}
     states = [state.name for state in provider.serves_states.all()]
     if states:
         base["areaServed"] = [{"@type": "State", "name": name} for name in states]
@@ -162,5 +199,18 @@ def provider_json_ld(context, provider):
                 }
             if location.phone:
                 node["telephone"] = location.phone
+            if location.opening_hours:
+                node["openingHoursSpecification"] = opening_hours_specification(
+                    location.opening_hours
+                )
+            if amenities := [
+                {"@type": "LocationFeatureSpecification", "name": name, "value": value}
+                for name, value in [
+                    ("Wheelchair accessible", location.wheelchair_accessible),
+                    ("Private treatment room", location.private_room),
+                ]
+                if value is not None
+            ]:
+                node["amenityFeature"] = amenities
         nodes.append(node)
     return json_ld({"@context": "https://schema.org", "@graph": nodes})

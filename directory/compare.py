@@ -1,0 +1,170 @@
+"""Comparing providers: /compare/?p=<slug>&p=<slug> names two to four published providers.
+
+The URL is the whole comparison: no cookie, no session, nothing kept on the
+server. The form checks the slugs; a bad count or a repeat is the visitor's
+mistake (400), a slug we do not publish is a missing page (404).
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from directory.factsheet import FACT_RELATIONS, FactSheet, fact_sheet
+from directory.models import Provider
+
+MIN_COMPARED = 2
+MAX_COMPARED = 4
+# How many other providers a profile offers to compare with, and how far it looks.
+CANDIDATES = 5
+CANDIDATE_RADIUS_MILES = 100
+
+
+class SlugsField(forms.Field):
+    """The repeated `p` parameter, as a list of slugs in the order given (blanks dropped)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [slug for slug in (str(item).strip() for item in value) if slug]
+
+
+def quoted(slugs: list[str]) -> str:
+    """“a”, “b” and “c”: slugs as a visitor typed them, cut short if long."""
+    shown = [f"“{Truncator(slug).chars(60)}”" for slug in slugs]
+    if len(shown) == 1:
+        return shown[0]
+    return f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+class CompareForm(forms.Form):
+    p = SlugsField(required=False, label="Providers to compare")
+
+    def clean_p(self) -> list[str]:
+        slugs: list[str] = self.cleaned_data["p"]
+        if len(slugs) < MIN_COMPARED:
+            chosen = "none" if not slugs else "only one"
+            raise ValidationError(
+                f"Choose at least two providers to compare; you chose {chosen}.", code="too_few"
+            )
+        if len(slugs) > MAX_COMPARED:
+            raise ValidationError(
+                f"You can compare up to four providers at once; you chose {len(slugs)}.",
+                code="too_many",
+            )
+        repeated = [slug for slug, times in Counter(slugs).items() if times > 1]
+        if repeated:
+            raise ValidationError(
+                f"You chose {quoted(repeated)} more than once; choose each provider once.",
+                code="duplicate",
+            )
+        return slugs
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        slugs = cleaned.get("p")
+        if slugs is None:
+            return cleaned
+        found = {
+            provider.slug: provider
+            for provider in Provider.objects.published()
+            .filter(slug__in=slugs)
+            .prefetch_related(*FACT_RELATIONS)
+        }
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            listing = "listing" if len(missing) == 1 else "listings"
+            self.add_error(
+                "p",
+                ValidationError(
+                    f"We have no published {listing} at {quoted(missing)}. It may have closed,"
+                    " or the address may have a typo.",
+                    code="unknown",
+                ),
+            )
+        else:
+            cleaned["providers"] = [found[slug] for slug in slugs]
+        return cleaned
+
+    def given_providers(self) -> list[Provider]:
+        """The published providers among the slugs given, for links back from an error."""
+        given = self.fields["p"].widget.value_from_datadict(self.data, self.files, "p")
+        slugs: list[str] = list(dict.fromkeys(SlugsField().to_python(given)))
+        if not slugs:
+            return []
+        found = {
+            provider.slug: provider
+            for provider in Provider.objects.published()
+            .filter(slug__in=slugs[: MAX_COMPARED * 2])
+            .only("name", "slug")
+        }
+        return [found[slug] for slug in slugs if slug in found]
+
+    @property
+    def not_found(self) -> bool:
+        """Whether the only trouble is a provider we do not publish (a 404, not a 400)."""
+        return self.has_error("p", "unknown")
+
+    def columns(self) -> list["Column"]:
+        """One column per provider, in the order asked for (call after is_valid())."""
+        providers: list[Provider] = self.cleaned_data["providers"]
+        slugs = [provider.slug for provider in providers]
+        return [
+            Column(
+                sheet=fact_sheet(provider),
+                remove_url=compare_url([s for s in slugs if s != provider.slug])
+                if len(slugs) > MIN_COMPARED
+                else "",
+            )
+            for provider in providers
+        ]
+
+
+@dataclass(frozen=True)
+class Column:
+    sheet: FactSheet
+    remove_url: str  # this comparison without the provider; "" when two are left
+
+
+def compare_url(slugs: list[str]) -> str:
+    return f"{reverse('compare')}?{urlencode([('p', slug) for slug in slugs])}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A provider a profile offers to compare with, and how far its nearest site is."""
+
+    provider: Provider
+    distance: float | None  # miles from the profile's first site; None when not measured
+
+
+def compare_candidates(provider: Provider) -> list[Candidate]:
+    """Other published providers a profile offers to compare with, nearest first.
+
+    Near the provider's first site when it has coordinates; otherwise clinics in
+    that site's state, or, for care at home only, other services in any of its
+    states. `provider` has its locations and states prefetched. One query.
+    """
+    others = Provider.objects.published().exclude(pk=provider.pk).only("name", "slug")
+    sites = list(provider.locations.all())
+    if sites and sites[0].latitude is not None and sites[0].longitude is not None:
+        point = (sites[0].latitude, sites[0].longitude)
+        nearby = others.near(point, CANDIDATE_RADIUS_MILES)[:CANDIDATES]
+        return [Candidate(other, other.distance) for other in nearby]  # type: ignore[attr-defined]
+    if sites:
+        found = list(others.clinics_in_state(sites[0].state_id)[:CANDIDATES])
+    elif states := [state.code for state in provider.serves_states.all()]:
+        at_home = others.filter(serves_states__in=states).distinct().order_by("name", "pk")
+        found = list(at_home[:CANDIDATES])
+    else:
+        found = []
+    return [Candidate(other, None) for other in found]
