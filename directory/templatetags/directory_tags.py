@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString
 
 from core.html import json_ld, web_url
 from directory.cards import ProviderCard
+from directory.facts import PAYMENT_OPTIONS
 from directory.factsheet import opening_hours_specification, price_range
 
 register = template.Library()
@@ -78,9 +79,14 @@ def provider_card(
         "",
         "<dt>{}</dt><dd>{}</dd>",
         (
-            (label, ", ".join(term.name for term in terms))
-            for label, terms in [("Treats", card.conditions), ("Offers", card.treatments)]
-            if terms
+            (label, text)
+            for label, text in [
+                ("Treats", ", ".join(term.name for term in card.conditions)),
+                ("Offers", ", ".join(term.name for term in card.treatments)),
+                ("Per session", price_range(provider.price_min, provider.price_max)),
+                ("Takes", ", ".join(PAYMENT_OPTIONS[slug] for slug in card.payment_options)),
+            ]
+            if text
         ),
     )
     contact = SafeString()

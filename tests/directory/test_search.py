@@ -110,6 +110,14 @@ def test_response_has_the_documented_shape(client):
         "accepting_new_patients": True,
         "phone": "(512) 555-0100",
         "website": "https://austin-ketamine.example",
+        # The facts nobody confirmed are null or empty, never false.
+        "price_min": None,
+        "price_max": None,
+        "payment_options": [],
+        "languages": [],
+        "kap": None,
+        "rems_certified": None,
+        "last_verified": "2026-10-01",
     }
     [home] = data["at_home"]
     assert home["distance_miles"] is None

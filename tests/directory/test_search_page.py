@@ -11,7 +11,10 @@ from tests import cast
 
 pytestmark = pytest.mark.django_db
 
-PARAMS = ["condition", "treatment", "accepting", "near", "lat", "lng", "radius", "page"]
+PARAMS = [
+    "condition", "treatment", "accepting", "near", "lat", "lng", "radius", "page", "payment",
+    "max_price", "language", "kap", "sort",
+]  # fmt: skip
 HOSTILE = [
     "x" * 5000, "9" * 5000,  # more digits than Python will turn into an int
     "\x00", "\x1b[31m\r\n\t\x7f", "%00%27", "NaN", "-1e309",
@@ -341,3 +344,24 @@ def test_hostile_state_codes_in_landing_urls_are_404s(client, providers, value):
     state = quote(value, safe="")
     for path in [f"/clinics/{state}/", f"/clinics/{state}/austin/"]:
         assert client.get(path).status_code == 404, path
+
+
+def test_results_can_be_ticked_for_comparison_without_javascript(client):
+    clinic = cast.austin_clinic(price_min=400, price_max=650, payment_options=["self-pay"])
+    home = cast.at_home_service()
+    html = client.get("/clinics/", {"near": "78701"}).content.decode()
+    page = Page(html)
+    [form] = [attrs for tag, attrs in page.elements if attrs.get("id") == "compare-form"]
+    assert (form["action"], form["method"]) == ("/compare/", "get")
+    boxes = [
+        attrs
+        for tag, attrs in page.elements
+        if tag == "input" and attrs.get("name") == "p" and attrs.get("form") == "compare-form"
+    ]
+    assert [box["value"] for box in boxes] == [clinic.slug, home.slug]
+    # The cards say what a patient weighs first, when it is known.
+    assert "<dt>Per session</dt><dd>$400–$650</dd>" in html
+    assert "<dt>Takes</dt><dd>Self-pay</dd>" in html
+    # Ticking two sends the browser to the comparison.
+    response = client.get("/compare/", {"p": [clinic.slug, home.slug]})
+    assert response.status_code == 200
