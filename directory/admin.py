@@ -268,7 +268,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     autocomplete_fields = ["conditions", "treatments", "serves_states"]
     # 184 languages: a filterable pair of lists, which needs no permission on Language.
     filter_horizontal = ["languages"]
-    # A few options each: boxes to tick; accepted and declined side by side read as a table.
+    # A few options each: boxes to tick, where a list to pick from hides what is unticked.
     checkbox_fields = {"payment_options", "payment_declined", "prescriber_types"}
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]
