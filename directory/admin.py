@@ -1,6 +1,10 @@
+import operator
+from functools import reduce
+
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +15,18 @@ from core.admin import SubsetFilter
 from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
 from directory.csvfile import ImportFailed
-from directory.models import Condition, Location, Provider, State, Treatment
+from directory.facts import AT_HOME_GROUPS, FACT_GROUPS
+from directory.forms import LocationForm, ProviderForm
+from directory.models import (
+    Condition,
+    Language,
+    Location,
+    PaymentOption,
+    PrescriberType,
+    Provider,
+    State,
+    Treatment,
+)
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
@@ -39,15 +54,41 @@ class StateAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PaymentOption, PrescriberType, Language)
+class FixedTermAdmin(admin.ModelAdmin):
+    """The fixed lists of directory/facts.py: looked up here, changed only by a migration."""
+
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+    def has_view_permission(self, request, obj=None):
+        # Public lists: whoever may see providers may look up what their facts mean.
+        return request.user.has_perm("directory.view_provider") or super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class LocationInline(admin.StackedInline):
     model = Location
+    form = LocationForm
     fields = [
         "address1",
         "address2",
         ("city", "state", "zip"),
         ("latitude", "longitude", "coordinates_source"),
         "phone",
+        "opening_hours",
         "hours",
+        ("wheelchair_accessible", "private_room"),
     ]
     readonly_fields = ["coordinates_source"]
 
@@ -81,6 +122,128 @@ class StateFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=matching)
 
 
+class PaymentFilter(admin.SimpleListFilter):
+    title = "payment accepted"
+    parameter_name = "payment"
+
+    def lookups(self, request, model_admin):
+        return [(option.slug, option.name) for option in PaymentOption.objects.all()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        accepting = Provider.payment_options.through.objects.filter(paymentoption=self.value())
+        return queryset.filter(pk__in=accepting.values("provider"))
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    title = "languages spoken"
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        # The languages some provider speaks, not all 184 codes.
+        spoken = Provider.languages.through.objects.filter(language=OuterRef("pk"))
+        return [
+            (language.slug, language.name) for language in Language.objects.filter(Exists(spoken))
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        speaking = Provider.languages.through.objects.filter(language=self.value())
+        return queryset.filter(pk__in=speaking.values("provider"))
+
+
+def with_completeness(queryset: QuerySet[Provider]) -> QuerySet[Provider]:
+    """Annotate facts_confirmed and facts_applicable: fact groups confirmed, of those that apply.
+
+    In SQL, so the changelist can sort and filter by it: the at-home groups
+    apply only to a provider with at-home states (Provider.fact_groups()).
+    """
+    at_home = Exists(Provider.serves_states.through.objects.filter(provider=OuterRef("pk")))
+    confirmed = [
+        Case(
+            When(
+                Q(**{f"{group.key}_confirmed__isnull": False})
+                & (Q(treats_at_home=True) if group.key in AT_HOME_GROUPS else Q()),
+                then=Value(1),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        for group in FACT_GROUPS
+    ]
+    everywhere = len(FACT_GROUPS) - len(AT_HOME_GROUPS)
+    return queryset.annotate(treats_at_home=at_home).annotate(
+        facts_confirmed=reduce(operator.add, confirmed),
+        facts_applicable=Case(
+            When(treats_at_home=True, then=Value(len(FACT_GROUPS))),
+            default=Value(everywhere),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+class CompletenessFilter(admin.SimpleListFilter):
+    """Whom to call: providers by how many of their fact groups are confirmed."""
+
+    title = "facts confirmed"
+    parameter_name = "facts"
+
+    def lookups(self, request, model_admin):
+        return [("all", "All confirmed"), ("some", "Some missing"), ("none", "None confirmed")]
+
+    def queryset(self, request, queryset):
+        # The queryset carries with_completeness()'s annotations (ProviderAdmin.get_queryset).
+        if self.value() == "all":
+            return queryset.filter(facts_confirmed=F("facts_applicable"))
+        if self.value() == "some":
+            return queryset.filter(facts_confirmed__gt=0, facts_confirmed__lt=F("facts_applicable"))
+        if self.value() == "none":
+            return queryset.filter(facts_confirmed=0)
+        return queryset
+
+
+def fact_fieldsets() -> list[tuple[str, dict[str, list[str | tuple[str, str]]]]]:
+    """One fieldset per fact group, in FACT_GROUPS order, each with its confirmed date first."""
+    fields: dict[str, list[str | tuple[str, str]]] = {
+        "cost": [
+            ("price_min", "price_max"),
+            ("consultation_fee", "course_price"),
+            "price_includes",
+            "cancellation_terms",
+        ],
+        "payment": ["payment_options", "payment_declined"],
+        "treatments": ["treatments", "rems_certified"],
+        "prescribers": [
+            "prescriber_types",
+            "board_certified",
+            "npi",
+            ("medical_director_name", "medical_director_credential"),
+        ],
+        "safety": [
+            "vitals_monitored",
+            "present_throughout",
+            "observation_minutes",
+            "ride_home_required",
+        ],
+        "intake": [
+            "consultation_required",
+            "referral_required",
+            "existing_patients_only",
+            "consultation_fee_refunded",
+        ],
+        "psychotherapy": ["kap"],
+        "course": [("course_sessions", "course_weeks"), "course_notes"],
+        "telehealth": ["serves_states", "in_person_evaluation", "compounded", "sent_home"],
+        "access": ["accepting_new_patients", "wait_days", "languages"],
+    }
+    return [
+        (group.title, {"fields": [f"{group.key}_confirmed", *fields[group.key]]})
+        for group in FACT_GROUPS
+    ]
+
+
 @admin.register(Provider)
 class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     resource_classes = [ProviderResource]
@@ -89,10 +252,24 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     skip_export_form = True
     skip_export_form_from_action = True
 
-    list_display = ["name", "where", "status", "last_verified"]
-    list_filter = ["status", StaleFilter, StateFilter, "conditions", "treatments"]
+    form = ProviderForm
+    list_display = ["name", "where", "status", "last_verified", "completeness"]
+    list_filter = [
+        "status",
+        StaleFilter,
+        CompletenessFilter,
+        StateFilter,
+        PaymentFilter,
+        LanguageFilter,
+        "conditions",
+        "treatments",
+    ]
     search_fields = ["name", "external_id", "locations__city", "locations__zip"]
     autocomplete_fields = ["conditions", "treatments", "serves_states"]
+    # 184 languages: a filterable pair of lists, which needs no permission on Language.
+    filter_horizontal = ["languages"]
+    # A few options each: boxes to tick, where a list to pick from hides what is unticked.
+    checkbox_fields = {"payment_options", "payment_declined", "prescriber_types"}
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]
     inlines = [LocationInline]
@@ -101,27 +278,22 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "external_id", "status", "description"]}),
         ("Contact", {"fields": ["website", "phone", "email"]}),
-        (
-            "Care",
-            {
-                "fields": [
-                    "conditions",
-                    "treatments",
-                    "serves_states",
-                    "accepting_new_patients",
-                    ("medical_director_name", "medical_director_credential"),
-                ]
-            },
-        ),
-        (
-            "Payment",
-            {"fields": ["payment_options", "payment_declined", ("price_min", "price_max")]},
-        ),
+        ("Conditions treated", {"fields": ["conditions"]}),
+        *fact_fieldsets(),
         ("Freshness", {"fields": ["last_verified", ("created_at", "updated_at")]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("locations")
+        return with_completeness(super().get_queryset(request).prefetch_related("locations"))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.checkbox_fields:
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="Facts confirmed", ordering="facts_confirmed")
+    def completeness(self, provider):
+        return f"{provider.facts_confirmed} of {provider.facts_applicable}"
 
     @admin.display(description="City / state")
     def where(self, provider):

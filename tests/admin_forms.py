@@ -21,6 +21,8 @@ class FormFields(HTMLParser):
         kind = attrs.get("type")
         if tag == "input" and name and kind not in {"submit", "checkbox"}:
             self.data[name] = attrs.get("value") or ""
+        elif tag == "input" and name and "checked" in attrs and "value" in attrs:
+            self.data.setdefault(name, []).append(attrs["value"])  # one of many boxes
         elif tag == "input" and name and "checked" in attrs:
             self.data[name] = "on"
         elif tag == "select":

@@ -1,10 +1,15 @@
 """`manage.py seed_demo`: fictional, clearly labelled, reproducible demo providers."""
 
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
+from directory.admin import with_completeness
+from directory.facts import PAYMENT_OPTIONS, check_hours
+from directory.fields import validate_npi
 from directory.models import Location, Place, Provider
 from directory.states import STATES
 from tests.cast import austin_clinic
@@ -26,10 +31,21 @@ def demo_snapshot():
             provider.phone,
             sorted(c.slug for c in provider.conditions.all()),
             sorted(s.code for s in provider.serves_states.all()),
-            sorted((loc.zip, loc.address1) for loc in provider.locations.all()),
+            sorted(
+                (loc.zip, loc.address1, str(loc.opening_hours)) for loc in provider.locations.all()
+            ),
+            sorted(o.slug for o in provider.payment_options.all()),
+            sorted(o.slug for o in provider.payment_declined.all()),
+            sorted(lang.slug for lang in provider.languages.all()),
+            (provider.price_min, provider.npi, provider.kap, provider.cost_confirmed),
         )
         for provider in Provider.objects.order_by("external_id").prefetch_related(
-            "conditions", "serves_states", "locations"
+            "conditions",
+            "serves_states",
+            "locations",
+            "payment_options",
+            "payment_declined",
+            "languages",
         )
     ]
 
@@ -96,3 +112,114 @@ def test_seeding_needs_the_gazetteer():
 def test_negative_count_is_refused():
     with pytest.raises(CommandError, match="--providers"):
         seed(-1)
+
+
+# --- The listing facts ----------------------------------------------------------------------
+
+# Each fact, and what "not confirmed yet" is for it.
+FACTS = {
+    **dict.fromkeys(
+        ["price_min", "price_max", "consultation_fee", "course_price", "board_certified",
+         "vitals_monitored", "observation_minutes", "ride_home_required",
+         "consultation_required", "referral_required", "existing_patients_only",
+         "consultation_fee_refunded", "course_sessions", "course_weeks", "wait_days"],
+        None,
+    ),
+    **dict.fromkeys(
+        ["price_includes", "cancellation_terms", "npi", "present_throughout", "kap",
+         "course_notes"],
+        "",
+    ),
+}  # fmt: skip
+AT_HOME_FACTS = {"in_person_evaluation": None, "compounded": None, "sent_home": ""}
+
+
+@pytest.fixture
+def demo(db):
+    seed(300)
+    return list(
+        Provider.objects.prefetch_related(
+            "treatments", "serves_states", "locations", "payment_options", "payment_declined",
+            "prescriber_types", "languages",
+        )
+    )  # fmt: skip
+
+
+def slugs(related):
+    return {item.slug for item in related.all()}
+
+
+def test_every_fact_is_sometimes_known_and_sometimes_not(demo):
+    unknown = Counter()
+    for provider in demo:
+        for name, blank in FACTS.items():
+            unknown[name] += getattr(provider, name) == blank
+    for name in FACTS:
+        assert 0 < unknown[name] < len(demo), name
+    share = sum(unknown.values()) / (len(FACTS) * len(demo))
+    assert 0.2 <= share <= 0.4
+    for relation in ["payment_options", "prescriber_types", "languages"]:
+        known = sum(bool(getattr(provider, relation).all()) for provider in demo)
+        assert 0.55 * len(demo) < known < 0.85 * len(demo), relation
+
+
+def test_facts_agree_with_what_each_provider_offers(demo):
+    for provider in demo:
+        treatments = slugs(provider.treatments)
+        at_home = bool(provider.serves_states.all())
+        if provider.price_min is not None:
+            assert provider.price_min <= provider.price_max
+            low, high = (300, 1500) if provider.locations.all() else (100, 300)
+            assert low <= provider.price_min <= provider.price_max <= high
+        if "esketamine-nasal-spray" in treatments:
+            assert provider.rems_certified is True
+        else:
+            assert provider.rems_certified is not True
+        if provider.kap:
+            offered = "ketamine-assisted-psychotherapy" in treatments
+            assert (provider.kap != "not-offered") == offered
+        for name, blank in AT_HOME_FACTS.items():
+            if not at_home:
+                assert getattr(provider, name) == blank, name
+        if not at_home:
+            assert provider.telehealth_confirmed is None
+        assert not slugs(provider.payment_options) & slugs(provider.payment_declined)
+        if provider.npi:
+            validate_npi(provider.npi)
+    at_home_facts = [p for p in demo if p.serves_states.all() and p.compounded is not None]
+    assert at_home_facts
+
+
+def test_every_search_filter_has_demo_providers_to_find(demo):
+    accepted = Counter(slug for p in demo for slug in slugs(p.payment_options))
+    declined = Counter(slug for p in demo for slug in slugs(p.payment_declined))
+    assert set(accepted) == set(PAYMENT_OPTIONS)
+    assert declined
+    spoken = Counter(slug for p in demo for slug in slugs(p.languages))
+    assert spoken["en"] > spoken["es"] > 0
+    assert len(set(spoken) - {"en", "es"}) >= 3
+    assert {p.kap for p in demo} == {"", "in-house", "partner", "not-offered"}
+    prices = [p.price_min for p in demo if p.price_min is not None]
+    assert min(prices) <= 300 < 1000 <= max(prices)
+    assert any(p.price_min is None for p in demo)
+    assert len({p.last_verified for p in demo}) > 20
+
+
+def test_sites_have_valid_hours_and_access_facts_with_unknowns(demo):
+    locations = [location for provider in demo for location in provider.locations.all()]
+    for location in locations:
+        assert check_hours(location.opening_hours) == location.opening_hours
+    assert any(location.opening_hours for location in locations)
+    assert any(not location.opening_hours for location in locations)
+    assert any(location.hours for location in locations)
+    for name in ["wheelchair_accessible", "private_room"]:
+        assert {getattr(location, name) for location in locations} == {True, False, None}
+
+
+def test_some_listings_are_fully_confirmed_some_partly_and_some_not_at_all(demo):
+    providers = with_completeness(Provider.objects.all())
+    fully = providers.filter(facts_confirmed=F("facts_applicable")).count()
+    none = providers.filter(facts_confirmed=0).count()
+    assert fully > 10
+    assert none > 10
+    assert fully + none < len(demo) - 100

@@ -1,0 +1,93 @@
+"""The editors' forms for providers and their sites: fields that read what editors type."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core.history_admin import VersionedForm
+from directory.facts import HoursError, OpeningRange, format_hours, parse_hours
+from directory.models import Location
+
+HOURS_HELP = (
+    "One line: days, then 24-hour times. "
+    "E.g. “Mon-Fri 08:00-17:00; Sat 09:00-12:00, 13:00-15:00”. "
+    "Days are Mon, Tue, Wed, Thu, Fri, Sat, Sun; a comma gives a day a second range. "
+    "Leave empty if not confirmed."
+)
+
+
+class OpeningHoursField(forms.CharField):
+    """A site's opening hours as one line of text, stored as a list of OpeningRange.
+
+    The text is directory.facts' format: format_hours() writes it, parse_hours()
+    reads it back, so what an editor sees is what they can type.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", HOURS_HELP)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "vLargeTextField"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        # The stored list on a fresh form; the editor's own text when re-shown with an error.
+        if isinstance(value, list):
+            return format_hours(value)
+        return value
+
+    def to_python(self, value) -> list[OpeningRange]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        try:
+            return parse_hours(text)
+        except HoursError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial or [])
+        except ValidationError:
+            return True
+
+
+class LocationForm(forms.ModelForm):
+    opening_hours = OpeningHoursField()
+
+    class Meta:
+        model = Location
+        fields = [
+            "address1",
+            "address2",
+            "city",
+            "state",
+            "zip",
+            "latitude",
+            "longitude",
+            "phone",
+            "opening_hours",
+            "hours",
+            "wheelchair_accessible",
+            "private_room",
+        ]
+        widgets = {"hours": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+
+class ProviderForm(VersionedForm):
+    """The provider change form: refuses a payment option both accepted and declined."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        accepted = cleaned_data.get("payment_options")
+        declined = cleaned_data.get("payment_declined")
+        if accepted is not None and declined is not None:
+            declined_slugs = {option.pk for option in declined}
+            both = [option.name for option in accepted if option.pk in declined_slugs]
+            if both:
+                self.add_error(
+                    "payment_declined",
+                    ValidationError(
+                        "%(options)s cannot be both accepted and not accepted; "
+                        "keep each option in one list, or in neither if it is not confirmed.",
+                        code="payment_both",
+                        params={"options": ", ".join(both)},
+                    ),
+                )
+        return cleaned_data
