@@ -20,8 +20,14 @@ from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
 MAX_PAGE_SIZE = 100
 # More than any session costs; keeps the number inside every database's integer.
 MAX_PRICE_LIMIT = 1_000_000
-# The languages most asked for in the U.S. first, then the rest by name.
-COMMON_LANGUAGES = ["en", "es", "zh", "vi", "tl", "ar", "ko", "ru", "fr", "ht", "pt", "de"]
+# The select offers English and the languages most spoken at home in the U.S.
+# (Census Bureau, American Community Survey), by name; any other ISO 639-1 code
+# is accepted as typed in a URL. All 184 options would be a list nobody scrolls
+# on a phone, and rendering them cost a search more than its queries.
+OFFERED_LANGUAGES = [
+    "en", "es", "zh", "tl", "vi", "ar", "fr", "ko", "ru", "ht", "de", "pt", "hi", "it", "pl",
+    "fa", "ur", "ja", "gu", "bn", "pa", "he", "el", "uk",
+]  # fmt: skip
 
 
 def condition_choices() -> list[tuple[str, str]]:
@@ -36,13 +42,29 @@ def treatment_choices() -> list[tuple[str, str]]:
     return [(term.slug, term.name) for term in reference().treatments]
 
 
-def language_options() -> list[tuple[str, str]]:
-    rest = sorted((name, code) for code, name in LANGUAGES.items() if code not in COMMON_LANGUAGES)
+def language_options(extra: str | None = None) -> list[tuple[str, str]]:
+    """ "Any language", English, then the others offered by name (and `extra`, if given)."""
+    codes = set(OFFERED_LANGUAGES) - {"en"} | ({extra} if extra in LANGUAGES else set())
     return [
         ("", "Any language"),
-        *((code, LANGUAGES[code]) for code in COMMON_LANGUAGES),
-        *((code, name) for name, code in rest),
+        ("en", LANGUAGES["en"]),
+        *sorted(((code, LANGUAGES[code]) for code in codes), key=lambda option: option[1]),
     ]
+
+
+class ListSelect(forms.Select):
+    """A select drawn by one template, not one more per option: a search page draws
+    four of them, with forty options, and each option's template cost more than
+    the search's SQL."""
+
+    template_name = "includes/widgets/select.html"
+
+
+class LanguageField(forms.ChoiceField):
+    """A language by its ISO 639-1 code: any of them, though the select offers a few."""
+
+    def valid_value(self, value: Any) -> bool:
+        return value in LANGUAGES
 
 
 class OneCheckbox(forms.CheckboxInput):
@@ -77,8 +99,11 @@ class SearchForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=DEFAULT_RADIUS,  # type: ignore[arg-type]  # coerced like a chosen value
+        widget=ListSelect,
     )
-    condition = forms.ChoiceField(label="Condition", choices=condition_options, required=False)
+    condition = forms.ChoiceField(
+        label="Condition", choices=condition_options, required=False, widget=ListSelect
+    )
     treatment = forms.MultipleChoiceField(
         label="Treatment",
         choices=treatment_choices,
@@ -116,10 +141,11 @@ class SearchForm(forms.Form):
             "max_value": f"Enter at most {MAX_PRICE_LIMIT:,} dollars.",
         },
     )
-    language = forms.ChoiceField(
+    language = LanguageField(
         label="Staff speak",
         choices=language_options,
         required=False,
+        widget=ListSelect,
         error_messages={
             "invalid_choice": '"%(value)s" is not a language code we know; use a two-letter '
             'ISO 639-1 code such as "es".',
@@ -135,6 +161,7 @@ class SearchForm(forms.Form):
         label="Sort by",
         choices=[("", "Best match"), *SORTS.items()],
         required=False,
+        widget=ListSelect,
         error_messages={
             "invalid_choice": '"%(value)s" is not a sort order; use ' + ", ".join(SORTS) + ".",
         },
@@ -147,6 +174,10 @@ class SearchForm(forms.Form):
             data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, **kwargs)
         self.fields["radius"].initial = str(DEFAULT_RADIUS)
+        language = data.get("language") if data is not None else None
+        if language in LANGUAGES and language not in OFFERED_LANGUAGES:
+            # Show the language a link asked for as chosen.
+            self.fields["language"].choices = language_options(extra=language)  # type: ignore[attr-defined]
 
     def clean_near(self) -> str:
         # Control characters never name a place; drop them rather than fail.

@@ -35,6 +35,8 @@ MAX_PAGE_NUMBER = 10**9
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
+# What a card and an API row show of a site.
+CARD_SITE_FIELDS = ("id", "provider", "address1", "city", "state", "zip", "latitude", "longitude")
 # The orders a patient may ask for (the `sort` parameter); without one, a search
 # with a point is nearest first, and the others by city or name.
 SORTS = {
@@ -199,7 +201,10 @@ def shown_sites(providers: Sequence[Provider], query: SearchQuery) -> dict[int, 
     """The site each clinic's card shows: nearest the point, or first in the state or city."""
     if not providers:
         return {}
-    sites = Location.objects.filter(provider__in=[provider.pk for provider in providers])
+    # Only what a card and an API row show: not the opening hours and notes.
+    sites = Location.objects.filter(provider__in=[provider.pk for provider in providers]).only(
+        *CARD_SITE_FIELDS
+    )
     place = query.place
     found: Iterable[ShownSite]
     if place is not None and place.point is not None:

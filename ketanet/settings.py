@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -140,6 +141,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the site's own template engine, so a form may use a
+# template from templates/ (the search form's one-template selects).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database ---------------------------------------------------------------
 
