@@ -17,7 +17,15 @@ from stdnum import luhn
 
 from core.cache import bump_content_version
 from directory.facts import AT_HOME_GROUPS, FACT_GROUPS, PAYMENT_OPTIONS, OpeningRange, parse_hours
-from directory.models import Condition, Location, Place, Provider, State, Treatment
+from directory.models import (
+    PROVIDER_RELATIONS,
+    Condition,
+    Location,
+    Place,
+    Provider,
+    State,
+    Treatment,
+)
 
 DEMO_PREFIX = "demo-"
 CHUNK = 5000
@@ -101,15 +109,7 @@ AT_HOME_TREATMENTS = ["oral-sublingual", "ketamine-assisted-psychotherapy"]
 SPRAVATO, KAP = "esketamine-nasal-spray", "ketamine-assisted-psychotherapy"
 
 # Every many-to-many relation a demo provider has, each bulk-inserted on its own.
-RELATIONS = [
-    "conditions",
-    "treatments",
-    "serves_states",
-    "payment_options",
-    "payment_declined",
-    "prescriber_types",
-    "languages",
-]
+RELATIONS = PROVIDER_RELATIONS
 
 # --- Facts: the spread a directory part-way through its phone calls would show ----------
 

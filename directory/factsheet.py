@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from directory.facts import DAYS, FACT_GROUPS, PAYMENT_OPTIONS, OpeningRange
-from directory.models import Location, Provider
+from directory.models import PROVIDER_RELATIONS, Location, Provider
 
 UNKNOWN = "Not confirmed yet"
 NO_SITE = "No clinic to visit (at-home care only)"
@@ -19,16 +19,7 @@ SPRAVATO = "esketamine-nasal-spray"
 
 # What the profile and the compare page read from related tables: prefetch them
 # all so a page takes the same number of queries whatever the provider holds.
-FACT_RELATIONS = (
-    "locations",
-    "conditions",
-    "treatments",
-    "serves_states",
-    "payment_options",
-    "payment_declined",
-    "prescriber_types",
-    "languages",
-)
+FACT_RELATIONS = ("locations", *PROVIDER_RELATIONS)
 
 
 @dataclass(frozen=True)

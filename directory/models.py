@@ -177,6 +177,19 @@ def bounding_box_q(point: tuple[float, float], radius_miles: float, prefix: str 
     )
 
 
+# A provider's many-to-many fields: what its history, the demo seeding and the
+# fact sheet's prefetching all cover.
+PROVIDER_RELATIONS = (
+    "conditions",
+    "treatments",
+    "serves_states",
+    "payment_options",
+    "payment_declined",
+    "prescriber_types",
+    "languages",
+)
+
+
 class ProviderQuerySet(PublishableQuerySet):
     def published(self) -> Self:
         return self.filter(status=Provider.Status.PUBLISHED)
@@ -465,15 +478,7 @@ class Provider(VersionedModel):
     objects = ProviderQuerySet.as_manager()
     # Editors' changes, relations included; updated_at and version change on every save.
     history = History(
-        m2m_fields=[
-            "conditions",
-            "treatments",
-            "serves_states",
-            "payment_options",
-            "payment_declined",
-            "prescriber_types",
-            "languages",
-        ],
+        m2m_fields=list(PROVIDER_RELATIONS),
         excluded_fields=["updated_at", "version"],
     )
 
