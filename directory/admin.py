@@ -132,8 +132,7 @@ class PaymentFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        accepting = Provider.payment_options.through.objects.filter(paymentoption=self.value())
-        return queryset.filter(pk__in=accepting.values("provider"))
+        return queryset.paying_with_any([self.value()])
 
 
 class LanguageFilter(admin.SimpleListFilter):
@@ -150,8 +149,7 @@ class LanguageFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        speaking = Provider.languages.through.objects.filter(language=self.value())
-        return queryset.filter(pk__in=speaking.values("provider"))
+        return queryset.speaking(self.value())
 
 
 def with_completeness(queryset: QuerySet[Provider]) -> QuerySet[Provider]:
