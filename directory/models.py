@@ -3,6 +3,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Self
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -701,3 +702,80 @@ class Place(models.Model):
         if self.zip:
             return f"{self.name}, {self.state_id} {self.zip}"
         return f"{self.name}, {self.state_id}"
+
+
+class VerificationQuerySet(models.QuerySet):
+    def latest_first(self) -> Self:
+        return self.order_by("-verified_on", "-created_at", "-pk")
+
+
+class Verification(models.Model):
+    """Evidence that a listing was checked: when, how, by whom, and what was seen.
+
+    Provider.last_verified is the latest of these dates (directory/moderation.py's
+    provider_verify() writes both); rows are never changed or deleted by editors.
+    """
+
+    class Method(models.TextChoices):
+        # The labels finish the sentence "Verified on <date> (…)" on the profile.
+        PHONE = "phone", "by phone"
+        EMAIL_ON_FILE = "email-on-file", "by email to the address on file"
+        PRACTICE_UPDATE = "practice-update", "through an update the practice confirmed"
+        WEBSITE = "website", "on the provider’s website"
+        DOCUMENT = "document", "from a document the provider sent"
+        REGISTRY = "registry", "in a public registry (NPI, state licence board or Spravato REMS)"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="verifications")
+    verified_on = models.DateField(default=timezone.localdate)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    note = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What you checked and where, e.g. “Called the front desk; phone and hours confirmed”.",
+    )
+    submission = models.ForeignKey(
+        "directory.Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="verifications",
+        help_text="The report or proposal this verification came from, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VerificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-verified_on", "-created_at"]
+        get_latest_by = ["verified_on", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    method__in=[
+                        "phone",
+                        "email-on-file",
+                        "practice-update",
+                        "website",
+                        "document",
+                        "registry",
+                    ]
+                ),
+                name="verification_method_valid",
+            ),
+        ]
+
+    def __str__(self):
+        on = self.verified_on
+        return f"Verified on {on:%B} {on.day}, {on.year} ({self.get_method_display()})"
+
+
+# The moderation queue's model has its own module; imported here so Django finds it.
+from directory.submissions import Submission as Submission  # noqa: E402

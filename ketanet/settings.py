@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_ratelimit",
     # The shared app first: history, caching, security, site template tags.
     "core",
     "directory",
@@ -308,6 +309,51 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 # The admin previews and confirms an import inside a request (gunicorn's timeout
 # is 30 s); a file with more rows is refused there with advice to use the command.
 IMPORT_ADMIN_MAX_ROWS = env_int("IMPORT_ADMIN_MAX_ROWS", 2500)
+
+# --- Email ----------------------------------------------------------------------
+# Confirmation links to practices and (optionally) notices to editors. With no
+# EMAIL_HOST the messages are printed to the console (`make run`); a server
+# that should send mail sets EMAIL_HOST and friends.
+
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_HOST else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST_USER))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ketanet <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's address in links sent by email (no request to take it from when an
+# editor resends from a script), e.g. https://ketanet.example
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Reports, suggestions and practice updates (directory/moderation.py) ----------
+
+# Email every active member of the Editors group when a new item arrives.
+MODERATION_NOTIFY_EDITORS = env_bool("MODERATION_NOTIFY_EDITORS", False)
+# Days an item is kept before purge_moderation deletes it.
+MODERATION_RETENTION_DAYS = env_int("MODERATION_RETENTION_DAYS", 365)
+# Seconds a person needs at least to fill a form; a faster post is a bot's.
+FORM_MIN_FILL_SECONDS = env_float("FORM_MIN_FILL_SECONDS", 3.0)
+# Posts to one form from one address, per hour (django-ratelimit, in the
+# shared cache: with Redis every server counts together).
+FORM_RATE_LIMIT = env_str("FORM_RATE_LIMIT", "5/h")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_HASH_ALGORITHM = "hashlib.sha256"
+if not REDIS_URL:
+    # Per-process memory counts per process; production runs with Redis
+    # (core.W002 says so when it does not).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+else:
+    # core.cache.ResilientRedisCache is Django's Redis cache, whose incr is atomic.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # --- Security -----------------------------------------------------------------
 # With debug off every default is the secure one. `make serve` (plain HTTP on

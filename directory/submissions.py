@@ -1,0 +1,156 @@
+"""The moderation queue: what patients and practices send in, kept until an editor is done.
+
+One table for the three kinds (a report of a problem with a listing, a
+suggestion of a new provider, a practice's proposed update) so editors work
+one queue. Everything here was typed by the public: it is shown as inert text
+and kept only as long as needed (the email address goes when an item is
+closed; purge_moderation deletes old items).
+"""
+
+from datetime import timedelta
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from directory.fields import PhoneField
+from directory.states import STATES
+
+DETAILS_MAX_LENGTH = 2000
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def open(self) -> Self:
+        """Items an editor still has to finish: new or in progress."""
+        return self.filter(status__in=Submission.OPEN)
+
+    def closed(self) -> Self:
+        return self.exclude(status__in=Submission.OPEN)
+
+    def older_than(self, days: int, now=None) -> Self:
+        """Items filed more than `days` days ago (what purge_moderation deletes)."""
+        cutoff = (now or timezone.now()) - timedelta(days=days)
+        return self.filter(created_at__lt=cutoff)
+
+
+class Submission(models.Model):
+    """A report, a suggestion or an update proposal, and how an editor handled it."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "Report of a problem"
+        SUGGESTION = "suggestion", "Suggested provider"
+        UPDATE = "update", "Update from the practice"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in-progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        REJECTED = "rejected", "Rejected"
+
+    class Problem(models.TextChoices):
+        CLOSED = "closed", "It has closed"
+        PHONE = "phone", "The phone number is wrong"
+        ADDRESS = "address", "The address is wrong"
+        WEBSITE = "website", "The website is wrong"
+        HOURS = "hours", "The opening hours are wrong"
+        PRICES = "prices", "The prices are wrong"
+        NOT_ACCEPTING = "not-accepting", "It is not taking new patients"
+        OTHER = "other", "Something else"
+
+    class Confirmation(models.TextChoices):
+        # Only update proposals have one.
+        NONE = "", "Not needed"
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
+        AWAITING = "awaiting", "Awaiting the practice’s confirmation"
+        CONFIRMED = "confirmed", "Confirmed by the practice"
+
+    OPEN = (Status.NEW, Status.IN_PROGRESS)
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    provider = models.ForeignKey(
+        "directory.Provider",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submissions",
+        help_text="The listing it concerns (for a suggestion: the draft made from it).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    handled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    editor_note = models.TextField(
+        blank=True, help_text="For editors only: what you did, whom you called."
+    )
+
+    # --- What the public typed -------------------------------------------------
+    # A report
+    problem = models.CharField(max_length=16, choices=Problem.choices, blank=True)
+    # All kinds
+    details = models.TextField(blank=True, max_length=DETAILS_MAX_LENGTH)
+    email = models.EmailField(
+        blank=True, help_text="For a reply. Erased when the item is resolved or rejected."
+    )
+    # A suggestion: the provider suggested
+    provider_name = models.CharField("name", max_length=200, blank=True)
+    website = models.CharField(max_length=500, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True, choices=sorted(STATES.items()))
+    phone = PhoneField(blank=True)
+    # An update: who at the practice proposed it, and what
+    submitter_name = models.CharField("their name", max_length=200, blank=True)
+    submitter_role = models.CharField("their role", max_length=200, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Each proposed field's new value."
+    )
+    original = models.JSONField(
+        default=dict, blank=True, help_text="Each proposed field's value when it was proposed."
+    )
+    confirmation = models.CharField(
+        max_length=12, choices=Confirmation.choices, blank=True, default=Confirmation.NONE
+    )
+    # Rotated on every confirmation mail, cleared once used: a link works once.
+    confirmation_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["report", "suggestion", "update"]),
+                name="submission_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "in-progress", "resolved", "rejected"]),
+                name="submission_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        about = self.provider_name if self.kind == self.Kind.SUGGESTION else self.provider
+        return f"{self.get_kind_display()}: {about or 'a deleted listing'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def save(self, *args, **kwargs):
+        if not self.is_open and self.email:
+            # Kept only to reply while the item is open.
+            self.email = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "email"}
+        super().save(*args, **kwargs)
