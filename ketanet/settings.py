@@ -346,7 +346,6 @@ FORM_MIN_FILL_SECONDS = env_float("FORM_MIN_FILL_SECONDS", 3.0)
 # shared cache: with Redis every server counts together).
 FORM_RATE_LIMIT = env_str("FORM_RATE_LIMIT", "5/h")
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_HASH_ALGORITHM = "hashlib.sha256"
 if not REDIS_URL:
     # Per-process memory counts per process; production runs with Redis
     # (core.W002 says so when it does not).
