@@ -89,6 +89,18 @@ class GuardedForm(forms.Form):
             return posted
         return form_token(self.form_name)
 
+    def full_clean(self):
+        super().full_clean()
+        # Tie each field with an error to its message (ids from templates/includes/field.html),
+        # so a screen reader reads the message with the field.
+        for name in self.errors:
+            if name in self.fields:
+                bound = self[name]
+                ids = [f"{bound.auto_id}_error"]
+                if bound.help_text:
+                    ids.insert(0, f"{bound.auto_id}_helptext")
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
     def clean(self):
         cleaned_data = super().clean()
         if self.data.get(HONEYPOT):

@@ -739,7 +739,7 @@ class Verification(models.Model):
     note = models.CharField(
         max_length=500,
         blank=True,
-        help_text="What you checked and where, e.g. “Called the front desk; phone and hours confirmed”.",
+        help_text="What you checked and where, e.g. “Called the front desk; phone confirmed”.",
     )
     submission = models.ForeignKey(
         "directory.Submission",

@@ -143,10 +143,6 @@ class Submission(models.Model):
         about = self.provider_name if self.kind == self.Kind.SUGGESTION else self.provider
         return f"{self.get_kind_display()}: {about or 'a deleted listing'}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
-
     def save(self, *args, **kwargs):
         if not self.is_open and self.email:
             # Kept only to reply while the item is open.
@@ -154,3 +150,7 @@ class Submission(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "email"}
         super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

@@ -1,7 +1,8 @@
 from django.urls import path, register_converter
+from django.views.generic import TemplateView
 
 from core.cache import cache_anonymous
-from directory import views
+from directory import feedback, views
 from directory.api import ProviderDetailView, ProviderSearchView
 
 
@@ -25,6 +26,18 @@ urlpatterns = [
     path("clinics/<state:state>/", views.state_landing, name="state-landing"),
     path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
+    path("providers/<slug:slug>/report/", feedback.ReportView.as_view(), name="provider-report"),
+    path(
+        "providers/<slug:slug>/report/sent/",
+        feedback.ReportSentView.as_view(),
+        name="provider-report-sent",
+    ),
+    path("suggest/", feedback.SuggestionView.as_view(), name="suggest"),
+    path(
+        "suggest/sent/",
+        TemplateView.as_view(template_name="directory/suggest_sent.html"),
+        name="suggest-sent",
+    ),
     path("compare/", views.compare_providers, name="compare"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),

@@ -144,8 +144,8 @@ def start_server(tmp_path):
     """Start production servers with a given environment; stop them after the test."""
     servers = []
 
-    def start(env):
-        server = Server(env, tmp_path / f"gunicorn-{len(servers)}.log")
+    def start(env, workers=1):
+        server = Server(env, tmp_path / f"gunicorn-{len(servers)}.log", workers=workers)
         servers.append(server)
         return server
 

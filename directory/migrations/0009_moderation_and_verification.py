@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('verified_on', models.DateField(default=django.utils.timezone.localdate)),
                 ('method', models.CharField(choices=[('phone', 'by phone'), ('email-on-file', 'by email to the address on file'), ('practice-update', 'through an update the practice confirmed'), ('website', 'on the provider’s website'), ('document', 'from a document the provider sent'), ('registry', 'in a public registry (NPI, state licence board or Spravato REMS)')], max_length=20)),
-                ('note', models.CharField(blank=True, help_text='What you checked and where, e.g. “Called the front desk; phone and hours confirmed”.', max_length=500)),
+                ('note', models.CharField(blank=True, help_text='What you checked and where, e.g. “Called the front desk; phone confirmed”.', max_length=500)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verifications', to='directory.provider')),
                 ('submission', models.ForeignKey(blank=True, help_text='The report or proposal this verification came from, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='verifications', to='directory.submission')),
