@@ -1,0 +1,140 @@
+"""The public's forms in a real browser: on a phone, by keyboard alone, and clean for axe-core.
+
+Report a problem and suggest a provider (the practice's update form has its own
+module). The live server runs in this process, so `settings` reaches it.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from directory.models import Provider
+from directory.submissions import Submission
+from tests.browser.test_accessibility import run_axe, summarise
+from tests.browser.test_phone_and_keyboard import FOCUS_JS, OVERFLOW_JS, PHONE, TARGETS_JS
+
+
+@pytest.fixture(autouse=True)
+def quick_people(settings):
+    # A test types faster than a person; the fill-time check has its own tests.
+    settings.FORM_MIN_FILL_SECONDS = 0
+
+
+def report_path():
+    provider = Provider.objects.published().order_by("pk").first()
+    return provider, f"/providers/{provider.slug}/report/"
+
+
+@pytest.fixture
+def phone(new_context):
+    return new_context(**PHONE).new_page()
+
+
+@pytest.fixture
+def axe_page(new_context):
+    # axe-core goes in as an inline script, which the site's CSP rightly refuses.
+    return new_context(bypass_csp=True).new_page()
+
+
+def form_paths():
+    return {"report": report_path()[1], "suggest": "/suggest/"}
+
+
+@pytest.mark.parametrize("name", ["report", "suggest"])
+def test_phone_form_fits_the_screen_with_big_enough_targets(phone, site_url, name):
+    phone.goto(site_url + form_paths()[name])
+    width = PHONE["viewport"]["width"]
+    measured = phone.evaluate(OVERFLOW_JS, width)
+    assert measured["scrollWidth"] <= width, measured
+    offenders = phone.evaluate(TARGETS_JS)
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_phone_report_by_touch_reaches_the_thank_you_page(phone, site_url):
+    provider, path = report_path()
+    phone.goto(site_url + path)
+    phone.get_by_label("The phone number is wrong").tap()
+    phone.get_by_label("Details").fill("The number is disconnected.")
+    phone.get_by_role("button", name="Send report").tap()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    report = Submission.objects.get(provider=provider, details="The number is disconnected.")
+    assert report.problem == "phone"
+    report.delete()
+
+
+def test_keyboard_alone_files_a_report_with_focus_always_visible(page, site_url):
+    provider, path = report_path()
+    page.goto(site_url + path)
+    page.get_by_label("It has closed").focus()
+    # Radios: arrows move the choice within the group, as a keyboard user expects.
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate(FOCUS_JS)
+    assert focused["id"] == "id_problem_1", focused
+    assert focused["visible"], focused
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS_JS)["id"] == "id_details"
+    page.keyboard.type("Rings out; no answer on three days.")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS_JS)["id"] == "id_email"
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUS_JS)
+    # The honeypot is skipped: the next stop is the button.
+    assert (focused["tag"], focused["text"]) == ("button", "Send report"), focused
+    assert focused["visible"], focused
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    report = Submission.objects.get(provider=provider, details__startswith="Rings out")
+    assert report.problem == "phone"
+    report.delete()
+
+
+def test_keyboard_alone_fixes_an_error_and_sends_a_suggestion(page, site_url):
+    page.goto(site_url + "/suggest/")
+    page.get_by_label("Name of the clinic or service").focus()
+    page.keyboard.type("Harbor Light Ketamine")
+    page.keyboard.press("Enter")  # no state yet: sent back with the error by its field
+    expect(page.get_by_role("alert")).to_contain_text("Not sent yet")
+    state = page.get_by_label("State")
+    expect(state).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_state_error")).to_contain_text("Choose the state")
+    expect(page.get_by_label("Name of the clinic or service")).to_have_value(
+        "Harbor Light Ketamine"
+    )
+    state.focus()
+    state.select_option("ME")
+    for expected in ["id_phone", "id_details", "id_email"]:
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUS_JS)["id"] == expected
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUS_JS)
+    assert (focused["tag"], focused["text"]) == ("button", "Send suggestion"), focused
+    assert focused["visible"], focused
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    item = Submission.objects.get(provider_name="Harbor Light Ketamine")
+    assert item.state == "ME"
+    item.delete()
+
+
+def test_forms_and_their_pages_have_no_accessibility_violation(axe_page, site_url, axe_source):
+    page = axe_page
+    provider, _ = report_path()
+    failures = {}
+
+    def check(name):
+        result = run_axe(page, axe_source)
+        assert result["passes"], f"axe checked nothing on {name}"
+        assert page.locator("h1").count() == 1, name
+        if result["violations"]:
+            failures[name] = summarise(result["violations"])
+
+    for name, form_path in form_paths().items():
+        page.goto(site_url + form_path)
+        check(name)
+        page.locator("form button[type=submit]").click()  # empty: errors shown
+        expect(page.get_by_role("alert")).to_be_visible()
+        check(f"{name} with errors")
+    page.goto(f"{site_url}/providers/{provider.slug}/report/sent/")
+    check("report thank-you")
+    page.goto(f"{site_url}/suggest/sent/")
+    check("suggest thank-you")
+    assert failures == {}, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
