@@ -347,8 +347,8 @@ FORM_MIN_FILL_SECONDS = env_float("FORM_MIN_FILL_SECONDS", 3.0)
 FORM_RATE_LIMIT = env_str("FORM_RATE_LIMIT", "5/h")
 RATELIMIT_USE_CACHE = "default"
 if not REDIS_URL:
-    # Per-process memory counts per process; production runs with Redis
-    # (core.W002 says so when it does not).
+    # Without Redis each process counts for itself (a development server has
+    # one); production runs with REDIS_URL, so all servers count together.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 else:
     # core.cache.ResilientRedisCache is Django's Redis cache, whose incr is atomic.

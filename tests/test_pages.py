@@ -77,6 +77,8 @@ def pages(client):
         "article": "/articles/ketamine-for-pain-management/",
         "person": "/people/corisande-okafor-baird/",
         "editorial policy": "/editorial-policy/",
+        "report form": f"{provider.get_absolute_url()}report/",
+        "suggest form": "/suggest/",
     }
     pages = {}
     for name, url in urls.items():

@@ -74,6 +74,12 @@ def public_pages():
         "person": (f"/people/{person}/", 200, people[0]["fields"]["name"]),
         "editorial policy": ("/editorial-policy/", 200, "How we write, review and correct"),
         "not found": ("/no-such-page/", 404, "We couldn't find that page"),
+        "report form": (
+            f"{location.provider.get_absolute_url()}report/",
+            200,
+            "Report a problem with",
+        ),
+        "suggest form": ("/suggest/", 200, "Suggest a ketamine provider"),
     }
 
 
@@ -91,6 +97,8 @@ PAGE_NAMES = [
     "person",
     "editorial policy",
     "not found",
+    "report form",
+    "suggest form",
 ]
 
 
@@ -161,7 +169,8 @@ def test_outbound_links_are_fetched_only_when_clicked(page, site_url, name, host
         link.click()
 
 
-def test_anonymous_browsing_and_searching_sets_no_cookies(page, context, site_url):
+def test_anonymous_browsing_and_searching_sets_no_cookies(page, context, site_url, settings):
+    settings.FORM_MIN_FILL_SECONDS = 0
     responses = []
     page.on("response", lambda response: responses.append(response))
     for name in PAGE_NAMES:
@@ -177,6 +186,14 @@ def test_anonymous_browsing_and_searching_sets_no_cookies(page, context, site_ur
     page.get_by_role("group", name="Treatment").get_by_role("checkbox").first.check()
     with page.expect_navigation():
         page.locator("#search-form").get_by_role("button", name="Search").click()
+
+    # Reporting a problem: the form, an error, the thank-you page.
+    visit(page, site_url, "report form")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not sent yet")
+    page.get_by_label("The website is wrong").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
 
     set_cookie = {r.url: r.header_value("set-cookie") for r in responses}
     assert {url: cookie for url, cookie in set_cookie.items() if cookie} == {}
