@@ -197,3 +197,15 @@ def test_every_server_process_shares_the_limit_through_redis(
     assert statuses == [400] * 5 + [429]
     assert server.log_path.read_text().count("Booting worker") == 3
     connection.flushdb()
+
+
+def test_an_oversized_post_is_refused_with_400_not_500(client):
+    response = client.post(URL, suggestion(details="x" * (3 * 1024 * 1024)))
+    assert response.status_code == 400
+    assert not Submission.objects.exists()
+
+
+def test_null_characters_are_refused_by_their_field(client):
+    response = client.post(URL, suggestion(name="Lake\x00side"))
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.context["form"].errors["name"]
