@@ -346,6 +346,9 @@ FORM_MIN_FILL_SECONDS = env_float("FORM_MIN_FILL_SECONDS", 3.0)
 # shared cache: with Redis every server counts together).
 FORM_RATE_LIMIT = env_str("FORM_RATE_LIMIT", "5/h")
 RATELIMIT_USE_CACHE = "default"
+# While the cache is down, posts are not counted rather than all refused: a
+# patient can still report a closed clinic (the honeypot and fill time still apply).
+RATELIMIT_FAIL_OPEN = True
 if not REDIS_URL:
     # Without Redis each process counts for itself (a development server has
     # one); production runs with REDIS_URL, so all servers count together.

@@ -209,3 +209,20 @@ def test_null_characters_are_refused_by_their_field(client):
     response = client.post(URL, suggestion(name="Lake\x00side"))
     assert response.status_code == 400
     assert "Null characters are not allowed." in response.context["form"].errors["name"]
+
+
+def test_with_the_cache_down_posts_are_let_through_not_refused(client, settings):
+    from tests.conftest import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    statuses = [
+        client.post(URL, suggestion(), REMOTE_ADDR="192.0.2.9").status_code for _ in range(7)
+    ]
+    assert statuses == [303] * 7
+    assert Submission.objects.count() == 7
