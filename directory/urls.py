@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from core.cache import cache_anonymous
-from directory import views
+from directory import proposal_views, views
 from directory.api import ProviderDetailView, ProviderSearchView
 
 
@@ -25,6 +25,17 @@ urlpatterns = [
     path("clinics/<state:state>/", views.state_landing, name="state-landing"),
     path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
+    path(
+        "providers/<slug:slug>/update/",
+        proposal_views.ProviderUpdateView.as_view(),
+        name="provider-update",
+    ),
+    path(
+        "providers/<slug:slug>/update/sent/",
+        proposal_views.provider_update_sent,
+        name="provider-update-sent",
+    ),
+    path("confirm/<str:token>/", proposal_views.proposal_confirm, name="proposal-confirm"),
     path("compare/", views.compare_providers, name="compare"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
