@@ -86,7 +86,7 @@ def proposal_rows(submission: Submission, provider: Provider) -> list[ProposedRo
 class ApplyForm(forms.Form):
     """Which proposed fields to apply, over which version of the listing."""
 
-    fields = forms.MultipleChoiceField(
+    chosen = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Apply"
     )
     verify = forms.BooleanField(
@@ -97,12 +97,12 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args, rows: list[ProposedRow], **kwargs):
         super().__init__(*args, **kwargs)
-        choice_field = self.fields["fields"]
+        choice_field = self.fields["chosen"]
         assert isinstance(choice_field, forms.MultipleChoiceField)
         choice_field.choices = [(row.name, row.label) for row in rows]
 
-    def clean_fields(self):
-        chosen = self.cleaned_data["fields"]
+    def clean_chosen(self):
+        chosen = self.cleaned_data["chosen"]
         if not chosen:
             raise forms.ValidationError("Tick at least one field to apply.")
         return chosen
@@ -267,7 +267,7 @@ class ProposalAdminMixin:
                 if not provider_errors:
                     messages.success(
                         request,
-                        f"Applied {len(form.cleaned_data['fields'])} field(s) to “{provider}”; "
+                        f"Applied {len(form.cleaned_data['chosen'])} field(s) to “{provider}”; "
                         "the update is resolved.",
                     )
                     return HttpResponseRedirect(change_url)
@@ -275,12 +275,12 @@ class ProposalAdminMixin:
             form = ApplyForm(
                 rows=rows,
                 initial={
-                    "fields": [row.name for row in rows if not row.conflict],
+                    "chosen": [row.name for row in rows if not row.conflict],
                     "verify": submission.confirmation == Submission.Confirmation.CONFIRMED,
                     "loaded_version": provider.version,
                 },
             )
-        ticked = set(form["fields"].value() or [])
+        ticked = set(form["chosen"].value() or [])
         context = {
             **self.admin_site.each_context(request),
             "title": f"Apply the update to {provider}",
@@ -312,7 +312,7 @@ class ProposalAdminMixin:
         form_class = provider_admin.get_form(request, provider, change=True)
         current = form_class(instance=provider)
         data = {name: current[name].value() for name in current.fields}
-        for name in choice["fields"]:
+        for name in choice["chosen"]:
             if name not in current.fields:
                 return [f"You may not change “{field_label(name)}”."]
             data[name] = submission.changes[name]
@@ -332,8 +332,8 @@ class ProposalAdminMixin:
             provider_admin.log_change(
                 request, provider, provider_admin.construct_change_message(request, form, [])
             )
-            applied = ", ".join(field_label(name) for name in choice["fields"])
-            left = [field_label(n) for n in submission.changes if n not in choice["fields"]]
+            applied = ", ".join(field_label(name) for name in choice["chosen"])
+            left = [field_label(n) for n in submission.changes if n not in choice["chosen"]]
             note = f"Applied: {applied}." + (f" Not applied: {', '.join(left)}." if left else "")
             submission.editor_note = "\n".join(filter(None, [submission.editor_note, note]))
             submission.status = Submission.Status.RESOLVED

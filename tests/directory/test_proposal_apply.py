@@ -56,7 +56,7 @@ def test_applying_an_update_saves_the_listing_as_the_admin_does(client, editor, 
 
     page = client.get(apply_url(submission))
     data = form_data(page, "apply_form")
-    assert sorted(data["fields"]) == ["payment_options", "phone", "price_min", "rems_certified"]
+    assert sorted(data["chosen"]) == ["payment_options", "phone", "price_min", "rems_certified"]
     assert "verify" not in data  # an unconfirmed update: not a verification by default
     response = client.post(apply_url(submission), data)
 
@@ -90,7 +90,7 @@ def test_unticked_fields_are_left_as_they_are(client, editor, clinic):
     client.force_login(editor)
 
     data = form_data(client.get(apply_url(submission)), "apply_form")
-    data["fields"] = ["wait_days"]
+    data["chosen"] = ["wait_days"]
     assert client.post(apply_url(submission), data).status_code == 302
 
     clinic.refresh_from_db()
@@ -114,7 +114,7 @@ def test_a_field_changed_since_the_proposal_is_a_conflict_left_unticked(client, 
     assert (row.conflict, ticked) == (True, False)
     assert (row.original, row.now, row.proposed) == ("400", "380", "350")
     assert rows["wait_days"][0].conflict is False
-    assert data["fields"] == ["wait_days"]
+    assert data["chosen"] == ["wait_days"]
     assert "changed on the listing after this update was proposed" in page.content.decode()
 
     assert client.post(apply_url(submission), data).status_code == 302
@@ -129,7 +129,7 @@ def test_a_conflicting_field_is_applied_when_the_editor_ticks_it(client, editor,
     client.force_login(editor)
 
     data = form_data(client.get(apply_url(submission)), "apply_form")
-    data["fields"] = ["price_min"]
+    data["chosen"] = ["price_min"]
     assert client.post(apply_url(submission), data).status_code == 302
 
     clinic.refresh_from_db()
@@ -188,7 +188,7 @@ def test_nothing_ticked_applies_nothing(client, editor, clinic):
     submission = propose(client, clinic, wait_days="3")
     client.force_login(editor)
     data = form_data(client.get(apply_url(submission)), "apply_form")
-    del data["fields"]
+    del data["chosen"]
 
     response = client.post(apply_url(submission), data)
 
@@ -240,7 +240,7 @@ def test_a_closed_update_cannot_be_applied(client, editor, clinic):
     Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.REJECTED)
     client.force_login(editor)
 
-    response = client.post(apply_url(submission), {"fields": ["wait_days"], "loaded_version": "1"})
+    response = client.post(apply_url(submission), {"chosen": ["wait_days"], "loaded_version": "1"})
 
     assert response.status_code == 302
     clinic.refresh_from_db()
@@ -270,7 +270,7 @@ def test_applying_needs_change_permission_on_the_queue_and_the_listing(
     client.force_login(viewer)
 
     assert client.get(apply_url(submission)).status_code == 403
-    response = client.post(apply_url(submission), {"fields": ["wait_days"], "loaded_version": "1"})
+    response = client.post(apply_url(submission), {"chosen": ["wait_days"], "loaded_version": "1"})
     assert response.status_code == 403
     clinic.refresh_from_db()
     assert clinic.wait_days == 14
