@@ -116,7 +116,7 @@ def proposal_confirm(request, token):
         return confirm_page(request, "invalid", status=400)
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .filter(pk=pk, kind=Submission.Kind.UPDATE)
             .select_related("provider")
             .first()
