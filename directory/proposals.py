@@ -313,6 +313,7 @@ class UpdateForm(GuardedForm, forms.ModelForm):
     )
     work_email = forms.EmailField(
         label="Your work email",
+        max_length=254,  # Submission.email's column
         help_text=(
             "If it is the practice’s address on file, or at the practice’s own website, "
             "we send it a link to confirm this update."

@@ -248,6 +248,15 @@ def test_bad_input_comes_back_with_each_error_by_its_field_and_nothing_lost(clie
     assert Submission.objects.count() == 0
 
 
+def test_a_work_email_longer_than_the_column_is_refused_not_a_server_error(client, clinic):
+    data = update_data(client, clinic, work_email="d" * 60 + "@" + "a" * 60 + ".example" * 20)
+
+    response = post_update(client, clinic, data)
+
+    assert response.status_code == 400
+    assert "work_email" in response.context["form"].errors
+
+
 def test_a_form_with_nothing_changed_and_nothing_said_is_sent_back(client, clinic):
     response = post_update(
         client, clinic, update_data(client, clinic, work_email="dana@example.org")
@@ -374,3 +383,22 @@ def test_every_listing_fact_an_editor_edits_can_be_proposed():
     assert editors_facts <= set(PROPOSAL_FIELDS)
     assert not editors_only & set(PROPOSAL_FIELDS)
     assert {f.name for f in Provider._meta.get_fields()} >= set(PROPOSAL_FIELDS)
+
+
+def test_the_form_page_reads_the_same_queries_however_many_facts(
+    client, django_assert_max_num_queries
+):
+    # One for the listing, one per list's choices, one per list's current value.
+    few = make_provider(name="Few Facts")
+    many = make_provider(
+        name="Many Facts",
+        conditions=["depression", "ptsd", "anxiety"],
+        serves_states=["OH", "PA", "WV", "KY", "IN", "MI"],
+        languages=["en", "es", "de", "fr", "cy"],
+        payment_options=["self-pay", "medicare", "hsa-fsa"],
+        prescriber_types=["psychiatrist", "crna"],
+    )
+
+    for provider in (few, many):
+        with django_assert_max_num_queries(16):
+            assert client.get(update_url(provider)).status_code == 200
