@@ -70,24 +70,29 @@ class LocationForm(forms.ModelForm):
         widgets = {"hours": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
 
+def check_payment(form: forms.BaseForm, cleaned_data: dict) -> None:
+    """Add an error to payment_declined for each option also in payment_options."""
+    accepted = cleaned_data.get("payment_options")
+    declined = cleaned_data.get("payment_declined")
+    if accepted is not None and declined is not None:
+        declined_slugs = {option.pk for option in declined}
+        both = [option.name for option in accepted if option.pk in declined_slugs]
+        if both:
+            form.add_error(
+                "payment_declined",
+                ValidationError(
+                    "%(options)s cannot be both accepted and not accepted; "
+                    "keep each option in one list, or in neither if it is not confirmed.",
+                    code="payment_both",
+                    params={"options": ", ".join(both)},
+                ),
+            )
+
+
 class ProviderForm(VersionedForm):
     """The provider change form: refuses a payment option both accepted and declined."""
 
     def clean(self):
         cleaned_data = super().clean()
-        accepted = cleaned_data.get("payment_options")
-        declined = cleaned_data.get("payment_declined")
-        if accepted is not None and declined is not None:
-            declined_slugs = {option.pk for option in declined}
-            both = [option.name for option in accepted if option.pk in declined_slugs]
-            if both:
-                self.add_error(
-                    "payment_declined",
-                    ValidationError(
-                        "%(options)s cannot be both accepted and not accepted; "
-                        "keep each option in one list, or in neither if it is not confirmed.",
-                        code="payment_both",
-                        params={"options": ", ".join(both)},
-                    ),
-                )
+        check_payment(self, cleaned_data)
         return cleaned_data

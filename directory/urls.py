@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 from django.views.generic import TemplateView
 
 from core.cache import cache_anonymous
-from directory import feedback, views
+from directory import feedback, proposal_views, views
 from directory.api import ProviderDetailView, ProviderSearchView
 
 
@@ -38,6 +38,17 @@ urlpatterns = [
         TemplateView.as_view(template_name="directory/suggest_sent.html"),
         name="suggest-sent",
     ),
+    path(
+        "providers/<slug:slug>/update/",
+        proposal_views.ProviderUpdateView.as_view(),
+        name="provider-update",
+    ),
+    path(
+        "providers/<slug:slug>/update/sent/",
+        proposal_views.provider_update_sent,
+        name="provider-update-sent",
+    ),
+    path("confirm/<str:token>/", proposal_views.proposal_confirm, name="proposal-confirm"),
     path("compare/", views.compare_providers, name="compare"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
