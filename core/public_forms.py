@@ -98,7 +98,7 @@ class GuardedForm(forms.Form):
                 bound = self[name]
                 ids = [f"{bound.auto_id}_error"]
                 if bound.help_text:
-                    ids.insert(0, f"{bound.auto_id}_helptext")
+                    ids.append(f"{bound.auto_id}_helptext")
                 self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
 
     def clean(self):

@@ -364,7 +364,6 @@ class UpdateForm(GuardedForm, forms.ModelForm):
     def _post_clean(self):
         super()._post_clean()  # type: ignore[misc]  # the model's validators and clean(), on the copy
         if self.errors:
-            self.describe_errors()
             return
         # The model's cleaning normalises (a phone in its display format, a
         # website with its scheme): propose what would be saved.
@@ -374,16 +373,6 @@ class UpdateForm(GuardedForm, forms.ModelForm):
         self.changes, self.original = proposal_changes(self.listing, self.cleaned_data)
         if not self.changes and not self.cleaned_data.get("details"):
             self.add_error(None, forms.ValidationError(NOTHING_CHANGED, code="nothing"))
-
-    def describe_errors(self):
-        """Point each field with an error at its message (and its help) for screen readers."""
-        for name in self.errors:
-            if name in self.fields:
-                auto_id = self[name].auto_id
-                described = [f"{auto_id}_error"]
-                if self.fields[name].help_text:
-                    described.append(f"{auto_id}_helptext")
-                self.fields[name].widget.attrs["aria-describedby"] = " ".join(described)
 
     def save(self, commit=True):
         raise NotImplementedError(

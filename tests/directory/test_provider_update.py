@@ -317,7 +317,7 @@ def test_the_sixth_post_in_an_hour_from_one_address_is_refused_with_the_form_kep
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
     content = response.content.decode()
-    assert "You have sent this form too often" in content
+    assert "you have sent this form several times in the last hour" in content
     assert 'value="9"' in content
     assert Submission.objects.count() == 5
     # Another address is not held back.
