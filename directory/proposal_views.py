@@ -1,7 +1,5 @@
 """“Is this your practice?”: the update form, its thank-you page and the confirmation link."""
 
-from functools import cached_property
-
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -34,13 +32,10 @@ class ProviderUpdateView(PublicFormView):
     form_class = UpdateForm
     template_name = "directory/provider_update.html"
 
-    @cached_property
-    def provider(self) -> Provider:
-        return get_object_or_404(Provider.objects.published(), slug=self.kwargs["slug"])
-
-    def dispatch(self, request, *args, **kwargs):
-        self.provider  # 404 before anything else  # noqa: B018
-        return super().dispatch(request, *args, **kwargs)
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        # 404 before anything else.
+        self.provider = get_object_or_404(Provider.objects.published(), slug=kwargs["slug"])
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "provider": self.provider}

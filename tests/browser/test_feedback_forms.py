@@ -138,3 +138,68 @@ def test_forms_and_their_pages_have_no_accessibility_violation(axe_page, site_ur
     page.goto(f"{site_url}/suggest/sent/")
     check("suggest thank-you")
     assert failures == {}, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
+
+
+def update_path():
+    provider = Provider.objects.published().exclude(phone="").order_by("pk").first()
+    return provider, f"/providers/{provider.slug}/update/"
+
+
+def test_phone_update_form_fits_the_screen_with_big_enough_targets(phone, site_url):
+    _, path = update_path()
+    phone.goto(site_url + path)
+    width = PHONE["viewport"]["width"]
+    measured = phone.evaluate(OVERFLOW_JS, width)
+    assert measured["scrollWidth"] <= width, measured
+    offenders = phone.evaluate(TARGETS_JS)
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_keyboard_alone_proposes_an_update_with_focus_always_visible(page, site_url):
+    provider, path = update_path()
+    page.goto(site_url + path)
+    page.get_by_label("Phone", exact=True).focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("(512) 555-0177")
+    # On through every control of the form to "Your name", each stop visibly focused.
+    stops = 0
+    while True:
+        page.keyboard.press("Tab")
+        stops += 1
+        focused = page.evaluate(FOCUS_JS)
+        assert focused["visible"], focused
+        assert focused["id"] != "id_homepage", "the honeypot must not take the focus"
+        if focused["id"] == "id_your_name":
+            break
+        assert stops < 400, f"never reached 'Your name' (at {focused})"
+    page.keyboard.type("Dana Reyes")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Practice manager")
+    page.keyboard.press("Tab")
+    page.keyboard.type("dana@unrelated-mail.example")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUS_JS)
+    assert (focused["tag"], focused["text"]) == ("button", "Send the update"), focused
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert "/update/sent/" in page.url
+    proposal = Submission.objects.get(provider=provider, submitter_name="Dana Reyes")
+    assert proposal.changes == {"phone": "(512) 555-0177"}
+    assert proposal.confirmation == "unconfirmed"
+    proposal.delete()
+
+
+def test_update_form_has_no_accessibility_violation(axe_page, site_url, axe_source):
+    page = axe_page
+    _, path = update_path()
+    failures = {}
+    page.goto(site_url + path)
+    for state in ["blank", "with errors"]:
+        result = run_axe(page, axe_source)
+        assert result["passes"]
+        assert page.locator("h1").count() == 1
+        if result["violations"]:
+            failures[state] = summarise(result["violations"])
+        page.get_by_role("button", name="Send the update").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+    assert failures == {}, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
