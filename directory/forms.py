@@ -2,10 +2,11 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.history_admin import VersionedForm
 from directory.facts import HoursError, OpeningRange, format_hours, parse_hours
-from directory.models import Location
+from directory.models import Location, Verification
 
 HOURS_HELP = (
     "One line: days, then 24-hour times. "
@@ -91,3 +92,27 @@ class ProviderForm(VersionedForm):
                     ),
                 )
         return cleaned_data
+
+
+class RecordVerificationForm(forms.Form):
+    """How and when the providers chosen in the admin's changelist were verified."""
+
+    method = forms.ChoiceField(label="How", choices=Verification.Method.choices)
+    note = forms.CharField(
+        label="What you checked",
+        max_length=Verification._meta.get_field("note").max_length,
+        required=False,
+        help_text=Verification._meta.get_field("note").help_text,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+    )
+    verified_on = forms.DateField(
+        label="Verified on",
+        initial=timezone.localdate,
+        help_text="YYYY-MM-DD. A date after today is refused.",
+    )
+
+    def clean_verified_on(self):
+        verified_on = self.cleaned_data["verified_on"]
+        if verified_on > timezone.localdate():
+            raise ValidationError("A verification cannot be dated in the future.")
+        return verified_on
