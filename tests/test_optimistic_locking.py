@@ -158,7 +158,7 @@ def test_an_admin_action_since_the_form_was_opened_refuses_the_save(editor_clien
             "apply": "1",
             "method": "phone",
             "verified_on": timezone.localdate().isoformat(),
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     provider.refresh_from_db()

@@ -361,7 +361,8 @@ def test_profile_uses_a_fixed_number_of_queries(client, django_assert_num_querie
     # compare, and the record of its verified date when it has one.
     plain, full = austin_clinic(), fully_confirmed_clinic()
     round_rock_clinic()
-    assert plain.last_verified is not None and full.last_verified is None
+    assert plain.last_verified is not None
+    assert full.last_verified is None
     for provider, queries in ((plain, 11), (full, 10)):
         with django_assert_num_queries(queries):
             client.get(provider.get_absolute_url())
