@@ -97,7 +97,10 @@ class ProviderForm(VersionedForm):
 class RecordVerificationForm(forms.Form):
     """How and when the providers chosen in the admin's changelist were verified."""
 
-    method = forms.ChoiceField(label="How", choices=Verification.Method.choices)
+    # No default: the editor says how, rather than accepting the first choice unread.
+    method = forms.ChoiceField(
+        label="How", choices=[("", "Choose how you checked"), *Verification.Method.choices]
+    )
     note = forms.CharField(
         label="What you checked",
         max_length=Verification._meta.get_field("note").max_length,
@@ -108,7 +111,8 @@ class RecordVerificationForm(forms.Form):
     verified_on = forms.DateField(
         label="Verified on",
         initial=timezone.localdate,
-        help_text="YYYY-MM-DD. A date after today is refused.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Not after today.",
     )
 
     def clean_verified_on(self):
