@@ -17,7 +17,7 @@ from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
 from directory.csvfile import ImportFailed
 from directory.facts import AT_HOME_GROUPS, FACT_GROUPS
-from directory.forms import LocationForm, ProviderForm, RecordVerificationForm
+from directory.forms import LocationForm, ProviderForm, RecordVerificationForm, VerificationForm
 from directory.models import (
     NOTICE_AFTER_DAYS,
     STALE_AFTER_DAYS,
@@ -109,6 +109,7 @@ class VerificationInline(admin.TabularInline):
     """
 
     model = Verification
+    form = VerificationForm
     fields = ["verified_on", "method", "note", "verified_by"]
     readonly_fields = ["verified_by"]
     extra = 0
@@ -122,7 +123,7 @@ class VerificationInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("verified_by")  # latest first
+        return super().get_queryset(request).select_related("verified_by")
 
 
 class StaleFilter(admin.SimpleListFilter):

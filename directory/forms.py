@@ -94,6 +94,23 @@ class ProviderForm(VersionedForm):
         return cleaned_data
 
 
+def not_in_future(day):
+    if day is not None and day > timezone.localdate():
+        raise ValidationError("A verification cannot be dated in the future.")
+    return day
+
+
+class VerificationForm(forms.ModelForm):
+    """A new row of the provider's verifications inline (ProviderAdmin saves it)."""
+
+    class Meta:
+        model = Verification
+        fields = ["verified_on", "method", "note"]
+
+    def clean_verified_on(self):
+        return not_in_future(self.cleaned_data["verified_on"])
+
+
 class RecordVerificationForm(forms.Form):
     """How and when the providers chosen in the admin's changelist were verified."""
 
@@ -116,7 +133,4 @@ class RecordVerificationForm(forms.Form):
     )
 
     def clean_verified_on(self):
-        verified_on = self.cleaned_data["verified_on"]
-        if verified_on > timezone.localdate():
-            raise ValidationError("A verification cannot be dated in the future.")
-        return verified_on
+        return not_in_future(self.cleaned_data["verified_on"])

@@ -148,6 +148,23 @@ def test_editor_adds_a_verification_inline_through_provider_verify(editor_client
     assert (record.history_user, record.last_verified) == (editor, days_ago(1))
 
 
+def test_a_verification_dated_in_the_future_is_refused_inline(editor_client):
+    provider = cast.round_rock_clinic()
+    url, data = provider_form(editor_client, provider)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    data.update(
+        {
+            "verifications-TOTAL_FORMS": "1",
+            "verifications-0-verified_on": tomorrow.isoformat(),
+            "verifications-0-method": "phone",
+        }
+    )
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    assert "A verification cannot be dated in the future." in response.content.decode()
+    assert not Verification.objects.exists()
+
+
 def test_existing_verifications_cannot_be_changed_or_deleted_by_editors(editor_client, editor):
     provider = cast.round_rock_clinic()
     verification = provider_verify(provider, method="phone", by=editor, note="As it was")
