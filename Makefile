@@ -61,6 +61,13 @@ restore: install ## Replace the database with BACKUP=path (asks first)
 	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=var/backups/ketanet-….dump"; exit 2; }
 	$(MANAGE) restore $(BACKUP) $(if $(YES),--yes)
 
+# Deletes reports, suggestions and practice updates older than
+# MODERATION_RETENTION_DAYS (default 365). Production runs it daily from cron.
+.PHONY: purge-moderation
+purge-moderation: export DJANGO_DEBUG ?= 1
+purge-moderation: install ## Delete moderation items past their retention (DRY_RUN=1 counts only)
+	$(MANAGE) purge_moderation $(if $(DRY_RUN),--dry-run)
+
 # Production-like: debug off, fingerprinted static files through WhiteNoise,
 # gunicorn. Plain HTTP on loopback, so only the HTTPS redirect and the
 # secure-cookie flag are turned off. DJANGO_SECRET_KEY and DATABASE_URL come

@@ -3,11 +3,12 @@ from functools import reduce
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
@@ -16,8 +17,10 @@ from core.cache import bump_content_version
 from core.history_admin import VersionedAdmin
 from directory.csvfile import ImportFailed
 from directory.facts import AT_HOME_GROUPS, FACT_GROUPS
-from directory.forms import LocationForm, ProviderForm
+from directory.forms import LocationForm, ProviderForm, RecordVerificationForm, VerificationForm
 from directory.models import (
+    NOTICE_AFTER_DAYS,
+    STALE_AFTER_DAYS,
     Condition,
     Language,
     Location,
@@ -26,7 +29,9 @@ from directory.models import (
     Provider,
     State,
     Treatment,
+    Verification,
 )
+from directory.moderation import provider_verify
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
@@ -96,14 +101,60 @@ class LocationInline(admin.StackedInline):
         return 0 if obj and obj.pk else 1
 
 
-class StaleFilter(SubsetFilter):
+class VerificationInline(admin.TabularInline):
+    """A listing's verifications: evidence, so rows are added, never changed or deleted.
+
+    New rows are saved through provider_verify() (ProviderAdmin.save_formset),
+    which moves the listing's last_verified date.
+    """
+
+    model = Verification
+    form = VerificationForm
+    fields = ["verified_on", "method", "note", "verified_by"]
+    readonly_fields = ["verified_by"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "verifications (how and when the details were checked)"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("verified_by")
+
+
+class StaleFilter(admin.SimpleListFilter):
     title = "verification"
     parameter_name = "verified"
-    inside = ("stale", "Not verified in 180 days")
-    outside = ("fresh", "Verified in 180 days")
+
+    def lookups(self, request, model_admin):
+        return [
+            ("stale", "Not verified in 6 months"),
+            ("notice", "Not verified in 12 months (patients see a notice)"),
+            ("fresh", "Verified in 6 months"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.unverified_since(STALE_AFTER_DAYS)
+        if self.value() == "notice":
+            return queryset.unverified_since(NOTICE_AFTER_DAYS)
+        if self.value() == "fresh":
+            return queryset.exclude(pk__in=Provider.objects.stale().values("pk"))
+        return queryset
+
+
+class TelehealthRecheckFilter(SubsetFilter):
+    title = "at-home care"
+    parameter_name = "telehealth"
+    inside = ("recheck", "At-home: telehealth facts to recheck")
+    outside = ("current", "Telehealth facts current, or a clinic only")
 
     def subset(self):
-        return Provider.objects.stale()
+        return Provider.objects.telehealth_to_recheck()
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -255,6 +306,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     list_filter = [
         "status",
         StaleFilter,
+        TelehealthRecheckFilter,
         CompletenessFilter,
         StateFilter,
         PaymentFilter,
@@ -269,9 +321,10 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     # A few options each: boxes to tick, where a list to pick from hides what is unticked.
     checkbox_fields = {"payment_options", "payment_declined", "prescriber_types"}
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [LocationInline]
-    actions = ["publish", "unpublish", "mark_verified_today", "regeocode"]
+    # last_verified follows the verifications (provider_verify); the CSV import may set it.
+    readonly_fields = ["last_verified", "created_at", "updated_at"]
+    inlines = [LocationInline, VerificationInline]
+    actions = ["publish", "unpublish", "record_verification", "regeocode"]
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["name", "slug", "external_id", "status", "description"]}),
@@ -305,6 +358,8 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
     # --- Saving: coordinates follow the address, never blocking the save ---------
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is Verification:
+            return self.save_verifications(request, form.instance, formset)
         if formset.model is not Location:
             return super().save_formset(request, form, formset, change)
         for location_form in formset.forms:
@@ -321,6 +376,23 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             if (not location.has_coordinates or moved) and (warning := location.regeocode()):
                 messages.warning(request, warning)
         return super().save_formset(request, form, formset, change)
+
+    def save_verifications(self, request, provider, formset):
+        """Record the inline's new rows through provider_verify(); never change existing ones."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for verification_form in formset.extra_forms:
+            if not verification_form.has_changed():
+                continue
+            data = verification_form.cleaned_data
+            formset.new_objects.append(
+                provider_verify(
+                    provider,
+                    method=data["method"],
+                    by=request.user,
+                    note=data.get("note", ""),
+                    on=data.get("verified_on"),
+                )
+            )
 
     # --- Actions -------------------------------------------------------------------
 
@@ -362,10 +434,52 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             status=Provider.Status.DRAFT,
         )
 
-    @admin.action(description="Mark selected providers verified today", permissions=["change"])
-    def mark_verified_today(self, request, queryset):
-        self._save_each(
-            request, queryset, "marked verified today", last_verified=timezone.localdate()
+    def has_verify_permission(self, request):
+        return request.user.has_perm("directory.add_verification")
+
+    @admin.action(
+        description="Record a verification for selected providers…", permissions=["verify"]
+    )
+    def record_verification(self, request, queryset):
+        """Ask how the providers were verified (an intermediate page), then record it for each."""
+        form = RecordVerificationForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            count = 0
+            with transaction.atomic():
+                chosen = Provider.objects.filter(pk__in=queryset.values("pk")).select_for_update()
+                for provider in chosen:
+                    provider_verify(
+                        provider,
+                        method=form.cleaned_data["method"],
+                        by=request.user,
+                        note=form.cleaned_data["note"],
+                        on=form.cleaned_data["verified_on"],
+                    )
+                    count += 1
+            self.message_user(
+                request,
+                ngettext(
+                    "Verification recorded for %(count)d provider.",
+                    "Verification recorded for %(count)d providers.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Record a verification",
+            "opts": self.model._meta,
+            "form": form,
+            "providers": queryset,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action": "record_verification",
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request, "admin/directory/provider/record_verification.html", context
         )
 
     @admin.action(description="Re-geocode locations of selected providers", permissions=["change"])
@@ -411,3 +525,7 @@ class ProviderAdmin(ImportExportModelAdmin, VersionedAdmin):
             messages.error(request, "Nothing imported: the file no longer passes the checks.")
             return HttpResponseRedirect(reverse("admin:directory_provider_changelist"))
         return super().process_result(result, request)
+
+
+# The moderation queue's admin lives in its own module; imported so it registers.
+from directory import moderation_admin as moderation_admin  # noqa: E402

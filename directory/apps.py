@@ -8,10 +8,11 @@ class DirectoryConfig(AppConfig):
 
     def ready(self):
         from core.cache import bump_content_version
-        from directory.models import Condition, Location, Provider, Treatment
+        from directory.models import Condition, Location, Provider, Treatment, Verification
         from directory.reference import forget_reference
 
-        for model in (Provider, Location, Condition, Treatment):
+        # A verification's method is on the profile ("Verified on … (by phone)").
+        for model in (Provider, Location, Condition, Treatment, Verification):
             for signal in (post_save, post_delete):
                 signal.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
         for relation in ("conditions", "treatments", "serves_states"):

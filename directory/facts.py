@@ -7,7 +7,7 @@ values); a migration copies the lists into their tables, as states.py does.
 
 import itertools
 import re
-from datetime import time
+from datetime import date, time, timedelta
 from typing import NamedTuple, TypedDict
 
 PAYMENT_OPTIONS: dict[str, str] = {
@@ -243,6 +243,13 @@ FACT_GROUPS = (
 )
 # Only a provider that treats patients at home has telehealth facts to confirm.
 AT_HOME_GROUPS = {"telehealth"}
+
+# The DEA/HHS telemedicine flexibilities for prescribing controlled substances
+# (ketamine among them) without an in-person visit run to 31 December 2026.
+# At-home services' telehealth facts confirmed before the 90 days leading up to
+# that date are rechecked with them (the admin's "telehealth facts to recheck").
+TELEHEALTH_RULES_CHANGE = date(2026, 12, 31)
+TELEHEALTH_RECHECK_BEFORE = TELEHEALTH_RULES_CHANGE - timedelta(days=90)
 
 # --- Opening hours ---------------------------------------------------------------
 

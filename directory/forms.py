@@ -2,10 +2,11 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.history_admin import VersionedForm
 from directory.facts import HoursError, OpeningRange, format_hours, parse_hours
-from directory.models import Location
+from directory.models import Location, Verification
 
 HOURS_HELP = (
     "One line: days, then 24-hour times. "
@@ -96,3 +97,45 @@ class ProviderForm(VersionedForm):
         cleaned_data = super().clean()
         check_payment(self, cleaned_data)
         return cleaned_data
+
+
+def not_in_future(day):
+    if day is not None and day > timezone.localdate():
+        raise ValidationError("A verification cannot be dated in the future.")
+    return day
+
+
+class VerificationForm(forms.ModelForm):
+    """A new row of the provider's verifications inline (ProviderAdmin saves it)."""
+
+    class Meta:
+        model = Verification
+        fields = ["verified_on", "method", "note"]
+
+    def clean_verified_on(self):
+        return not_in_future(self.cleaned_data["verified_on"])
+
+
+class RecordVerificationForm(forms.Form):
+    """How and when the providers chosen in the admin's changelist were verified."""
+
+    # No default: the editor says how, rather than accepting the first choice unread.
+    method = forms.ChoiceField(
+        label="How", choices=[("", "Choose how you checked"), *Verification.Method.choices]
+    )
+    note = forms.CharField(
+        label="What you checked",
+        max_length=Verification._meta.get_field("note").max_length,
+        required=False,
+        help_text=Verification._meta.get_field("note").help_text,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+    )
+    verified_on = forms.DateField(
+        label="Verified on",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Not after today.",
+    )
+
+    def clean_verified_on(self):
+        return not_in_future(self.cleaned_data["verified_on"])

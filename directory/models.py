@@ -16,11 +16,19 @@ from core.fields import WebsiteField
 from core.history import History, VersionedModel
 from core.models import PublishableQuerySet, SlugManager
 from directory import geo
-from directory.facts import AT_HOME_GROUPS, FACT_GROUPS, HoursError, check_hours
+from directory.facts import (
+    AT_HOME_GROUPS,
+    FACT_GROUPS,
+    TELEHEALTH_RECHECK_BEFORE,
+    HoursError,
+    check_hours,
+)
 from directory.fields import PhoneField, validate_npi, zip_validator
 from directory.states import STATES
 
 STALE_AFTER_DAYS = 180
+# Patients see "call ahead" on a listing nobody has verified for this long.
+NOTICE_AFTER_DAYS = 365
 # A location exactly at the radius is in; float rounding must not push it out.
 RADIUS_TOLERANCE_MILES = 1e-6
 
@@ -293,10 +301,38 @@ class ProviderQuerySet(PublishableQuerySet):
         links = Provider.serves_states.through.objects.filter(provider=OuterRef("pk"))
         return self.filter(Exists(links)).order_by("name", "pk")
 
+    def unverified_since(self, days: int, today: date | None = None) -> Self:
+        """Providers nobody has verified in the last `days` days (never verified included)."""
+        cutoff = (today or timezone.localdate()) - timedelta(days=days)
+        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=cutoff))
+
     def stale(self, today: date | None = None) -> Self:
         """Providers nobody has verified in the last STALE_AFTER_DAYS days."""
-        cutoff = (today or timezone.localdate()) - timedelta(days=STALE_AFTER_DAYS)
-        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=cutoff))
+        return self.unverified_since(STALE_AFTER_DAYS, today)
+
+    def telehealth_to_recheck(self) -> Self:
+        """At-home providers whose telehealth facts were not confirmed in the run-up to the
+        federal telemedicine rules changing (facts.TELEHEALTH_RULES_CHANGE), or never."""
+        links = Provider.serves_states.through.objects.filter(provider=OuterRef("pk"))
+        return self.filter(Exists(links)).filter(
+            Q(telehealth_confirmed__isnull=True)
+            | Q(telehealth_confirmed__lt=TELEHEALTH_RECHECK_BEFORE)
+        )
+
+    def most_reported(self) -> Self:
+        """Providers with open reports, most first, annotated `open_reports`."""
+        open_reports = Count(
+            "submissions",
+            filter=Q(
+                submissions__kind=Submission.Kind.REPORT,
+                submissions__status__in=Submission.OPEN,
+            ),
+        )
+        return (
+            self.annotate(open_reports=open_reports)
+            .filter(open_reports__gt=0)
+            .order_by("-open_reports", "name", "pk")
+        )
 
 
 class Provider(VersionedModel):

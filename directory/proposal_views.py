@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.public_forms import PublicFormView
-from directory import moderation
 from directory.models import Provider
+from directory.moderation import submission_file
 from directory.proposals import (
     CONFIRMATION_MAX_AGE,
     UpdateForm,
@@ -51,8 +51,8 @@ class ProviderUpdateView(PublicFormView):
     def file(self, form: UpdateForm) -> Submission:
         data = form.cleaned_data
         qualifies = email_belongs_to_practice(data["work_email"], self.provider)
-        with transaction.atomic():
-            submission = Submission.objects.create(
+        submission = submission_file(
+            Submission(
                 kind=Submission.Kind.UPDATE,
                 provider=self.provider,
                 submitter_name=data["your_name"],
@@ -67,16 +67,12 @@ class ProviderUpdateView(PublicFormView):
                     else Submission.Confirmation.UNCONFIRMED
                 ),
             )
-        # After the atomic block, so the item is committed (requests are not
-        # wrapped in a transaction) before any mail: a mail server that fails
-        # cannot lose it, and an editor can resend the link.
+        )
+        # Saved first (requests are not wrapped in a transaction): a mail server
+        # that fails cannot lose the item, and an editor can resend the link.
         self.mail = MAIL_NONE
         if qualifies:
             self.mail = MAIL_SENT if send_confirmation(submission) else MAIL_FAILED
-        # Added by the moderation queue's work; absent until then.
-        notify_editors = getattr(moderation, "notify_editors", None)
-        if notify_editors is not None:
-            notify_editors(submission)
         return submission
 
     def get_success_url(self):

@@ -9,6 +9,7 @@ from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
 from directory.factsheet import FACT_RELATIONS, compare, fact_sheet, safety_notes
 from directory.filters import SearchForm
+from directory.freshness import provider_freshness
 from directory.gazetteer import SearchedPlace
 from directory.models import Condition, Location, Provider, State
 from directory.search import RADIUS_CHOICES, SearchQuery, nearest_clinic, search
@@ -57,7 +58,11 @@ def provider_detail(request, slug):
     provider = get_object_or_404(
         Provider.objects.visible_to(request.user).prefetch_related(*FACT_RELATIONS), slug=slug
     )
-    context = {"provider": provider, "sheet": fact_sheet(provider)}
+    context = {
+        "provider": provider,
+        "sheet": fact_sheet(provider),
+        "freshness": provider_freshness(provider),
+    }
     if provider.status == Provider.Status.PUBLISHED:
         context["compare_with"] = compare_candidates(provider)
     return render(request, "directory/provider_detail.html", context)

@@ -152,7 +152,13 @@ def test_an_admin_action_since_the_form_was_opened_refuses_the_save(editor_clien
     url, data = provider_form(editor_client, provider)
     response = other_editor.post(
         reverse("admin:directory_provider_changelist"),
-        {"action": "mark_verified_today", "_selected_action": [provider.pk]},
+        {
+            "action": "record_verification",
+            "_selected_action": [provider.pk],
+            "apply": "1",
+            "method": "phone",
+            "verified_on": timezone.localdate().isoformat(),
+        },
     )
     assert response.status_code == 302
     provider.refresh_from_db()

@@ -72,6 +72,8 @@ def test_editors_group_has_exactly_the_directory_permissions_and_none_on_auth(ed
         "add_condition", "change_condition", "view_condition",
         "add_treatment", "change_treatment", "view_treatment",
         "view_state",
+        "change_submission", "view_submission",
+        "add_verification", "view_verification",
     }  # fmt: skip
     apps = set(group.permissions.values_list("content_type__app_label", flat=True))
     assert apps <= {"directory", "articles"}
@@ -126,7 +128,7 @@ def test_editor_cannot_delete_providers(editor_client):
     response = editor_client.get(reverse(CHANGELIST))
     actions = dict(response.context["action_form"].fields["action"].choices)
     assert "delete_selected" not in actions
-    assert {"publish", "unpublish", "mark_verified_today", "regeocode"} <= set(actions)
+    assert {"publish", "unpublish", "record_verification", "regeocode"} <= set(actions)
     editor_client.post(
         reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [provider.pk]}
     )
@@ -290,14 +292,19 @@ def test_editor_publishes_and_unpublishes(editor_client):
     assert set(statuses) == {(Provider.Status.DRAFT,)}
 
 
-def test_editor_marks_providers_verified_today(editor_client):
+def test_editor_records_a_verification_for_chosen_providers(editor_client):
     stale, untouched = cast.round_rock_clinic(), cast.at_home_service()
-    response = act(editor_client, "mark_verified_today", stale)
+    response = editor_client.post(
+        reverse(CHANGELIST),
+        {"action": "record_verification", "_selected_action": [stale.pk], "apply": "1",
+         "method": "phone", "note": "", "verified_on": timezone.localdate().isoformat()},
+        follow=True,
+    )  # fmt: skip
     stale.refresh_from_db()
     untouched.refresh_from_db()
     assert stale.last_verified == timezone.localdate()
     assert untouched.last_verified is None
-    assert "1 provider marked verified today." in messages_of(response)
+    assert "Verification recorded for 1 provider." in messages_of(response)
 
 
 def test_regeocode_recomputes_all_but_typed_coordinates(editor_client):

@@ -58,7 +58,12 @@ def field_errors(response, field):
 
 
 def location_errors(response, field):
-    [formset] = response.context["inline_admin_formsets"]
+    # The change view also has the verifications inline.
+    [formset] = [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is Location
+    ]
     return formset.formset.forms[0].errors.get(field, [])
 
 

@@ -127,3 +127,19 @@ def test_typed_text_comes_back_inert(client, clinic, payload):
 def test_the_profile_links_to_the_report_form(client, clinic):
     html = client.get(clinic.get_absolute_url()).content.decode()
     assert f'href="/providers/{clinic.slug}/report/"' in html
+
+
+def test_editors_are_told_of_a_new_report_without_what_was_typed(
+    client, clinic, editor, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.MODERATION_NOTIFY_EDITORS = True
+    editor.email = "eddie@ketanet.example"
+    editor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(clinic), report_data(email="pat@example.org"))
+    assert response.status_code == 303
+    [notice] = mailoutbox
+    assert notice.to == ["eddie@ketanet.example"]
+    assert clinic.name in notice.body
+    assert "fax machine" not in notice.body
+    assert "pat@example.org" not in notice.body
