@@ -14,7 +14,7 @@ from tests.admin_forms import form_data
 from tests.update_forms import post_update, update_data
 from tests.xss_corpus import PAYLOADS, inspect
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.directory.proposal_admin_urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -218,7 +218,6 @@ def test_an_address_not_the_practices_gets_no_mail(client, inbox, clinic):
     assert Submission.objects.get().confirmation == Submission.Confirmation.UNCONFIRMED
 
 
-@pytest.mark.urls("tests.directory.proposal_admin_urls")
 def test_with_the_mail_server_down_the_update_is_kept_and_an_editor_resends(
     client, mail_settings, smtp_port, clinic, editor, caplog
 ):
