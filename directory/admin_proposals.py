@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import ngettext
 
 from directory.models import Provider, Verification
@@ -72,7 +73,7 @@ def proposal_rows(submission: Submission, provider: Provider) -> list[ProposedRo
     return [
         ProposedRow(
             name=name,
-            label=field_label(name),
+            label=capfirst(field_label(name)),
             original=shown_value(name, submission.original.get(name)),
             now=shown_value(name, current_value(provider, name)),
             proposed=shown_value(name, submission.changes[name]),

@@ -126,6 +126,8 @@ class Submission(models.Model):
     objects = SubmissionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "report, suggestion or update"
+        verbose_name_plural = "reports, suggestions and updates"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [

@@ -44,6 +44,8 @@ class Migration(migrations.Migration):
                 ('provider', models.ForeignKey(blank=True, help_text='The listing it concerns (for a suggestion: the draft made from it).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='submissions', to='directory.provider')),
             ],
             options={
+                'verbose_name': 'report, suggestion or update',
+                'verbose_name_plural': 'reports, suggestions and updates',
                 'ordering': ['-created_at', '-pk'],
             },
         ),
