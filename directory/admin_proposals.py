@@ -162,17 +162,7 @@ class ProposalAdminMixin:
 
     # --- Resending the confirmation ----------------------------------------------------
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)  # type: ignore[misc]
-        if "resend_confirmation" not in actions and self.has_resend_permission(request):
-            action = self.get_action("resend_confirmation")  # type: ignore[attr-defined]
-            actions[action[1]] = action
-        return actions
-
-    def has_resend_permission(self, request) -> bool:
-        return self.has_change_permission(request)  # type: ignore[attr-defined]
-
-    @admin.action(description="Resend the confirmation email", permissions=["resend"])
+    @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request, queryset):
         """Mail a new link to each open update whose work email is the practice's."""
         sent = failed = skipped = 0

@@ -126,7 +126,7 @@ class SubmissionAdmin(ProposalAdminMixin, admin.ModelAdmin):
     search_fields = ["provider__name", "provider_name"]
     ordering = ["-created_at", "-pk"]
     readonly_fields = READONLY_FIELDS
-    actions = ["mark_in_progress", "resolve", "reject", "make_draft"]
+    actions = ["mark_in_progress", "resolve", "reject", "make_draft", "resend_confirmation"]
     list_per_page = 50
 
     # --- Who may do what: items come only from the public forms ---------------------
@@ -140,17 +140,6 @@ class SubmissionAdmin(ProposalAdminMixin, admin.ModelAdmin):
 
     def has_draft_permission(self, request):
         return request.user.has_perm("directory.add_provider")
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        # Provided by ProposalAdminMixin once update proposals are in.
-        if getattr(self, "resend_confirmation", None) is None:
-            return actions
-        if self.has_change_permission(request) and (
-            resend := self.get_action("resend_confirmation")
-        ):
-            actions[resend[1]] = resend
-        return actions
 
     # --- The change view --------------------------------------------------------------
 
