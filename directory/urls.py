@@ -50,6 +50,7 @@ urlpatterns = [
     ),
     path("confirm/<str:token>/", proposal_views.proposal_confirm, name="proposal-confirm"),
     path("compare/", views.compare_providers, name="compare"),
+    path("saved/", views.saved_providers, name="saved"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
     path(

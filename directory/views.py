@@ -84,6 +84,15 @@ def compare_providers(request):
     return render(request, "directory/compare.html", context)
 
 
+# The same page for everyone: the list itself lives in the visitor's browser
+# (localStorage, read by static/js/saved.js) and never reaches the server.
+@require_safe
+@public_page
+@cache_anonymous
+def saved_providers(request):
+    return render(request, "directory/saved.html")
+
+
 def landing_path(place):
     """The landing page a search result canonicalises to, where one exists."""
     if place is None or place.kind not in {"state", "city"}:

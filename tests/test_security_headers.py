@@ -43,6 +43,7 @@ def public_pages():
         "bad search": ("/clinics/?near=Springfeld", 400),
         "state": ("/clinics/tx/", 200),
         "provider": (provider.get_absolute_url(), 200),
+        "saved": ("/saved/", 200),
         "article": (article.get_absolute_url(), 200),
         "feed": ("/articles/feed/", 200),
         "api": ("/api/providers/?near=78701", 200),

@@ -44,7 +44,11 @@ def miles(distance):
 
 @register.simple_tag
 def provider_card(
-    card: ProviderCard, section: str, show_distance: bool = False, compare: bool = False
+    card: ProviderCard,
+    section: str,
+    show_distance: bool = False,
+    compare: bool = False,
+    save: bool = False,
 ) -> SafeString:
     """A result card (an <article>) for a ProviderCard from directory.search or .cards.
 
@@ -52,10 +56,12 @@ def provider_card(
     `compare` adds a "Compare" checkbox belonging to the page's
     <form id="compare-form"> (by its form attribute: the cards need not sit
     inside the form), so picking works without JavaScript.
+    `save` adds a "Save" toggle, hidden until static/js/saved.js shows it.
     Built with format_html rather than a template: a result page shows thirty
     cards, and rendering them through an include took a third of the request.
     """
     provider, site = card.provider, card.site
+    url = provider.get_absolute_url()
     card_id = f"provider-{provider.pk}-{section}"
     where = SafeString()
     if card.distance is not None and show_distance:
@@ -114,6 +120,16 @@ def provider_card(
             id=card_id,
             name=provider.name,
         )
+    if save:
+        pick += format_html(
+            '<p class="result__save"><button type="button" class="button button--secondary'
+            ' save-toggle" data-save-slug="{slug}" data-save-name="{name}" data-save-url="{url}"'
+            ' aria-pressed="false" hidden>Save<span class="visually-hidden"> {name}</span>'
+            "</button></p>\n",
+            slug=provider.slug,
+            name=provider.name,
+            url=url,
+        )
     return format_html(
         '<article class="result" aria-labelledby="{id}">\n'
         '<h3 class="result__name" id="{id}"><a href="{url}">{name}</a></h3>\n'
@@ -123,7 +139,7 @@ def provider_card(
         '<p class="result__contact">\n{contact}<span class="result__verified">{verified}</span>'
         "</p>\n{pick}</article>",
         id=card_id,
-        url=provider.get_absolute_url(),
+        url=url,
         name=provider.name,
         where=where,
         badges=format_html_join("", '<li class="badge{}">{}</li>', badges),
