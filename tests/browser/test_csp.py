@@ -67,12 +67,17 @@ def test_public_pages_report_no_csp_violations(page, site_url, violations):
         "/clinics/?near=Springfeld",
         here.provider.get_absolute_url(),
         article.get_absolute_url(),
+        "/saved/",
         "/no-such-page/",
     ]:
         assert visit(page, site_url + path, violations) == [], path
     # The search page's script ran: it shows the "Use my location" button.
     page.goto(f"{site_url}/clinics/?near={here.zip}")
     expect(page.get_by_role("button", name="Use my location")).to_be_visible()
+    # So did the profile's: "Copy link" and "Save" show only once they can work.
+    page.goto(site_url + here.provider.get_absolute_url())
+    expect(page.get_by_role("button", name="Copy link to this page")).to_be_visible()
+    expect(page.get_by_role("button", name="Save this provider")).to_be_visible()
 
 
 def test_admin_pages_report_no_csp_violations_for_an_editor(page, site_url, violations):

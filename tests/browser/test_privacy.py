@@ -80,6 +80,7 @@ def public_pages():
             "Report a problem with",
         ),
         "suggest form": ("/suggest/", 200, "Suggest a ketamine provider"),
+        "saved": ("/saved/", 200, "Saved providers"),
     }
 
 
@@ -99,6 +100,7 @@ PAGE_NAMES = [
     "not found",
     "report form",
     "suggest form",
+    "saved",
 ]
 
 
