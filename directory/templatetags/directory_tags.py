@@ -112,7 +112,7 @@ def provider_card(
     )
     pick = SafeString()
     if compare:
-        pick = format_html(
+        pick += format_html(
             '<p class="result__compare check"><input type="checkbox" name="p" value="{slug}"'
             ' form="compare-form" id="{id}-compare"><label for="{id}-compare">Compare'
             '<span class="visually-hidden"> {name}</span></label></p>\n',
@@ -130,6 +130,8 @@ def provider_card(
             name=provider.name,
             url=url,
         )
+    if pick:  # side by side where there is room
+        pick = format_html('<div class="result__actions">\n{}</div>\n', pick)
     return format_html(
         '<article class="result" aria-labelledby="{id}">\n'
         '<h3 class="result__name" id="{id}"><a href="{url}">{name}</a></h3>\n'
