@@ -52,6 +52,9 @@ def every_kind_of_page(client: Client) -> list[Page]:
         ("report form", f"{austin.get_absolute_url()}report/", 200),
         ("suggest form", "/suggest/", 200),
         ("update form", f"{austin.get_absolute_url()}update/", 200),
+        ("report sent", f"{austin.get_absolute_url()}report/sent/", 200),
+        ("suggestion sent", "/suggest/sent/", 200),
+        ("update sent", f"{austin.get_absolute_url()}update/sent/?email=sent", 200),
         ("404", "/no-such-page/", 404),
     ]
     pages = [fetch(client, name, url, status) for name, url, status in gets]
