@@ -49,14 +49,14 @@ def test_home_has_no_accessibility_violation(home, axe_source):
 def test_every_condition_and_state_link_opens_its_page(home, site_url):
     page, _ = home
     links = {
-        section: page.locator(f"section[aria-labelledby={section}] .browse-list a").evaluate_all(
+        section: page.locator(f"#{section} .browse-list a").evaluate_all(
             "links => links.map(a => a.href)"
         )
-        for section in ("conditions-heading", "states-heading")
+        for section in ("conditions", "states")
     }
     with_providers = {
-        "conditions-heading": Condition.objects.with_provider_counts().filter(provider_count__gt=0),
-        "states-heading": State.objects.with_provider_counts().filter(provider_count__gt=0),
+        "conditions": Condition.objects.with_provider_counts().filter(provider_count__gt=0),
+        "states": State.objects.with_provider_counts().filter(provider_count__gt=0),
     }
     for section, hrefs in links.items():
         assert len(hrefs) == with_providers[section].count(), section
@@ -70,9 +70,7 @@ def test_every_condition_and_state_link_opens_its_page(home, site_url):
 def test_the_lists_can_be_read_and_followed(home, site_url):
     """Visible at both widths, and a click on a state opens its landing page."""
     page, _ = home
-    texas = page.locator("section[aria-labelledby=states-heading]").get_by_role(
-        "link", name="Texas", exact=True
-    )
+    texas = page.locator("#states").get_by_role("link", name="Texas", exact=True)
     assert texas.is_visible()
     texas.click()
     page.wait_for_url(f"{site_url}/clinics/tx/")

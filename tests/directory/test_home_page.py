@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 class HomeParser(HTMLParser):
-    """The links of each section (by its heading's id), and the order of the headings."""
+    """The links of each section (by its id), and the order of the headings."""
 
     def __init__(self):
         super().__init__()
@@ -36,15 +36,15 @@ class HomeParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag in {"section", "aside"}:
-            self.section = attrs.get("aria-labelledby")
+        if tag == "section":
+            self.section = attrs.get("id")
         if tag == "a":
             self.links.setdefault(self.section, []).append(attrs["href"])
         if tag == "h2":
             self.headings.append(attrs.get("id"))
 
     def handle_endtag(self, tag):
-        if tag in {"section", "aside"}:
+        if tag == "section":
             self.section = None
 
 
@@ -64,7 +64,7 @@ def cast():
 
 def test_home_links_every_condition_page_that_exists(client, cast):
     _, page = home(client)
-    linked = set(page.links["conditions-heading"])
+    linked = set(page.links["conditions"])
     for condition in Condition.objects.all():
         url = f"/conditions/{condition.slug}/"
         exists = client.get(url).status_code == 200
@@ -79,7 +79,7 @@ def test_home_links_every_condition_page_that_exists(client, cast):
 
 def test_home_links_every_state_landing_page_that_exists(client, cast):
     _, page = home(client)
-    linked = set(page.links["states-heading"])
+    linked = set(page.links["states"])
     for state in State.objects.all():
         url = f"/clinics/{state.slug}/"
         exists = client.get(url).status_code == 200
@@ -122,8 +122,8 @@ def test_a_provider_patients_cannot_reach_counts_for_no_condition():
 def test_counts_follow_publication(client, cast):
     Provider.objects.filter(status=Provider.Status.PUBLISHED).update(status=Provider.Status.DRAFT)
     _, page = home(client)
-    assert page.links.get("conditions-heading", []) == []
-    assert page.links.get("states-heading", []) == []
+    assert page.links.get("conditions", []) == []
+    assert page.links.get("states", []) == []
 
 
 def test_search_form_comes_first_then_browse_articles_guide_and_crisis_line(client):
@@ -157,7 +157,7 @@ def test_home_leaves_out_drafts_and_articles_scheduled_for_later(client):
         published_at=timezone.now() + timezone.timedelta(days=1)
     )
     _, page = home(client)
-    for section in ("latest-heading", "choose-heading"):
+    for section in ("latest", "choose"):
         assert "/articles/ketamine-for-ptsd/" not in page.links[section]
         assert "/articles/ketamine-for-depression/" not in page.links[section]
         assert "/articles/ketamine-for-pain-management/" in page.links[section]
@@ -165,13 +165,13 @@ def test_home_leaves_out_drafts_and_articles_scheduled_for_later(client):
 
 def test_guide_links_the_articles_index_and_editorial_policy_without_articles(client):
     _, page = home(client)
-    assert page.links["choose-heading"] == ["/articles/", "/editorial-policy/"]
+    assert page.links["choose"] == ["/articles/", "/editorial-policy/"]
     assert "No articles are published yet." in client.get("/").content.decode()
 
 
 def test_crisis_line_calls_and_texts(client):
     _, page = home(client)
-    assert page.links["crisis-heading"] == ["tel:988", "sms:988", "sms:838255", "tel:911"]
+    assert page.links["crisis"] == ["tel:988", "sms:988", "sms:838255", "tel:911"]
 
 
 def test_suggest_a_provider_is_still_linked(client):
