@@ -80,16 +80,19 @@ serve: install ## Serve like production (gunicorn, debug off) on 127.0.0.1:$PORT
 	$(MANAGE) migrate --noinput
 	exec $(VENV)/bin/gunicorn --config ketanet/gunicorn.conf.py
 
-# axe-core for the accessibility tests, from the npm registry (pinned in the lock).
+# axe-core for the accessibility tests and vnu.jar (the Nu HTML Checker, which
+# needs Java) for tests/test_html_valid.py, from the npm registry (pinned in the lock).
 AXE := tests/browser/node_modules/axe-core/axe.min.js
-$(AXE): tests/browser/package.json tests/browser/package-lock.json
+VNU := tests/browser/node_modules/vnu-jar/build/dist/vnu.jar
+$(AXE) $(VNU) &: tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
 	else \
-	  echo "npm not found: the accessibility tests will be skipped (they fail in CI)."; \
+	  echo "npm not found: the accessibility and HTML tests will be skipped (they fail in CI)."; \
 	fi
+	@command -v java >/dev/null || echo "java not found: the HTML checks will be skipped (they fail in CI)."
 
-test: install-dev $(AXE) ## Run the whole test suite (DATABASE_URL selects the database)
+test: install-dev $(AXE) $(VNU) ## Run the whole test suite (DATABASE_URL selects the database)
 	$(VENV)/bin/pytest --ignore=tests/resilience $(PYTEST_ARGS)
 
 # Load and faults against the production server on a PostgreSQL server of its

@@ -1,13 +1,24 @@
 import math
 from collections.abc import Collection
 from datetime import date, timedelta
-from typing import Self
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, FloatField, Func, Min, OuterRef, Q
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -36,6 +47,17 @@ latitude_validators = [MinValueValidator(-90), MaxValueValidator(90)]
 longitude_validators = [MinValueValidator(-180), MaxValueValidator(180)]
 
 
+class SubqueryCount(Subquery):
+    """How many rows a (correlated) subquery returns, as a column: 0 when none.
+
+    COUNT(*) over the subquery as a derived table, so the outer query needs no
+    GROUP BY and no join that would multiply its rows.
+    """
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
 class Term(models.Model):
     """A named, slugged item of reference data that providers link to."""
 
@@ -58,8 +80,24 @@ class Term(models.Model):
         return (self.slug,)
 
 
+class ConditionQuerySet(models.QuerySet):
+    def with_provider_counts(self) -> Self:
+        """Annotate `provider_count`: the published clinics and at-home services treating each.
+
+        A provider counts when a patient can reach it (a site, or at-home care in
+        some state), as the condition's landing page does: it 404s at zero.
+        """
+        treating = Provider.objects.published().reachable().filter(conditions=OuterRef("pk"))
+        return self.annotate(provider_count=SubqueryCount(treating.values("pk")))
+
+
+ConditionManager = SlugManager.from_queryset(ConditionQuerySet)
+
+
 class Condition(Term):
     """A condition that ketamine treatment is offered for (chronic pain, PTSD …)."""
+
+    objects: ClassVar[ConditionManager] = ConditionManager()
 
     class Meta(Term.Meta):
         pass
@@ -72,11 +110,37 @@ class Treatment(Term):
         pass
 
 
+class StateQuerySet(models.QuerySet):
+    def with_provider_counts(self) -> Self:
+        """Annotate `provider_count`: the published providers with a site in each state or
+        treating patients at home there, each counted once (its landing page 404s at zero).
+
+        Clinics plus at-home services less those that are both, each a count on
+        the link tables by state, rather than every provider checked against
+        every state.
+        """
+        state = OuterRef("pk")
+        sited = Location.objects.published().filter(state=state).order_by()
+        clinics = sited.values("provider").distinct()
+        at_home = Provider.serves_states.through.objects.filter(
+            state=state, provider__status=Provider.Status.PUBLISHED
+        )
+        sited_here = Location.objects.filter(provider=OuterRef("provider"), state=OuterRef("state"))
+        both = at_home.filter(Exists(sited_here))
+        return self.annotate(
+            provider_count=SubqueryCount(clinics)
+            + SubqueryCount(at_home.values("provider"))
+            - SubqueryCount(both.values("provider"))
+        )
+
+
 class State(models.Model):
     """A U.S. state, DC or territory; rows come from directory/states.py by migration."""
 
     code = models.CharField(max_length=2, primary_key=True)
     name = models.CharField(max_length=50, unique=True)
+
+    objects = StateQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -300,6 +364,12 @@ class ProviderQuerySet(PublishableQuerySet):
         """Providers that treat patients at home in any state, by name."""
         links = Provider.serves_states.through.objects.filter(provider=OuterRef("pk"))
         return self.filter(Exists(links)).order_by("name", "pk")
+
+    def reachable(self) -> Self:
+        """Providers a patient can reach: with a site, or treating at home in some state."""
+        has_site = Location.objects.filter(provider=OuterRef("pk"))
+        serves = Provider.serves_states.through.objects.filter(provider=OuterRef("pk"))
+        return self.filter(Exists(has_site) | Exists(serves))
 
     def unverified_since(self, days: int, today: date | None = None) -> Self:
         """Providers nobody has verified in the last `days` days (never verified included)."""

@@ -23,7 +23,12 @@ CONDITION_AT_HOME_SHOWN = 30
 @public_page
 @cache_anonymous
 def home(request):
-    return render(request, "directory/home.html", {"form": SearchForm()})
+    context = {
+        "form": SearchForm(),
+        "conditions": Condition.objects.with_provider_counts(),
+        "states": State.objects.with_provider_counts(),
+    }
+    return render(request, "directory/home.html", context)
 
 
 @require_safe

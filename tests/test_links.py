@@ -37,6 +37,7 @@ from django.urls import Resolver404, resolve
 
 from directory.reference import forget_reference
 from tests import demo_site
+from tests.test_headings import skipped_levels
 
 # Also what has pytest-django create the test database the `crawl` fixture fills.
 pytestmark = pytest.mark.django_db
@@ -144,6 +145,7 @@ class Crawl:
     client: Client
     status: dict = field(default_factory=dict)  # url: status code, in crawl order
     referrer: dict = field(default_factory=dict)  # url: first page linking to it
+    skips: dict = field(default_factory=dict)  # url: headings that skip a level there
     seconds: float = 0.0
 
     def __repr__(self):
@@ -175,7 +177,10 @@ class Crawl:
             return [response["Location"]]  # followed only if internal
         content_type = response.get("Content-Type", "").split(";")[0].strip()
         if response.status_code == 200 and content_type in PARSED_TYPES:
-            return links_in(body.decode(response.charset or "utf-8"))
+            text = body.decode(response.charset or "utf-8")
+            if content_type == "text/html" and (skips := skipped_levels(text)):
+                self.skips[url] = skips
+            return links_in(text)
         return []
 
     def bad_links(self):
@@ -214,6 +219,12 @@ def test_every_internal_link_answers_2xx_or_3xx(crawl):
         f"  {status} {url}  (linked from {crawl.referrer[url]})" for url, status in bad.items()
     )
     assert not bad, f"{len(bad)} of {len(crawl.status)} internal links are dead ends:\n{report}"
+
+
+def test_no_crawled_page_skips_a_heading_level(crawl):
+    """tests/test_headings.py checks the kinds of page a crawl cannot reach."""
+    report = "\n".join(f"  {url}: {'; '.join(skips)}" for url, skips in crawl.skips.items())
+    assert not crawl.skips, f"{len(crawl.skips)} pages skip a heading level:\n{report}"
 
 
 def test_crawl_reaches_over_a_thousand_links_of_every_kind(crawl):

@@ -62,6 +62,29 @@ def condition_articles(condition):
     return {"condition": condition, "articles": articles}
 
 
+@register.inclusion_tag("articles/latest_articles.html")
+def latest_articles(count):
+    """The `count` most recently published articles that name their medical review."""
+    articles = (
+        Article.objects.published()
+        .filter(reviewer__isnull=False, last_reviewed__isnull=False)
+        .select_related("reviewer")
+        .order_by("-published_at")
+    )
+    return {"articles": articles[:count]}
+
+
+@register.inclusion_tag("articles/article_links.html")
+def article_links(*slugs):
+    """Links to the published articles among `slugs`, in that order; the others are skipped.
+
+    A page may name articles that are not written yet: no link is ever dead.
+    """
+    published = Article.objects.published().filter(slug__in=slugs)
+    found = {article.slug: article for article in published}
+    return {"articles": [found[slug] for slug in slugs if slug in found]}
+
+
 @register.filter
 def backlinks(article, position):
     """The marker ids that cite reference `position`, as (id, letter) pairs."""

@@ -22,6 +22,8 @@ def screens():
     )
     return {
         "home": "/",
+        # Below the search form: the conditions and states to browse.
+        "home-browse": "/#conditions",
         "results": f"/clinics/?near={clinic.zip}&radius=100",
         "profile": clinic.provider.get_absolute_url(),
         "article": "/articles/ketamine-for-pain-management/",
