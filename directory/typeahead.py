@@ -27,6 +27,7 @@ import heapq
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -50,21 +51,22 @@ class Suggestion:
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class _City:
-    key: str  # name_key: folded, abbreviations spelt out
-    weight: int  # its ZIP codes
-    suggestion: Suggestion
-
-
 @dataclass(frozen=True)
 class PlaceIndex:
-    """The gazetteer arranged for prefix lookups (build with place_index())."""
+    """The gazetteer arranged for prefix lookups (build with place_index()).
+
+    Parallel lists of strings and numbers rather than an object per place: the
+    garbage collector does not walk strings and numbers, so 80,000 places
+    held for the process's life add nothing to its pauses.
+    """
 
     zips: list[str]  # sorted
-    zip_suggestions: list[Suggestion]  # in the same order
-    city_keys: list[str]  # sorted, with repeats (Springfield is in many states)
-    cities: list[_City]  # in the same order
+    zip_labels: list[str]  # "78701 · Austin, TX", in the same order
+    zip_states: list[str]
+    city_keys: list[str]  # name_key, sorted, with repeats (Springfield is in many states)
+    city_weights: list[int]  # its ZIP codes
+    city_labels: list[str]  # "Austin, TX"
+    city_states: list[str]
     # (every word-start of the folded name, the code folded, weight, suggestion)
     states: list[tuple[tuple[str, ...], str, int, Suggestion]]
 
@@ -75,22 +77,18 @@ def place_index() -> PlaceIndex:
     rows = Place.objects.values_list("zip", "name", "name_key", "state_id").order_by(
         "name_key", "state_id", "zip"
     )
-    zips: list[tuple[str, Suggestion]] = []
-    city_rows: list[tuple[str, str, str]] = []
+    zips: list[tuple[str, str, str]] = []
+    cities: list[tuple[str, str, str]] = []
     zip_counts: Counter[tuple[str, str]] = Counter()
     state_counts: Counter[str] = Counter()
     for zip_code, name, name_key, state in rows:
         if zip_code is not None:  # a ZIP code (a city has none)
-            zips.append((zip_code, Suggestion(f"{zip_code} · {name}, {state}", "zip", state)))
+            zips.append((zip_code, f"{zip_code} · {name}, {state}", state))
             zip_counts[(name_key, state)] += 1
             state_counts[state] += 1
         else:
-            city_rows.append((name_key, name, state))
-    zips.sort(key=lambda item: item[0])
-    cities = [
-        _City(key, zip_counts[(key, state)], Suggestion(f"{name}, {state}", "city", state))
-        for key, name, state in city_rows
-    ]
+            cities.append((name_key, f"{name}, {state}", state))
+    zips.sort()
     states = []
     for code, name in STATES.items():
         words = fold(name)
@@ -99,10 +97,13 @@ def place_index() -> PlaceIndex:
             starts += ("us " + " ".join(words[2:]),)
         states.append((starts, code.lower(), state_counts[code], Suggestion(name, "state", code)))
     return PlaceIndex(
-        zips=[zip_code for zip_code, _ in zips],
-        zip_suggestions=[suggestion for _, suggestion in zips],
-        city_keys=[city.key for city in cities],
-        cities=cities,
+        zips=[zip_code for zip_code, _, _ in zips],
+        zip_labels=[label for _, label, _ in zips],
+        zip_states=[state for _, _, state in zips],
+        city_keys=[key for key, _, _ in cities],
+        city_weights=[zip_counts[(key, state)] for key, _, state in cities],
+        city_labels=[label for _, label, _ in cities],
+        city_states=[state for _, _, state in cities],
         states=states,
     )
 
@@ -132,7 +133,9 @@ def suggest_places(text: str) -> tuple[Suggestion, ...]:
         start = bisect.bisect_left(index.zips, prefix)
         last = min(start + MAX_SUGGESTIONS, len(index.zips))
         end = bisect.bisect_right(index.zips, prefix + "\x7f", start, last)
-        return tuple(index.zip_suggestions[start:end])
+        return tuple(
+            Suggestion(index.zip_labels[i], "zip", index.zip_states[i]) for i in range(start, end)
+        )
 
     ranked: dict[Suggestion, Rank] = {}
 
@@ -141,8 +144,12 @@ def suggest_places(text: str) -> tuple[Suggestion, ...]:
             ranked[suggestion] = rank
 
     for prefix, codes in _city_readings(text):
-        for city, exact in _cities_starting(index, prefix, codes):
-            offer(city.suggestion, (-city.weight, not exact, city.suggestion.label))
+        for i, exact in _cities_starting(index, prefix, codes):
+            label = index.city_labels[i]
+            offer(
+                Suggestion(label, "city", index.city_states[i]),
+                (-index.city_weights[i], not exact, label),
+            )
     if "," not in text:
         typed = " ".join(fold(text))
         for starts, code, weight, suggestion in index.states:
@@ -155,21 +162,21 @@ def suggest_places(text: str) -> tuple[Suggestion, ...]:
 
 def _cities_starting(
     index: PlaceIndex, prefix: str, codes: frozenset[str] | None
-) -> list[tuple[_City, bool]]:
-    """Return the heaviest cities whose key starts with `prefix` (in `codes`' states), and
-    whether each is an exact match."""
+) -> list[tuple[int, bool]]:
+    """Return the heaviest cities whose key starts with `prefix` (in `codes`' states), as
+    (position in the index, whether the key is `prefix` itself)."""
     if not prefix:
         return []
     start = bisect.bisect_left(index.city_keys, prefix)
     end = bisect.bisect_right(index.city_keys, prefix + "\x7f")
     exact_end = bisect.bisect_right(index.city_keys, prefix, start, end)
-    found: list[tuple[_City, bool]] = []
+    found: list[tuple[int, bool]] = []
     for lo, hi, exact in ((start, exact_end, True), (exact_end, end, False)):
-        cities = index.cities[lo:hi]
+        positions: Iterable[int] = range(lo, hi)
         if codes is not None:
-            cities = [city for city in cities if city.suggestion.state in codes]
-        heaviest = heapq.nlargest(MAX_SUGGESTIONS, cities, key=lambda city: city.weight)
-        found += [(city, exact) for city in heaviest]
+            positions = [i for i in positions if index.city_states[i] in codes]
+        heaviest = heapq.nlargest(MAX_SUGGESTIONS, positions, key=index.city_weights.__getitem__)
+        found += [(i, exact) for i in heaviest]
     return found
 
 

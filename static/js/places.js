@@ -36,8 +36,10 @@
     var status = document.createElement("p");
     status.id = id + "-suggestions-status";
     status.className = "visually-hidden";
-    status.setAttribute("role", "status");
+    // A live region without role=status: the page's own status ("Use my
+    // location") stays the one status there is.
     status.setAttribute("aria-live", "polite");
+    status.setAttribute("aria-atomic", "true");
     box.appendChild(status);
 
     input.setAttribute("role", "combobox");
