@@ -193,10 +193,12 @@
             if (active < 0) next = down ? 0 : total - 1;
             highlight((next + total) % total);
           };
-          if (isOpen && count) {
+          if (isOpen && count && input.value.trim() === shownFor) {
             move();
           } else {
-            suggest(move); // asks first unless the options already match the text
+            // Asks now (not after the pause) unless the options already match
+            // the text: never highlight a suggestion for text since changed.
+            suggest(move);
           }
           break;
         }
