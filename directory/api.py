@@ -1,5 +1,6 @@
 """GET /api/providers/: the search as JSON, with the same inputs as /clinics/;
-GET /api/providers/<slug>/: one published provider with every fact and site.
+GET /api/providers/<slug>/: one published provider with every fact and site;
+GET /api/places/?q=: places starting with what a patient typed (the type-ahead).
 
 The response is defined once, as TypedDicts: the view builds its rows as those
 dicts (mypy checks them), and the OpenAPI document is generated from the same
@@ -27,10 +28,11 @@ from core.cache import private_page, public_page
 from core.html import web_url
 from directory.cards import ProviderCard, provider_cards
 from directory.facts import DAYS, FACT_GROUPS, LANGUAGES, PAYMENT_OPTIONS
-from directory.filters import MAX_PAGE_SIZE, MAX_PRICE_LIMIT, PageForm, SearchForm
-from directory.gazetteer import SearchedPlace
+from directory.filters import MAX_PAGE_SIZE, MAX_PRICE_LIMIT, PageForm, PlaceQueryForm, SearchForm
+from directory.gazetteer import MAX_QUERY_LENGTH, SearchedPlace
 from directory.models import Location, Provider
 from directory.search import PAGE_SIZE, RADIUS_CHOICES, SORTS, search
+from directory.typeahead import MAX_SUGGESTIONS, Suggestion, suggest_places
 
 # --- The response: one definition for the rows sent and the OpenAPI document ----
 
@@ -153,6 +155,21 @@ class SearchResponse(TypedDict):
     previous: str | None
 
 
+class PlaceSuggestion(TypedDict):
+    """A place the patient may mean. Its value for `near`: a ZIP's five digits (the
+    label's start), a city's label ("Austin, TX"), a state's label (its name)."""
+
+    label: str  # "78701 · Austin, TX", "Austin, TX", "Texas"
+    kind: Literal["zip", "city", "state"]
+    state: str  # two-letter code
+
+
+class PlacesResponse(TypedDict):
+    """At most 8 places, the most likely first; empty when nothing matches."""
+
+    results: list[PlaceSuggestion]
+
+
 class ErrorResponse(TypedDict):
     """What was wrong with the query, by parameter."""
 
@@ -169,6 +186,10 @@ def place_row(place: SearchedPlace | None) -> PlaceRow | None:
         "longitude": place.longitude,
         "state": place.state,
     }
+
+
+def suggestion_row(suggestion: Suggestion) -> PlaceSuggestion:
+    return {"label": suggestion.label, "kind": suggestion.kind, "state": suggestion.state}
 
 
 def site_row(site: Location | None) -> SiteRow | None:
@@ -451,4 +472,41 @@ class ProviderDetailView(APIView):
             missing: ErrorResponse = {"errors": {"slug": ["No published provider has this slug."]}}
             return Response(missing, status=404)
         body: ProviderDetail = provider_detail(provider_cards([provider])[0], request)
+        return Response(body)
+
+
+class PlaceSuggestionsView(APIView):
+    content_negotiation_class = AlwaysJSON
+
+    @extend_schema(
+        operation_id="suggest_places",
+        summary="Places starting with what a patient typed: ZIP codes, cities and states",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH},
+                required=True,
+                description="The start of a ZIP code, a City, ST or a state (no control "
+                f"characters). At most {MAX_SUGGESTIONS} places answer, the most likely first.",
+                examples=[
+                    OpenApiExample("ZIP prefix", value="787"),
+                    OpenApiExample("City prefix", value="St Lo"),
+                    OpenApiExample("State", value="tex"),
+                ],
+            ),
+        ],
+        responses={
+            200: resolve_type_hint(PlacesResponse),
+            400: resolve_type_hint(ErrorResponse),
+        },
+    )
+    # The same answer for everyone (nothing in it is about who asked): shared caches may keep it.
+    @method_decorator(public_page)
+    def get(self, request: Request) -> Response:
+        form = PlaceQueryForm(request.query_params)
+        if not form.is_valid():
+            return Response(error_response(form), status=400)
+        body: PlacesResponse = {
+            "results": [suggestion_row(s) for s in suggest_places(form.cleaned_data["q"])]
+        }
         return Response(body)

@@ -4,9 +4,11 @@ Query parameters: condition, treatment (repeatable), accepting=1, near (ZIP,
 "City, ST", a state) or lat+lng, radius (10, 25, 50, 100, 250 miles), payment
 (repeatable), max_price (dollars), language (ISO 639-1), kap=1, sort; the API
 adds page and page_size. A valid form gives a SearchQuery for directory/search.py;
-it filters nothing itself.
+it filters nothing itself. PlaceQueryForm checks what the location field's
+type-ahead sends (/api/places/?q=).
 """
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -230,3 +232,23 @@ class PageForm(forms.Form):
 
     page = forms.IntegerField(min_value=1, required=False)
     page_size = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
+class PlaceQueryForm(forms.Form):
+    """What the location field's type-ahead sends: the text typed so far."""
+
+    # Not stripped before the length check: the bound is on what was sent, as
+    # the API's document says.
+    q = forms.CharField(
+        max_length=MAX_QUERY_LENGTH,
+        strip=False,
+        error_messages={"required": "Type the start of a ZIP code, a city or a state."},
+    )
+
+    def clean_q(self) -> str:
+        text = self.cleaned_data["q"]
+        if any(unicodedata.category(ch) == "Cc" for ch in text):
+            raise forms.ValidationError("Control characters are not part of any place name.")
+        if not text.strip():
+            raise forms.ValidationError("Type the start of a ZIP code, a city or a state.")
+        return text.strip()

@@ -265,4 +265,8 @@ def load_gazetteer(*, force: bool = False) -> tuple[int, int, bool]:
         Place.objects.all().delete()
         Place.objects.bulk_create(places, batch_size=5000)
     _find_place.cache_clear()
+    # Imported here: the type-ahead index is built from this module's data.
+    from directory.typeahead import forget_place_index
+
+    forget_place_index()
     return zip_count, city_count, True

@@ -3,7 +3,7 @@ from django.views.generic import TemplateView
 
 from core.cache import cache_anonymous
 from directory import feedback, proposal_views, views
-from directory.api import ProviderDetailView, ProviderSearchView
+from directory.api import PlaceSuggestionsView, ProviderDetailView, ProviderSearchView
 
 
 class StateCodeConverter:
@@ -53,6 +53,7 @@ urlpatterns = [
     path("saved/", views.saved_providers, name="saved"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
+    path("api/places/", cache_anonymous(PlaceSuggestionsView.as_view()), name="api-places"),
     path(
         "api/providers/<str:slug>/",
         cache_anonymous(ProviderDetailView.as_view()),

@@ -4,7 +4,9 @@
 1. Loads N demo providers (BENCH_PROVIDERS, default 100,000) into PostgreSQL
    (DATABASE_URL, default a `ketanet_bench_<N>` database on the local server).
 2. In process: 500 searches at random real ZIP codes × conditions (fixed
-   seed) through the test client, HTML page and API: p50, p95, max, queries.
+   seed) through the test client, HTML page and API: p50, p95, max, queries;
+   and the location type-ahead (/api/places/) over what patients type on the
+   way to a city, a ZIP code or a state, one request per keystroke.
 3. Throughput: the production server (gunicorn, debug off) on loopback, driven
    for --duration seconds per URL by wrk (or a bounded Python client): a
    trivial view, the HTML search, the API search, an article, a profile; once
@@ -140,6 +142,59 @@ def latency(searches, seed):
             max(queries),
         )
     return results
+
+
+def typeahead_prefixes(rng, count):
+    """`count` texts as typed on the way to real places: every prefix of "City, ST"
+    (some with "St" for "Saint"), of a ZIP code and of a state's name."""
+    from directory.models import Place
+    from directory.states import STATES
+
+    cities = list(Place.objects.filter(kind="city").order_by("pk").values_list("name", "state_id"))
+    zips = list(Place.objects.filter(kind="zip").order_by("zip").values_list("zip", flat=True))
+    pool = []
+    while len(pool) < count:
+        kind = rng.random()
+        if kind < 0.6:
+            name, state = rng.choice(cities)
+            target = f"{name.replace('Saint ', 'St ')}, {state}"
+        elif kind < 0.9:
+            target = rng.choice(zips)
+        else:
+            target = rng.choice(list(STATES.values()))
+        pool += [target[:end] for end in range(1, len(target) + 1) if target[:end].strip()]
+    return pool[:count]
+
+
+def typeahead_latency(seed, count):
+    """Time /api/places/ through the test client, each text worked out afresh (this
+    process's index built, its per-text memo cleared); returns (p50, p95, max, queries)
+    of the wall-clock time and of this thread's CPU time (steady on a busy machine)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from directory.typeahead import place_index, suggest_places
+
+    client = Client()
+    texts = typeahead_prefixes(random.Random(seed), count)
+    place_index()  # built once per process, on the first keystroke after a start
+    for text in texts[:20]:  # warm the view's first-call work
+        client.get("/api/places/", {"q": text})
+    wall, cpu, queries = [], [], []
+    for text in texts:
+        suggest_places.cache_clear()
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            response = client.get("/api/places/", {"q": text})
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
+        assert response.status_code == 200, (text, response.status_code)
+        queries.append(len(captured.captured_queries))
+    return [
+        (statistics.median(times), percentile(times, 0.95), max(times), max(queries))
+        for times in (wall, cpu)
+    ]
 
 
 def profile(seed, searches=200):
@@ -278,6 +333,11 @@ def bench_paths():
     }
 
 
+def ms(value):
+    """Milliseconds, with a second decimal under 10 ms (a type-ahead answer takes a fraction)."""
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
 def report(args, seeded, latencies, runs, profiled):
     today = datetime.date.today().isoformat()
     lines = [
@@ -294,7 +354,7 @@ def report(args, seeded, latencies, runs, profiled):
         "|---|---|---|---|---|",
     ]
     for url, (p50, p95, worst, queries) in latencies.items():
-        lines.append(f"| {url} | {p50:.1f} ms | {p95:.1f} ms | {worst:.1f} ms | {queries} |")
+        lines.append(f"| {url} | {ms(p50)} | {ms(p95)} | {ms(worst)} | {queries} |")
     shares, per_request = profiled
     lines += [
         "",
@@ -326,6 +386,7 @@ def main():
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--keystrokes", type=int, default=2000, help="type-ahead requests timed")
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_SECONDS", 20)))
     parser.add_argument("--output", type=Path, default=BASE_DIR / "docs" / "performance.md")
     parser.add_argument(
@@ -345,6 +406,9 @@ def main():
     seeded = prepare(args.providers, args.seed)
     call_command("collectstatic", interactive=False, verbosity=0)
     latencies = latency(args.searches, args.seed)
+    wall, cpu = typeahead_latency(args.seed, args.keystrokes)
+    latencies[f"/api/places/ (type-ahead, {args.keystrokes} keystrokes)"] = wall
+    latencies["/api/places/ (the same, CPU time)"] = cpu
     profiled = profile(args.seed)
     paths = bench_paths()
     runs = {"without Redis": throughput(paths, args.duration)}
