@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, FloatField, Func, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, FloatField, Func, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -72,11 +72,34 @@ class Treatment(Term):
         pass
 
 
+class StateQuerySet(models.QuerySet):
+    def with_providers(self) -> Self:
+        """States where the public finds providers, annotated `providers` (how many).
+
+        A provider counts in a state when it has a clinic there or treats
+        patients at home there: what the state's landing page lists.
+        """
+        published = Provider.objects.published()
+        clinic = Location.objects.filter(provider=OuterRef("pk"), state=OuterRef(OuterRef("pk")))
+        at_home = Provider.serves_states.through.objects.filter(
+            provider=OuterRef("pk"), state=OuterRef(OuterRef("pk"))
+        )
+        counted = (
+            published.filter(Exists(clinic) | Exists(at_home))
+            .order_by()
+            .annotate(count=Func(F("pk"), function="COUNT"))
+            .values("count")
+        )
+        return self.annotate(providers=Subquery(counted)).filter(providers__gt=0)
+
+
 class State(models.Model):
     """A U.S. state, DC or territory; rows come from directory/states.py by migration."""
 
     code = models.CharField(max_length=2, primary_key=True)
     name = models.CharField(max_length=50, unique=True)
+
+    objects = StateQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
