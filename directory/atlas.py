@@ -11,7 +11,7 @@ then only picks the arcs and shapes inside its box.
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -167,19 +167,29 @@ def albers_usa_insets(scale: float = SCALE, translate: XY = TRANSLATE) -> tuple[
 
 
 INSETS = albers_usa_insets()
+LOWER_48, ALASKA, HAWAII = range(3)  # indexes into INSETS
+
+
+def inset_of_state(code: str) -> int:
+    return {"AK": ALASKA, "HI": HAWAII}.get(code, LOWER_48)
+
+
+def inset_index(latitude: float, longitude: float) -> int | None:
+    """Which of INSETS draws a point, as d3.geoAlbersUsa decides; None for none of them.
+
+    The lower 48's projection if the point falls inside its extent, else
+    Alaska's inset, else Hawaii's.
+    """
+    for index, inset in enumerate(INSETS):
+        if inset.extent.contains(inset.projection(longitude, latitude)):
+            return index
+    return None
 
 
 def project(latitude: float, longitude: float) -> XY | None:
-    """Where a point lands in us-atlas's plane, or None outside the 50 states' insets.
-
-    As d3.geoAlbersUsa does: the lower 48's projection if the point falls inside
-    its extent, else Alaska's inset, else Hawaii's.
-    """
-    for inset in INSETS:
-        point = inset.projection(longitude, latitude)
-        if inset.extent.contains(point):
-            return point
-    return None
+    """Where a point lands in us-atlas's plane, or None outside the 50 states' insets."""
+    index = inset_index(latitude, longitude)
+    return None if index is None else INSETS[index].projection(longitude, latitude)
 
 
 # --- The outlines --------------------------------------------------------------
@@ -193,6 +203,7 @@ class Shape:
     name: str
     rings: tuple[Line, ...]
     box: Box
+    inset: int  # which of INSETS it is drawn in
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,7 @@ class Arc:
     points: Line
     box: Box
     state_border: bool  # part of a state's outline (or the coast), not only a county's
+    inset: int  # which of INSETS it is drawn in
 
 
 @dataclass(frozen=True)
@@ -210,11 +222,16 @@ class Atlas:
     counties: tuple[Shape, ...]
     arcs: tuple[Arc, ...]
 
-    def counties_in(self, box: Box) -> list[Shape]:
-        return [county for county in self.counties if county.box.intersects(box)]
+    # A box near an inset's edge also holds the edge of its neighbour (Hawaii
+    # sits by California's coast): `insets` keeps only the insets wanted.
+    def counties_in(self, box: Box, insets: Collection[int] = range(3)) -> list[Shape]:
+        return [c for c in self.counties if c.inset in insets and c.box.intersects(box)]
 
-    def arcs_in(self, box: Box) -> list[Arc]:
-        return [arc for arc in self.arcs if arc.box.intersects(box)]
+    def states_in(self, box: Box, insets: Collection[int] = range(3)) -> list[Shape]:
+        return [s for s in self.states.values() if s.inset in insets and s.box.intersects(box)]
+
+    def arcs_in(self, box: Box, insets: Collection[int] = range(3)) -> list[Arc]:
+        return [arc for arc in self.arcs if arc.inset in insets and arc.box.intersects(box)]
 
 
 def decode_arcs(topology: dict) -> list[Line]:
@@ -249,10 +266,11 @@ def geometry_rings(geometry: dict) -> list[list[int]]:
     return []
 
 
-def shape(arcs: Sequence[Line], geometry: dict, code: str) -> Shape:
+def shape(arcs: Sequence[Line], geometry: dict, code: str, state: str) -> Shape:
     rings = tuple(ring_points(arcs, ring) for ring in geometry_rings(geometry))
     box = Box.around(point for ring in rings for point in ring)
-    return Shape(code, geometry.get("properties", {}).get("name", ""), rings, box)
+    name = geometry.get("properties", {}).get("name", "")
+    return Shape(code, name, rings, box, inset_of_state(state))
 
 
 @cache
@@ -264,23 +282,33 @@ def atlas() -> Atlas:
     border_arcs: set[int] = set()
     for geometry in topology["objects"]["states"]["geometries"]:
         code = STATE_FIPS[geometry["id"]]
-        states[code] = shape(arcs, geometry, code)
+        states[code] = shape(arcs, geometry, code, code)
         for ring in geometry_rings(geometry):
             border_arcs.update(index if index >= 0 else ~index for index in ring)
-    counties = tuple(
-        shape(arcs, geometry, geometry["id"])
-        for geometry in topology["objects"]["counties"]["geometries"]
-    )
+    counties = []
+    arc_insets: dict[int, int] = {}
+    for geometry in topology["objects"]["counties"]["geometries"]:
+        state = STATE_FIPS[geometry["id"][:2]]
+        counties.append(shape(arcs, geometry, geometry["id"], state))
+        for ring in geometry_rings(geometry):
+            for index in ring:
+                arc_insets[index if index >= 0 else ~index] = inset_of_state(state)
     return Atlas(
         states=states,
-        counties=counties,
+        counties=tuple(counties),
         arcs=tuple(
-            Arc(line, Box.around(line), index in border_arcs) for index, line in enumerate(arcs)
+            Arc(line, Box.around(line), index in border_arcs, arc_insets.get(index, LOWER_48))
+            for index, line in enumerate(arcs)
         ),
     )
 
 
 # --- Drawing -------------------------------------------------------------------
+
+
+# The band around a frame that path_data() pulls far-off points into, as a
+# share of the frame's width.
+CLAMP_MARGIN = 0.05
 
 
 class Frame(NamedTuple):
@@ -319,26 +347,58 @@ def path_data(
     between the rounded points (so no rounding error builds up); a point less
     than `step` units (across plus down) from the last one drawn is left out:
     at the size the map is shown, the screen could not show it.
+    With a frame, a point well outside it whose segments on both sides stay
+    outside it (beyond the same edge) is pulled in to a band around the frame,
+    where such points fall together and are left out too: a county reaching
+    far beyond the map costs only the part that shows, and what shows is
+    unchanged (the moved segments run along the band, outside the frame).
     """
+    points_of: Callable[[Line], Iterable[XY]] = iter if frame is None else frame_points(frame)
     parts = []
     for line in lines:
-        points = map(frame.point, line) if frame else iter(line)
-        first = next(points, None)
-        if first is None:
-            continue
-        last_x, last_y = round(first[0], 1), round(first[1], 1)
-        steps = [f"M{number(last_x)} {number(last_y)}"]
-        pending: tuple[float, float] | None = None
-        for x, y in points:
-            x, y = round(x, 1), round(y, 1)
-            if abs(x - last_x) + abs(y - last_y) < step:
-                pending = (x, y)
+        steps: list[str] = []
+        last_x = last_y = pending_x = pending_y = 0.0
+        pending = False
+        for px, py in points_of(line):
+            x, y = round(px, 1), round(py, 1)
+            if not steps:
+                steps.append(f"M{number(x)} {number(y)}")
+            elif abs(x - last_x) + abs(y - last_y) < step:
+                pending, pending_x, pending_y = True, x, y
                 continue
-            steps.append(f"{number(x - last_x)} {number(y - last_y)}")
-            last_x, last_y, pending = x, y, None
-        if pending is not None and not closed:
-            steps.append(f"{number(pending[0] - last_x)} {number(pending[1] - last_y)}")
+            else:
+                steps.append(f"{number(x - last_x)} {number(y - last_y)}")
+            last_x, last_y, pending = x, y, False
+        if pending and not closed:
+            steps.append(f"{number(pending_x - last_x)} {number(pending_y - last_y)}")
         if len(steps) > 1:
             steps[1] = "l" + steps[1]
             parts.append(" ".join(steps) + ("z" if closed else ""))
     return "".join(parts)
+
+
+def frame_points(frame: Frame) -> Callable[[Line], list[XY]]:
+    """A function from a line to its points in the frame, those far outside pulled in."""
+    x0, y0, k = frame.box.x0, frame.box.y0, frame.scale
+    margin = frame.width * CLAMP_MARGIN
+    low_x = low_y = -margin
+    high_x, high_y = frame.width + margin, frame.height + margin
+
+    def points(line: Line) -> list[XY]:
+        moved = [((px - x0) * k, (py - y0) * k) for px, py in line]
+        # Which edges of the band each point is beyond (Cohen-Sutherland's outcodes).
+        codes = [
+            (x < low_x) | (x > high_x) << 1 | (y < low_y) << 2 | (y > high_y) << 3 for x, y in moved
+        ]
+        last = len(moved) - 1
+        for i, code in enumerate(codes):
+            if not code:
+                continue
+            before = codes[i - 1] if i > 0 else code
+            after = codes[i + 1] if i < last else code
+            if before & code and code & after:
+                x, y = moved[i]
+                moved[i] = (min(max(x, low_x), high_x), min(max(y, low_y), high_y))
+        return moved
+
+    return points

@@ -8,25 +8,26 @@ accompanies (the list stays the way to use the page; the map is a picture of it)
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from directory import geo
-from directory.atlas import INSETS as ATLAS_INSETS
-from directory.atlas import XY, Box, Frame, Inset, atlas, path_data, project
+from directory.atlas import INSETS, XY, Box, Frame, atlas, inset_index, path_data
 from directory.models import Location
 from directory.search import SearchResults
 
 # The viewBox width of a cropped map; its height follows ASPECT (wide per high).
-MAP_WIDTH = 480
+MAP_WIDTH = 400
 ASPECT = 4 / 3
-MARKER_RADIUS = 12  # in viewBox units: about 10 px on a phone, 15 px on a desktop
+MARKER_RADIUS = 15  # viewBox units: 27 px wide on a 390 px phone, past the 24 px of WCAG 2.5.8
 # The narrowest box a map shows, in atlas units (about 3 miles each): a single
 # clinic is seen among its neighbouring counties.
 MIN_CROP_WIDTH = 40.0
-# Wider than this (about 750 miles) county lines would crowd the map and
-# swell the page: only state lines are drawn.
-COUNTY_DETAIL_MAX_WIDTH = 250.0
+# Wider than this (about 450 miles: a search within 100 miles fits) county
+# lines would crowd the map and swell the page: only state lines are drawn.
+COUNTY_DETAIL_MAX_WIDTH = 150.0
+# At most this many passes of pushing overlapping markers apart.
+LAYOUT_PASSES = 60
 # A state's shading class by its number of providers: the first bound it is
 # under, counted from 1 (the legend shows the same ranges).
 SHADE_BOUNDS = (2, 5, 10, 25)
@@ -60,9 +61,8 @@ class ClinicMap:
 
     width: float
     height: float
-    land: str  # path data: the counties (or states) in view, filled
-    counties: str  # path data: county lines, not along a state line
-    states: str  # path data: state lines and coasts
+    land: str  # path data: the states in view, filled and then outlined
+    counties: str  # path data: county lines, not along a state line; "" zoomed out
     markers: list[Marker]
     radius: str = ""  # path data: the searched radius
     here: XY | None = None  # the searched point
@@ -149,9 +149,10 @@ def results_map(results: SearchResults) -> ClinicMap | None:
     place = results.place
     if place is None or place.point is None or not results.clinics:
         return None
-    inset = inset_for(*place.point)
-    if inset is None:
+    index = inset_index(*place.point)
+    if index is None:
         return None
+    inset = INSETS[index]
     start = results.page.start_index()
     places = [
         Place(
@@ -172,7 +173,7 @@ def results_map(results: SearchResults) -> ClinicMap | None:
         for point in geo.circle(place.point, results.radius)
     ]
     spots = [(spot, inset.projection(spot.longitude, spot.latitude)) for spot in places]
-    return clinic_map(spots, extra=[*ring, center], ring=ring, here=center)
+    return clinic_map(spots, {index}, extra=[*ring, center], ring=ring, here=center)
 
 
 def locations_map(locations: Sequence[Location]) -> ClinicMap | None:
@@ -181,36 +182,35 @@ def locations_map(locations: Sequence[Location]) -> ClinicMap | None:
     Each marker links to its site in the list (#location-<id>).
     """
     spots = []
+    insets = set()
     for number, location in enumerate(locations, start=1):
         latitude, longitude = location.latitude, location.longitude
         if latitude is None or longitude is None:
             continue
-        point = project(latitude, longitude)
-        if point is None:
+        index = inset_index(latitude, longitude)
+        if index is None:
             continue
         where = f"{location.address1}, {location.city}"
         spot = Place(number, where, f"#location-{location.pk}", latitude, longitude)
-        spots.append((spot, point))
+        spots.append((spot, INSETS[index].projection(longitude, latitude)))
+        insets.add(index)
     if not spots:
         return None
-    return clinic_map(spots)
-
-
-def inset_for(latitude: float, longitude: float) -> Inset | None:
-    """The inset of d3's Albers USA a point falls in, as atlas.project() decides."""
-    for inset in ATLAS_INSETS:
-        if inset.extent.contains(inset.projection(longitude, latitude)):
-            return inset
-    return None
+    return clinic_map(spots, insets)
 
 
 def clinic_map(
     spots: Sequence[tuple[Place, XY]],
+    insets: Collection[int],
     extra: Iterable[XY] = (),
     ring: Sequence[XY] = (),
     here: XY | None = None,
 ) -> ClinicMap:
-    """Crop the atlas around the spots (and `extra` points) and draw them as markers."""
+    """Crop the atlas around the spots (and `extra` points) and draw them as markers.
+
+    Only the outlines of `insets` (of atlas.INSETS) are drawn: a map of Hawaii
+    shows no piece of California's coast, though the plane has it close by.
+    """
     points = [point for _, point in spots] + list(extra)
     around = Box.around(points)
     margin = max(around.width, around.height) * 0.06 + 4
@@ -221,65 +221,72 @@ def clinic_map(
     box = box.grown(pad).with_aspect(ASPECT)
     frame = Frame(box, MAP_WIDTH)
     shapes = atlas()
+    counties = ""
     if box.width <= COUNTY_DETAIL_MAX_WIDTH:
-        land = path_data((r for c in shapes.counties_in(box) for r in c.rings), frame, True)
-        arcs = shapes.arcs_in(box)
+        arcs = shapes.arcs_in(box, insets)
         counties = path_data((arc.points for arc in arcs if not arc.state_border), frame)
-    else:
-        states_in = [state for state in shapes.states.values() if state.box.intersects(box)]
-        land = path_data((ring for state in states_in for ring in state.rings), frame, True)
-        arcs = shapes.arcs_in(box)
-        counties = ""
-    borders = path_data((arc.points for arc in arcs if arc.state_border), frame)
+    # The states in view, once: filled as the land, and stroked again (a <use>
+    # of the same path) as the state lines and coasts above the county lines.
+    states = shapes.states_in(box, insets)
+    land = path_data((ring for state in states for ring in state.rings), frame, closed=True)
     return ClinicMap(
         width=MAP_WIDTH,
         height=round(frame.height, 1),
         land=land,
         counties=counties,
-        states=borders,
-        markers=place_markers([(spot, frame.point(point)) for spot, point in spots]),
+        markers=place_markers(
+            [(spot, frame.point(point)) for spot, point in spots], frame.width, frame.height
+        ),
         radius=path_data([(*ring, ring[0])], frame, closed=True, step=0.3) if ring else "",
         here=tuple(round(value, 1) for value in frame.point(here)) if here else None,  # type: ignore[arg-type]
     )
 
 
-def place_markers(spots: Sequence[tuple[Place, XY]]) -> list[Marker]:
-    """Markers at their spots; those that would cover one another fan out around it.
+def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float) -> list[Marker]:
+    """Markers at their spots, nudged apart until none covers another, inside the frame.
 
-    A spot within a marker's width of an earlier group's first spot joins that
-    group; a group of several is laid out on a ring around that first spot, in
-    list order clockwise from the top, each marker with a line to its true spot.
+    Overlapping pairs are pushed apart along the line between them (markers at
+    the very same spot, along a fixed spread of directions), a few passes
+    until nothing overlaps; a marker moved off its spot gets a line back to it.
+    Deterministic: the same page always draws the same map.
     """
-    groups: list[list[tuple[Place, XY]]] = []
-    for spot, point in spots:
-        for group in groups:
-            anchor = group[0][1]
-            if math.dist(anchor, point) < MARKER_RADIUS * 2:
-                group.append((spot, point))
-                break
-        else:
-            groups.append([(spot, point)])
+    gap = MARKER_RADIUS * 2 + 1
+    low, high = MARKER_RADIUS + 1, (width - MARKER_RADIUS - 1, height - MARKER_RADIUS - 1)
+    at = [[point[0], point[1]] for _, point in spots]
+    for _ in range(LAYOUT_PASSES):
+        moved = False
+        for i, a in enumerate(at):
+            for j in range(i + 1, len(at)):
+                b = at[j]
+                dx, dy = b[0] - a[0], b[1] - a[1]
+                distance = math.hypot(dx, dy)
+                if distance >= gap:
+                    continue
+                if distance < 0.01:  # the same spot: spread by the golden angle
+                    dx, dy, distance = math.cos(j * 2.4), math.sin(j * 2.4), 1.0
+                push = (gap - distance) / 2 + 0.01
+                ux, uy = dx / distance, dy / distance
+                a[0], a[1] = a[0] - ux * push, a[1] - uy * push
+                b[0], b[1] = b[0] + ux * push, b[1] + uy * push
+                moved = True
+        for xy in at:
+            xy[0] = min(max(xy[0], low), high[0])
+            xy[1] = min(max(xy[1], low), high[1])
+        if not moved:
+            break
     markers = []
-    for group in groups:
-        anchor = group[0][1]
-        count = len(group)
-        # Far enough out that neighbours on the ring do not touch.
-        ring = MARKER_RADIUS * 1.15 / math.sin(math.pi / count) if count > 1 else 0.0
-        for index, (spot, point) in enumerate(group):
-            if count > 1:
-                angle = 2 * math.pi * index / count
-                x, y = anchor[0] + ring * math.sin(angle), anchor[1] - ring * math.cos(angle)
-            else:
-                x, y = point
-            markers.append(
-                Marker(
-                    spot.number,
-                    spot.name,
-                    spot.url,
-                    round(x, 1),
-                    round(y, 1),
-                    round(point[0], 1),
-                    round(point[1], 1),
-                )
+    for (spot, point), pushed in zip(spots, at, strict=True):
+        # Close enough to its spot: drawn on it, with no line.
+        x, y = point if math.dist(point, pushed) < MARKER_RADIUS * 0.6 else pushed
+        markers.append(
+            Marker(
+                spot.number,
+                spot.name,
+                spot.url,
+                round(x, 1),
+                round(y, 1),
+                round(point[0], 1),
+                round(point[1], 1),
             )
-    return sorted(markers, key=lambda marker: marker.number)
+        )
+    return markers

@@ -56,8 +56,9 @@ def results_map(results: SearchResults) -> dict[str, object]:
         else f"clinics {first} to {first + count - 1}"
     )
     caption = (
-        f"Map of {which} within {results.radius} miles of {results.place.label}, "
-        "numbered as in the list below, which has the same clinics."
+        f"Map of {which} within {results.radius} miles of {results.place.label} (the orange "
+        f"dot; the dashed circle is {results.radius} miles from it), numbered as in the list "
+        "below, which has the same clinics."
     )
     return {"map": drawn, "caption": caption, "id": "results-map"}
 
