@@ -369,7 +369,7 @@ def path_data(
             else:
                 steps.append(f"{number(x - last_x)} {number(y - last_y)}")
             last_x, last_y, pending = x, y, False
-        if pending and not closed:
+        if pending and not closed and (pending_x, pending_y) != (last_x, last_y):
             steps.append(f"{number(pending_x - last_x)} {number(pending_y - last_y)}")
         if len(steps) > 1:
             steps[1] = "l" + steps[1]

@@ -26,6 +26,8 @@ MIN_CROP_WIDTH = 40.0
 # Wider than this (about 450 miles: a search within 100 miles fits) county
 # lines would crowd the map and swell the page: only state lines are drawn.
 COUNTY_DETAIL_MAX_WIDTH = 150.0
+# The shortest step drawn, in atlas units (about 5 miles), once a map is zoomed out.
+ZOOMED_OUT_STEP = 1.5
 # At most this many passes of pushing overlapping markers apart.
 LAYOUT_PASSES = 60
 # A state's shading class by its number of providers: the first bound it is
@@ -59,8 +61,8 @@ class Marker:
 class ClinicMap:
     """A cropped map: outlines, perhaps a searched point and radius, numbered markers."""
 
-    width: float
-    height: float
+    width: int
+    height: int
     land: str  # path data: the states in view, filled and then outlined
     counties: str  # path data: county lines, not along a state line; "" zoomed out
     markers: list[Marker]
@@ -221,17 +223,20 @@ def clinic_map(
     box = box.grown(pad).with_aspect(ASPECT)
     frame = Frame(box, MAP_WIDTH)
     shapes = atlas()
+    # Zoomed out, the outlines' detail is finer than the map shows: leave out
+    # more of it (a map of several states shrinks by a third).
+    step = max(0.5, ZOOMED_OUT_STEP / frame.scale)
     counties = ""
     if box.width <= COUNTY_DETAIL_MAX_WIDTH:
         arcs = shapes.arcs_in(box, insets)
-        counties = path_data((arc.points for arc in arcs if not arc.state_border), frame)
+        counties = path_data((a.points for a in arcs if not a.state_border), frame, step=step)
     # The states in view, once: filled as the land, and stroked again (a <use>
     # of the same path) as the state lines and coasts above the county lines.
     states = shapes.states_in(box, insets)
-    land = path_data((ring for state in states for ring in state.rings), frame, closed=True)
+    land = path_data((ring for s in states for ring in s.rings), frame, closed=True, step=step)
     return ClinicMap(
         width=MAP_WIDTH,
-        height=round(frame.height, 1),
+        height=round(frame.height),
         land=land,
         counties=counties,
         markers=place_markers(
