@@ -61,3 +61,26 @@ def bounding_box(center: tuple[float, float], radius_miles: float) -> BoundingBo
     if max_lng > 180:
         max_lng -= 360
     return BoundingBox(min_lat, max_lat, min_lng, max_lng)
+
+
+def circle(center: tuple[float, float], radius_miles: float, steps: int = 72) -> list[Point]:
+    """Return `steps` points `radius_miles` from `center`, clockwise from north.
+
+    Each is the destination along a great circle from `center` at an evenly
+    spaced bearing, so the ring is the set of points a radius search reaches.
+    """
+    lat, lng = map(math.radians, center)
+    angular = radius_miles / EARTH_RADIUS_MILES
+    points = []
+    for step in range(steps):
+        bearing = 2 * math.pi * step / steps
+        lat2 = math.asin(
+            math.sin(lat) * math.cos(angular)
+            + math.cos(lat) * math.sin(angular) * math.cos(bearing)
+        )
+        lng2 = lng + math.atan2(
+            math.sin(bearing) * math.sin(angular) * math.cos(lat),
+            math.cos(angular) - math.sin(lat) * math.sin(lat2),
+        )
+        points.append(Point(math.degrees(lat2), (math.degrees(lng2) + 540) % 360 - 180))
+    return points

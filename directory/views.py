@@ -26,7 +26,8 @@ def home(request):
     context = {
         "form": SearchForm(),
         "conditions": Condition.objects.with_provider_counts(),
-        "states": State.objects.with_provider_counts(),
+        # A list: the map and the list of states both read it.
+        "states": list(State.objects.with_provider_counts()),
     }
     return render(request, "directory/home.html", context)
 

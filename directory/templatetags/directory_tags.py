@@ -49,6 +49,7 @@ def provider_card(
     show_distance: bool = False,
     compare: bool = False,
     save: bool = False,
+    number: int | None = None,
 ) -> SafeString:
     """A result card (an <article>) for a ProviderCard from directory.search or .cards.
 
@@ -57,6 +58,8 @@ def provider_card(
     <form id="compare-form"> (by its form attribute: the cards need not sit
     inside the form), so picking works without JavaScript.
     `save` adds a "Save" toggle, hidden until static/js/saved.js shows it.
+    `number` shows the card's number in the list before its name, the number
+    of its marker on the page's map.
     Built with format_html rather than a template: a result page shows thirty
     cards, and rendering them through an include took a third of the request.
     """
@@ -134,13 +137,16 @@ def provider_card(
         pick = format_html('<div class="result__actions">\n{}</div>\n', pick)
     return format_html(
         '<article class="result" aria-labelledby="{id}">\n'
-        '<h3 class="result__name" id="{id}"><a href="{url}">{name}</a></h3>\n'
+        '<h3 class="result__name" id="{id}">{number}<a href="{url}">{name}</a></h3>\n'
         '<p class="result__where">{where}</p>\n'
         '<ul class="badges" aria-label="About this provider">{badges}</ul>\n'
         '<dl class="result__facts">{facts}</dl>\n'
         '<p class="result__contact">\n{contact}<span class="result__verified">{verified}</span>'
         "</p>\n{pick}</article>",
         id=card_id,
+        number=format_html('<span class="result__number">{}.</span> ', number)
+        if number is not None
+        else "",
         url=url,
         name=provider.name,
         where=where,

@@ -219,7 +219,8 @@ def test_keyboard_alone_finds_a_provider_with_focus_always_visible(page, site_ur
             break
     else:
         pytest.fail("Tab never reached a result's name")
-    name = page.evaluate("document.activeElement.closest('.result__name').innerText")
+    # The link's own text: the heading also holds the card's number on the map.
+    name = page.evaluate("document.activeElement.innerText")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/providers/[\w-]+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)

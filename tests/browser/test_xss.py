@@ -56,15 +56,19 @@ LIVE_MARKUP_JS = """(allowed) => {
     "form[action], button[formaction], base[href], img[src], meta[http-equiv]";
   for (const element of document.querySelectorAll(urls)) {
     if (element.tagName === "META") { live.push(`meta ${element.httpEquiv}`); continue; }
-    const value = element.href || element.src || element.data || element.action ||
+    // An SVG link's href is an SVGAnimatedString: its text is baseVal.
+    const href = element.href instanceof SVGAnimatedString ? element.href.baseVal : element.href;
+    const value = href || element.src || element.data || element.action ||
       element.formAction || "";
     const scheme = value.split(":")[0].toLowerCase();
     if (["javascript", "vbscript", "data"].includes(scheme)) {
       live.push(`${element.tagName} ${value.slice(0, 80)}`);
     }
   }
+  // The site's own maps (templates/includes/*_map.html) are the one <svg> allowed.
+  const theirs = { svg: "svg:not(.clinic-map__svg):not(.state-map__svg)" };
   for (const tag of ["iframe", "frame", "object", "embed", "svg", "math", "base"]) {
-    if (!allowed.includes(tag) && document.querySelector(tag)) live.push(`<${tag}>`);
+    if (!allowed.includes(tag) && document.querySelector(theirs[tag] || tag)) live.push(`<${tag}>`);
   }
   return live;
 }"""

@@ -1,0 +1,297 @@
+"""The site's own maps, drawn on the server as SVG from directory.atlas: no tiles, no script.
+
+Three maps: the states on the home page, shaded by how many providers each
+has; the clinics of a page of search results around the searched point; and
+a provider's locations on its profile. Each is built from data the page has
+already loaded, so a map adds no query, and numbered like the list it
+accompanies (the list stays the way to use the page; the map is a picture of it).
+"""
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from directory import geo
+from directory.atlas import INSETS, XY, Box, Frame, atlas, inset_index, path_data
+from directory.models import Location
+from directory.search import SearchResults
+
+# The viewBox width of a cropped map; its height follows ASPECT (wide per high).
+MAP_WIDTH = 400
+ASPECT = 4 / 3
+MARKER_RADIUS = 15  # viewBox units: 27 px wide on a 390 px phone, past the 24 px of WCAG 2.5.8
+# The narrowest box a map shows, in atlas units (about 3 miles each): a single
+# clinic is seen among its neighbouring counties.
+MIN_CROP_WIDTH = 40.0
+# Wider than this (about 450 miles: a search within 100 miles fits) county
+# lines would crowd the map and swell the page: only state lines are drawn.
+COUNTY_DETAIL_MAX_WIDTH = 150.0
+# The shortest step drawn, in atlas units (about 5 miles), once a map is zoomed out.
+ZOOMED_OUT_STEP = 1.5
+# At most this many passes of pushing overlapping markers apart.
+LAYOUT_PASSES = 60
+# A state's shading class by its number of providers: the first bound it is
+# under, counted from 1 (the legend shows the same ranges).
+SHADE_BOUNDS = (2, 5, 10, 25)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A numbered clinic marker; drawn at (x, y), pointing at the site's true spot."""
+
+    number: int
+    name: str
+    url: str
+    x: float
+    y: float
+    spot_x: float
+    spot_y: float
+
+    @property
+    def moved(self) -> bool:
+        """Moved aside so as not to cover a marker at the same spot."""
+        return (self.x, self.y) != (self.spot_x, self.spot_y)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+@dataclass(frozen=True)
+class ClinicMap:
+    """A cropped map: outlines, perhaps a searched point and radius, numbered markers."""
+
+    width: int
+    height: int
+    land: str  # path data: the states in view, filled and then outlined
+    counties: str  # path data: county lines, not along a state line; "" zoomed out
+    markers: list[Marker]
+    radius: str = ""  # path data: the searched radius
+    here: XY | None = None  # the searched point
+
+    @property
+    def marker_radius(self) -> int:
+        return MARKER_RADIUS
+
+
+@dataclass(frozen=True)
+class StateArea:
+    code: str
+    name: str
+    path: str
+    providers: int  # 0: none yet, and no link
+    shade: int  # 0 for none, 1 to len(SHADE_BOUNDS) + 1 by how many
+
+
+@dataclass(frozen=True)
+class Place:
+    """Something to mark on a map: its number in the list, what it is, where it is."""
+
+    number: int
+    name: str
+    url: str
+    latitude: float
+    longitude: float
+
+
+def shade(providers: int) -> int:
+    if providers <= 0:
+        return 0
+    return 1 + sum(providers >= bound for bound in SHADE_BOUNDS)
+
+
+def shade_ranges() -> list[tuple[int, str]]:
+    """The legend: (shade, "2 to 4" in figures) for each class."""
+    lows = (1, *SHADE_BOUNDS)
+    ranges = []
+    for index, low in enumerate(lows):
+        high = lows[index + 1] - 1 if index + 1 < len(lows) else None
+        if high is None:
+            text = f"{low} or more"
+        elif high == low:
+            text = str(low)
+        else:
+            text = f"{low}–{high}"
+        ranges.append((index + 1, text))
+    return ranges
+
+
+def state_areas(counts: Mapping[str, int]) -> list[StateArea]:
+    """Every state with a shape, shaded by its number of providers (by USPS code)."""
+    shapes = atlas().states
+    return [
+        StateArea(
+            code,
+            shape.name,
+            state_path(code),
+            counts.get(code, 0),
+            shade(counts.get(code, 0)),
+        )
+        for code, shape in sorted(shapes.items(), key=lambda item: item[1].name)
+    ]
+
+
+_STATE_PATHS: dict[str, str] = {}
+
+
+def state_path(code: str) -> str:
+    """A state's outline in the full 975 by 610 plane, drawn once per process."""
+    if code not in _STATE_PATHS:
+        _STATE_PATHS[code] = path_data(atlas().states[code].rings, closed=True, step=1.0)
+    return _STATE_PATHS[code]
+
+
+def results_map(results: SearchResults) -> ClinicMap | None:
+    """The page's clinics around the searched point, numbered like the list; None without one.
+
+    Everything is projected with the searched point's inset (the lower 48,
+    Alaska or Hawaii) so the radius stays a closed ring near an inset's edge.
+    A search outside the insets (Puerto Rico, Guam) gets no map.
+    """
+    place = results.place
+    if place is None or place.point is None or not results.clinics:
+        return None
+    index = inset_index(*place.point)
+    if index is None:
+        return None
+    inset = INSETS[index]
+    start = results.page.start_index()
+    places = [
+        Place(
+            start + index,
+            card.provider.name,
+            card.provider.get_absolute_url(),
+            card.site.latitude,
+            card.site.longitude,
+        )
+        for index, card in enumerate(results.clinics)
+        if card.site is not None
+        and card.site.latitude is not None
+        and card.site.longitude is not None
+    ]
+    center = inset.projection(place.point[1], place.point[0])
+    ring = [
+        inset.projection(point.longitude, point.latitude)
+        for point in geo.circle(place.point, results.radius)
+    ]
+    spots = [(spot, inset.projection(spot.longitude, spot.latitude)) for spot in places]
+    return clinic_map(spots, {index}, extra=[*ring, center], ring=ring, here=center)
+
+
+def locations_map(locations: Sequence[Location]) -> ClinicMap | None:
+    """A provider's sites, numbered as the profile lists them; None if none can be drawn.
+
+    Each marker links to its site in the list (#location-<id>).
+    """
+    spots = []
+    insets = set()
+    for number, location in enumerate(locations, start=1):
+        latitude, longitude = location.latitude, location.longitude
+        if latitude is None or longitude is None:
+            continue
+        index = inset_index(latitude, longitude)
+        if index is None:
+            continue
+        where = f"{location.address1}, {location.city}"
+        spot = Place(number, where, f"#location-{location.pk}", latitude, longitude)
+        spots.append((spot, INSETS[index].projection(longitude, latitude)))
+        insets.add(index)
+    if not spots:
+        return None
+    return clinic_map(spots, insets)
+
+
+def clinic_map(
+    spots: Sequence[tuple[Place, XY]],
+    insets: Collection[int],
+    extra: Iterable[XY] = (),
+    ring: Sequence[XY] = (),
+    here: XY | None = None,
+) -> ClinicMap:
+    """Crop the atlas around the spots (and `extra` points) and draw them as markers.
+
+    Only the outlines of `insets` (of atlas.INSETS) are drawn: a map of Hawaii
+    shows no piece of California's coast, though the plane has it close by.
+    """
+    points = [point for _, point in spots] + list(extra)
+    around = Box.around(points)
+    margin = max(around.width, around.height) * 0.06 + 4
+    box = around.grown(margin).with_aspect(ASPECT, min_width=MIN_CROP_WIDTH)
+    # Markers are MARKER_RADIUS viewBox units wide whatever the zoom: keep them inside.
+    frame = Frame(box, MAP_WIDTH)
+    pad = (MARKER_RADIUS * 2.2) / frame.scale
+    box = box.grown(pad).with_aspect(ASPECT)
+    frame = Frame(box, MAP_WIDTH)
+    shapes = atlas()
+    # Zoomed out, the outlines' detail is finer than the map shows: leave out
+    # more of it (a map of several states shrinks by a third).
+    step = max(0.5, ZOOMED_OUT_STEP / frame.scale)
+    counties = ""
+    if box.width <= COUNTY_DETAIL_MAX_WIDTH:
+        arcs = shapes.arcs_in(box, insets)
+        counties = path_data((a.points for a in arcs if not a.state_border), frame, step=step)
+    # The states in view, once: filled as the land, and stroked again (a <use>
+    # of the same path) as the state lines and coasts above the county lines.
+    states = shapes.states_in(box, insets)
+    land = path_data((ring for s in states for ring in s.rings), frame, closed=True, step=step)
+    return ClinicMap(
+        width=MAP_WIDTH,
+        height=round(frame.height),
+        land=land,
+        counties=counties,
+        markers=place_markers(
+            [(spot, frame.point(point)) for spot, point in spots], frame.width, frame.height
+        ),
+        radius=path_data([(*ring, ring[0])], frame, closed=True, step=0.3) if ring else "",
+        here=tuple(round(value, 1) for value in frame.point(here)) if here else None,  # type: ignore[arg-type]
+    )
+
+
+def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float) -> list[Marker]:
+    """Markers at their spots, nudged apart until none covers another, inside the frame.
+
+    Overlapping pairs are pushed apart along the line between them (markers at
+    the very same spot, along a fixed spread of directions), a few passes
+    until nothing overlaps; a marker moved off its spot gets a line back to it.
+    Deterministic: the same page always draws the same map.
+    """
+    gap = MARKER_RADIUS * 2 + 1
+    low, high = MARKER_RADIUS + 1, (width - MARKER_RADIUS - 1, height - MARKER_RADIUS - 1)
+    at = [[point[0], point[1]] for _, point in spots]
+    for _ in range(LAYOUT_PASSES):
+        moved = False
+        for i, a in enumerate(at):
+            for j in range(i + 1, len(at)):
+                b = at[j]
+                dx, dy = b[0] - a[0], b[1] - a[1]
+                distance = math.hypot(dx, dy)
+                if distance >= gap:
+                    continue
+                if distance < 0.01:  # the same spot: spread by the golden angle
+                    dx, dy, distance = math.cos(j * 2.4), math.sin(j * 2.4), 1.0
+                push = (gap - distance) / 2 + 0.01
+                ux, uy = dx / distance, dy / distance
+                a[0], a[1] = a[0] - ux * push, a[1] - uy * push
+                b[0], b[1] = b[0] + ux * push, b[1] + uy * push
+                moved = True
+        for xy in at:
+            xy[0] = min(max(xy[0], low), high[0])
+            xy[1] = min(max(xy[1], low), high[1])
+        if not moved:
+            break
+    markers = []
+    for (spot, point), pushed in zip(spots, at, strict=True):
+        # Close enough to its spot: drawn on it, with no line.
+        x, y = point if math.dist(point, pushed) < MARKER_RADIUS * 0.6 else pushed
+        markers.append(
+            Marker(
+                spot.number,
+                spot.name,
+                spot.url,
+                round(x, 1),
+                round(y, 1),
+                round(point[0], 1),
+                round(point[1], 1),
+            )
+        )
+    return markers

@@ -1,0 +1,81 @@
+"""The site's maps as inclusion tags: {% state_map %}, {% results_map %}, {% locations_map %}.
+Each draws a server-side SVG (directory/maps.py) that is a picture of a list
+on the same page: the SVG is hidden from assistive technology and its links
+are out of the tab order, and the list, with the same links, is the way to use
+the page by keyboard or screen reader. Without JavaScript nothing changes.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django import template
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+
+from directory.factsheet import Site
+from directory.maps import locations_map as build_locations_map
+from directory.maps import results_map as build_results_map
+from directory.maps import shade_ranges, state_areas
+from directory.models import Provider, State
+from directory.search import SearchResults
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/state_map.html")
+def state_map(states: Iterable[State]) -> dict[str, object]:
+    """The states as a map shaded by their number of providers: a picture of the list beside it.
+
+    `states` are State rows annotated with provider_count
+    (State.objects.with_provider_counts(), which the home page lists too), so
+    the map costs no query of its own. Only states with providers are links,
+    as their landing pages 404 at zero; territories have no shape here.
+    """
+    # provider_count is with_provider_counts()'s annotation, unseen by django-stubs.
+    counts = {
+        state.code: state.provider_count  # type: ignore[attr-defined]
+        for state in states
+        if state.provider_count  # type: ignore[attr-defined]
+    }
+    areas = [
+        {
+            "area": area,
+            "url": reverse("state-landing", args=[area.code.lower()]) if area.providers else None,
+        }
+        for area in state_areas(counts)
+    ]
+    return {"areas": areas, "legend": shade_ranges()}
+
+
+@register.inclusion_tag("includes/clinic_map.html")
+def results_map(results: SearchResults) -> dict[str, object]:
+    """The clinics of this page of results around the searched point; nothing without one."""
+    drawn = build_results_map(results)
+    if drawn is None or results.place is None:
+        return {"map": None}
+    count = len(results.clinics)
+    first = results.page.start_index()
+    which = (
+        f"the {count} clinic{pluralize(count)} on this page"
+        if first == 1
+        else f"clinics {first} to {first + count - 1}"
+    )
+    caption = (
+        f"Map of {which} within {results.radius} miles of {results.place.label} (the orange "
+        f"dot; the dashed circle is {results.radius} miles from it), numbered as in the list "
+        "below, which has the same clinics."
+    )
+    return {"map": drawn, "caption": caption, "id": "results-map"}
+
+
+@register.inclusion_tag("includes/clinic_map.html")
+def locations_map(provider: Provider, sites: Sequence[Site]) -> dict[str, object]:
+    """A provider's locations, numbered as the Locations list numbers them."""
+    drawn = build_locations_map([site.location for site in sites])
+    if drawn is None:
+        return {"map": None}
+    count = len(drawn.markers)
+    caption = (
+        f"Map of {provider.name}’s {'location' if count == 1 else f'{count} locations'}, "
+        "numbered as in the list of locations below."
+    )
+    return {"map": drawn, "caption": caption, "id": "locations-map"}
