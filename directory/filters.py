@@ -15,7 +15,7 @@ from django.http import QueryDict
 
 from directory.facts import LANGUAGES, PAYMENT_OPTIONS
 from directory.gazetteer import MAX_QUERY_LENGTH, find_place, place_at
-from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS, name_words
+from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS, query_words
 from directory.reference import reference
 from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
 
@@ -200,7 +200,7 @@ class SearchForm(forms.Form):
         text = self.cleaned_data["q"]
         if any(unicodedata.category(ch) == "Cc" for ch in text):
             raise forms.ValidationError("Use only letters, digits and punctuation in the name.")
-        words = tuple(dict.fromkeys(name_words(text)))
+        words = tuple(query_words(text))
         if text and not words:
             raise forms.ValidationError("Enter some letters or digits of the name.")
         if len(words) > MAX_NAME_WORDS:

@@ -6,6 +6,9 @@ How a name search matches (ProviderQuerySet.named() runs it):
   ("Clínica" is "clinica"), "&" read as "and", apostrophes dropped
   ("O'Neil's" is "oneils"), every other run of punctuation or spaces a break
   between words ("Mind-Body" is "mind body").
+- In what a patient types, "and" (or "&") only joins words, so it is left out
+  when there are others: "mind & body", "mind and body" and "mind-body" all
+  find both "Mind & Body" and "Mind-Body Wellness".
 - Each provider stores its folded name in `Provider.name_search`, with a space
   before every word: " aspen mind and body ketamine clinic". Provider.save(),
   the migration that added it and the demo's bulk seeding fill it.
@@ -43,6 +46,12 @@ def name_words(text: str) -> list[str]:
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = APOSTROPHES.sub("", text.replace("&", " and "))
     return BREAKS.sub(" ", text).split()
+
+
+def query_words(text: str) -> list[str]:
+    """The words a name search looks for in `text`: each once, "and" only if alone."""
+    words = list(dict.fromkeys(name_words(text)))
+    return [word for word in words if word != "and"] or words
 
 
 def name_key(name: str) -> str:
