@@ -1,4 +1,3 @@
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 from directory.names import name_key
@@ -22,13 +21,17 @@ def fill_name_search(apps, schema_editor):
 
 def add_trigram_index(apps, schema_editor):
     # The index is PostgreSQL's (pg_trgm); SQLite runs the same LIKE without one.
+    # (Not django.contrib.postgres's TrigramExtension: undone, it queries pg_extension
+    # on any database, and it would drop an extension other things may use.)
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         schema_editor.execute(
             f"CREATE INDEX {TRIGRAM_INDEX} ON directory_provider USING gin (name_search gin_trgm_ops)"
         )
 
 
 def drop_trigram_index(apps, schema_editor):
+    # The extension stays: dropping it would break anything else built on it.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
 
@@ -45,7 +48,5 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.RunPython(fill_name_search, migrations.RunPython.noop, elidable=True),
-        # CREATE EXTENSION IF NOT EXISTS pg_trgm; does nothing on other databases.
-        TrigramExtension(),
         migrations.RunPython(add_trigram_index, drop_trigram_index),
     ]
