@@ -31,6 +31,7 @@ from directory.facts import DAYS, FACT_GROUPS, LANGUAGES, PAYMENT_OPTIONS
 from directory.filters import MAX_PAGE_SIZE, MAX_PRICE_LIMIT, PageForm, PlaceQueryForm, SearchForm
 from directory.gazetteer import MAX_QUERY_LENGTH, SearchedPlace
 from directory.models import Location, Provider
+from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
 from directory.search import PAGE_SIZE, RADIUS_CHOICES, SORTS, search
 from directory.typeahead import MAX_SUGGESTIONS, Suggestion, suggest_places
 
@@ -332,8 +333,18 @@ class ProviderSearchView(APIView):
 
     @extend_schema(
         operation_id="search_providers",
-        summary="Search clinics near a place and at-home options for its state",
+        summary="Search clinics near a place (or by name) and at-home options for its state",
         parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "maxLength": MAX_NAME_QUERY_LENGTH},
+                description="Words of the provider's name, or how they start; all must match, "
+                'ignoring case, accents and punctuation ("mind bod" finds "Mind & Body"). '
+                f"At most {MAX_NAME_WORDS} words, no control characters. Narrows a search "
+                "with a place; alone, it lists the matching clinics nationwide by name and "
+                "the matching at-home services wherever they treat.",
+                examples=[OpenApiExample("Name", value="mind body")],
+            ),
             OpenApiParameter(
                 "near",
                 str,

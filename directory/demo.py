@@ -26,6 +26,7 @@ from directory.models import (
     State,
     Treatment,
 )
+from directory.names import name_key
 
 DEMO_PREFIX = "demo-"
 CHUNK = 5000
@@ -512,6 +513,9 @@ def _npi(rng) -> str:
 
 
 def _insert(specs: list[Spec]) -> None:
+    for spec in specs:
+        # bulk_create() skips Provider.save(), which keeps the search key in step.
+        spec.provider.name_search = name_key(spec.provider.name)
     with transaction.atomic():
         created = Provider.objects.bulk_create([spec.provider for spec in specs])
         locations = []

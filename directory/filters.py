@@ -1,11 +1,11 @@
 """The inputs of a search, declared and validated once for the page and the API.
 
-Query parameters: condition, treatment (repeatable), accepting=1, near (ZIP,
-"City, ST", a state) or lat+lng, radius (10, 25, 50, 100, 250 miles), payment
-(repeatable), max_price (dollars), language (ISO 639-1), kap=1, sort; the API
-adds page and page_size. A valid form gives a SearchQuery for directory/search.py;
-it filters nothing itself. PlaceQueryForm checks what the location field's
-type-ahead sends (/api/places/?q=).
+Query parameters: q (words of a provider's name), condition, treatment
+(repeatable), accepting=1, near (ZIP, "City, ST", a state) or lat+lng, radius
+(10, 25, 50, 100, 250 miles), payment (repeatable), max_price (dollars),
+language (ISO 639-1), kap=1, sort; the API adds page and page_size. A valid
+form gives a SearchQuery for directory/search.py; it filters nothing itself.
+PlaceQueryForm checks what the location field's type-ahead sends (/api/places/?q=).
 """
 
 import unicodedata
@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from directory.facts import LANGUAGES, PAYMENT_OPTIONS
 from directory.gazetteer import MAX_QUERY_LENGTH, find_place, place_at
+from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS, query_words
 from directory.reference import reference
 from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
 
@@ -103,6 +104,15 @@ class SearchForm(forms.Form):
         empty_value=DEFAULT_RADIUS,  # type: ignore[arg-type]  # coerced like a chosen value
         widget=ListSelect,
     )
+    q = forms.CharField(
+        label="Provider name",
+        required=False,
+        max_length=MAX_NAME_QUERY_LENGTH,
+        help_text="Optional: words in the name, or their start, e.g. mind body",
+        error_messages={
+            "max_length": f"Enter at most {MAX_NAME_QUERY_LENGTH} characters of the name.",
+        },
+    )
     condition = forms.ChoiceField(
         label="Condition", choices=condition_options, required=False, widget=ListSelect
     )
@@ -186,6 +196,18 @@ class SearchForm(forms.Form):
         near = self.cleaned_data["near"]
         return "".join(ch for ch in near if ch.isprintable()).strip()
 
+    def clean_q(self) -> tuple[str, ...]:
+        """The folded words of the name, each once (directory/names.py); () for no name."""
+        text = self.cleaned_data["q"]
+        if any(unicodedata.category(ch) == "Cc" for ch in text):
+            raise forms.ValidationError("Use only letters, digits and punctuation in the name.")
+        words = tuple(query_words(text))
+        if text and not words:
+            raise forms.ValidationError("Enter some letters or digits of the name.")
+        if len(words) > MAX_NAME_WORDS:
+            raise forms.ValidationError(f"Enter at most {MAX_NAME_WORDS} words of the name.")
+        return words
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         lat, lng, near = cleaned.get("lat"), cleaned.get("lng"), cleaned.get("near")
@@ -224,6 +246,7 @@ class SearchForm(forms.Form):
             language=cleaned["language"] or None,
             kap=cleaned["kap"] == "1",
             sort=cleaned["sort"] or None,
+            name_words=cleaned["q"],
         )
 
 

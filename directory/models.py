@@ -35,6 +35,7 @@ from directory.facts import (
     check_hours,
 )
 from directory.fields import PhoneField, validate_npi, zip_validator
+from directory.names import name_key
 from directory.states import STATES
 
 STALE_AFTER_DAYS = 180
@@ -293,6 +294,11 @@ class ProviderQuerySet(PublishableQuerySet):
     def accepting(self) -> Self:
         return self.filter(accepting_new_patients=True)
 
+    def named(self, words: Collection[str]) -> Self:
+        """Providers with a word of the name starting with each of `words` (folded by
+        directory.names.name_words; that module explains the matching)."""
+        return self.filter(*(Q(name_search__contains=f" {word}") for word in words))
+
     def paying_with_any(self, options: Collection[str]) -> Self:
         """Providers that accept at least one of the payment options (by slug)."""
         links = Provider.payment_options.through.objects.filter(
@@ -433,6 +439,8 @@ class Provider(VersionedModel):
         CRNA = "CRNA", "CRNA"
 
     name = models.CharField(max_length=200)
+    # The name folded for search (directory/names.py); save() keeps it in step.
+    name_search = models.TextField(blank=True, default="", editable=False)
     slug = models.SlugField(max_length=200, unique=True)
     external_id = models.CharField(
         "external ID",
@@ -586,7 +594,7 @@ class Provider(VersionedModel):
     # Editors' changes, relations included; updated_at and version change on every save.
     history = History(
         m2m_fields=list(PROVIDER_RELATIONS),
-        excluded_fields=["updated_at", "version"],
+        excluded_fields=["updated_at", "version", "name_search"],  # the key follows the name
     )
 
     class Meta:
@@ -617,6 +625,12 @@ class Provider(VersionedModel):
 
     def get_absolute_url(self):
         return reverse("provider-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        self.name_search = name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_search"}
+        super().save(*args, **kwargs)
 
     def confirmed_on(self, group: str) -> date | None:
         """When the fact group `group` (a FACT_GROUPS key) was last confirmed, if ever."""

@@ -55,7 +55,8 @@ class SearchQuery:
     within `radius` miles, nearest first; with a whole state, its clinics by
     city; with `city_slug` too, only the clinics in that city of the state, by
     name; with no place, every clinic by name. At-home options are those for
-    the place's state.
+    the place's state; a name search with no place lists those whose name
+    matches, wherever they treat, and no other search without a place has any.
     """
 
     place: SearchedPlace | None = None
@@ -69,6 +70,7 @@ class SearchQuery:
     language: str | None = None  # an ISO 639-1 code
     kap: bool = False
     sort: str | None = None  # a key of SORTS; None for the place's own order
+    name_words: tuple[str, ...] = ()  # folded words of the name (directory/names.py); all of them
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def search(
     strict: bool = False,
     at_home_limit: int | None = None,
 ) -> SearchResults:
-    """Run `query`: one page of clinics, and the at-home options for the place's state.
+    """Run `query`: one page of clinics, and the at-home options for the place's state
+    (or, for a name search without a place, every at-home option of that name).
 
     With strict=False (the HTML pages) a bad or too-high page number gives the
     nearest real page; with strict=True (the API) it raises
@@ -111,11 +114,9 @@ def search(
     clinics, number, paginator = paginate(clinics_for(query, providers), page, page_size, strict)
     at_home: list[Provider] = []
     at_home_total = 0
-    if query.place is not None:
+    if query.place is not None or query.name_words:
         at_home, at_home_total = rows_and_total(
-            sorted_as_asked(providers.at_home_in(query.place.state), query.sort),
-            0,
-            at_home_limit,
+            sorted_as_asked(at_home_for(query, providers), query.sort), 0, at_home_limit
         )
     # One query for the terms of both lists; an at-home card shows no site, even
     # for a provider that is also one of the clinics.
@@ -144,8 +145,10 @@ def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
 
 
 def matching(query: SearchQuery) -> ProviderQuerySet:
-    """Published providers with the condition, treatments, intake and facts asked for."""
+    """Published providers with the name, condition, treatments, intake and facts asked for."""
     providers = Provider.objects.published().for_cards()
+    if query.name_words:
+        providers = providers.named(query.name_words)
     terms = reference()
     if query.condition:
         condition = terms.condition(query.condition)
@@ -180,6 +183,13 @@ def clinics_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuer
     else:
         clinics = providers.clinics_in_state(place.state)
     return sorted_as_asked(clinics, query.sort)
+
+
+def at_home_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuerySet:
+    """The at-home options among `providers` for the place's state, or anywhere, by name."""
+    if query.place is None:
+        return providers.at_home_anywhere()
+    return providers.at_home_in(query.place.state)
 
 
 def sorted_as_asked(providers: ProviderQuerySet, sort: str | None) -> ProviderQuerySet:

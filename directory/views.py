@@ -50,7 +50,10 @@ def clinic_search(request):
         at_home_limit=None if show_all else AT_HOME_SHOWN,
     )
     context["results"] = results
-    context["canonical_path"] = landing_path(results.place)
+    # A landing page lists every provider of its place, not the ones of a name: a name
+    # search's canonical is the search page itself (noindex, like every search).
+    named = bool(query.name_words)
+    context["canonical_path"] = reverse("clinics") if named else landing_path(results.place)
     if not results.count and results.place and results.place.point:
         context["wider_radius"] = next((r for r in RADIUS_CHOICES if r > results.radius), None)
         context["nearest"] = nearest_clinic(query)

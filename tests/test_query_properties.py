@@ -77,6 +77,7 @@ REAL = {
     "page_size": ["1", "2", "20", "100"],
     "at_home": ["all", "some"],
     "p": ["1", "2"],  # a sitemap's page
+    "q": ["austin", "Round Rock", "KETAMINE clin", "lone star", "Clínica", "mind & body", "r"],
 }  # fmt: skip
 # Plausible but wrong: refused with a message (or, for a page, shown as the last page).
 NEAR_MISSES = {
@@ -91,6 +92,7 @@ NEAR_MISSES = {
     "page_size": ["0", "101", "-1", "20.5"],
     "at_home": ["ALL", "all "],
     "p": ["0", "-1", "999"],
+    "q": ["zebra", "!!!", "&", "a b c d e f g h i", "x" * 101, "a\x1bb", "'", "%_"],
 }  # fmt: skip
 # U.S. points (Austin, New York, Anchorage, Honolulu, Adak by the 180th meridian, San Juan).
 POINTS = [
@@ -99,10 +101,10 @@ POINTS = [
 ]  # fmt: skip
 # Names other sites, frameworks and trackers use (DRF reads ?format=, for one).
 OTHER_PARAMS = [
-    "format", "q", "search", "ordering", "limit", "offset", "cursor", "callback", "_",
+    "format", "search", "ordering", "limit", "offset", "cursor", "callback", "_",
     "utm_source", "fbclid", "gclid", "lang", "csrfmiddlewaretoken", "page_size", "p",
 ]  # fmt: skip
-HTML_PARAMS = ["near", "lat", "lng", "radius", "condition", "treatment", "accepting", "page"]
+HTML_PARAMS = ["near", "lat", "lng", "radius", "condition", "treatment", "accepting", "page", "q"]
 SEARCH_PARAMS = [*HTML_PARAMS, "at_home"]
 API_PARAMS = [*HTML_PARAMS, "page_size"]
 
@@ -264,6 +266,7 @@ def assert_api_answer(response):
 @example(params={"near": ["TX"], "treatment": TREATMENTS, "accepting": ["1"], "at_home": ["all"]})
 @example(params={"lat": ["90"], "lng": ["180"]})
 @example(params={"lat": ["NaN"], "lng": ["inf"], "near": ["\x00"]})
+@example(params={"q": ["ketamine"], "at_home": ["all"], "page": ["2"]})
 def test_search_page_answers_any_query(client, providers, params):
     assert_html_answer(fetch(client, "/clinics/", urlencode(params, doseq=True)))
 
@@ -274,6 +277,7 @@ def test_search_page_answers_any_query(client, providers, params):
 @example(params={"near": ["78701"], "page": ["999"]})
 @example(params={"condition": ["depression", "ptsd"], "treatment": ["\x00"]})
 @example(params={"lat": ["-90"], "lng": ["-180"], "radius": ["250"]})
+@example(params={"q": ["lone star"], "near": ["OH"], "condition": ["anxiety"]})
 def test_api_answers_any_query(client, providers, params):
     assert_api_answer(fetch(client, "/api/providers/", urlencode(params, doseq=True)))
 

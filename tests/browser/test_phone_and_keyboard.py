@@ -198,6 +198,7 @@ def test_keyboard_alone_finds_a_provider_with_focus_always_visible(page, site_ur
     if tab()["id"] == "use-my-location":
         tab()
     assert visited[-1]["id"] == "id_radius", visited[-1]
+    tab(lambda f: f["id"] == "id_q")
     tab(lambda f: f["tag"] == "summary")
     page.keyboard.press("Enter")
     expect(page.locator("details.more-filters")).to_have_attribute("open", "")
