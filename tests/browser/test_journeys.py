@@ -83,8 +83,11 @@ def test_home_search_lists_ptsd_clinics_nearest_first_and_opens_a_clinic_page(pa
     assert shown[0] < 1
 
     card = clinic_cards(page).first
-    name = card.get_by_role("heading").inner_text()
-    card.get_by_role("link", name=name, exact=True).click()
+    # The heading starts with the card's number on the map ("1."); the link is the name.
+    expect(card.get_by_role("heading")).to_contain_text("1.")
+    link = card.get_by_role("heading").get_by_role("link")
+    name = link.inner_text()
+    link.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     provider = Provider.objects.get(slug=urlsplit(page.url).path.split("/")[-2])
