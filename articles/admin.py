@@ -1,9 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles.models import Article, Citation, Person, hero_image_choices
+from articles import checks
+from articles.models import Article, Citation, Correction, GlossaryTerm, Person, hero_image_choices
 from core.admin import SubsetFilter
 from core.history_admin import VersionedAdmin, VersionedForm
 
@@ -34,6 +36,12 @@ class CitationFormSet(forms.BaseInlineFormSet):
             raise ValidationError(
                 "Number the citations 1, 2, 3 … without gaps: [cite:N] points at position N."
             )
+        # A reference readers cannot check is flagged on its own row.
+        today = timezone.localdate()
+        for form in kept:
+            # The row's instance, as Citation.clean() left it (the DOI without "doi:").
+            for finding in checks.reference_findings([form.instance], today):
+                form.add_error(None, finding.message)
         errors = article.citation_errors(positions).get("body", [])
         if errors:
             raise ValidationError(errors)
@@ -55,9 +63,11 @@ class ArticleForm(VersionedForm):
     class Meta:
         model = Article
         fields = [
-            "title", "slug", "status", "summary", "body", "hero_image", "hero_alt", "author",
-            "reviewer", "published_at", "revised_on", "last_reviewed", "conditions", "related",
+            "title", "slug", "status", "kind", "summary", "key_points", "body", "hero_image",
+            "hero_alt", "author", "reviewer", "published_at", "revised_on", "last_reviewed",
+            "next_review", "conditions", "related",
         ]  # fmt: skip
+        widgets = {"key_points": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,11 +83,25 @@ class ArticleForm(VersionedForm):
         super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
 
 
+class CorrectionInline(admin.StackedInline):
+    """The article's public corrections record: added and amended, never deleted."""
+
+    model = Correction
+    fields = ["date", "change", "reason"]
+    extra = 0
+    can_delete = False
+    formfield_overrides = {
+        Correction._meta.get_field("change").__class__: {
+            "widget": forms.Textarea(attrs={"rows": 2, "cols": 80})
+        }
+    }
+
+
 class ReviewDueFilter(SubsetFilter):
     title = "medical review"
     parameter_name = "review"
-    inside = ("due", "Review due (over 12 months)")
-    outside = ("current", "Reviewed in 12 months")
+    inside = ("due", "Review due (next review date passed)")
+    outside = ("current", "Review not yet due")
 
     def subset(self):
         return Article.objects.review_due()
@@ -86,19 +110,51 @@ class ReviewDueFilter(SubsetFilter):
 @admin.register(Article)
 class ArticleAdmin(VersionedAdmin):
     form = ArticleForm
-    list_display = ["title", "status", "author", "reviewer", "last_reviewed", "revised_on"]
-    list_filter = ["status", "reviewer", ReviewDueFilter, "conditions"]
+    list_display = ["title", "kind", "status", "reviewer", "last_reviewed", "next_review"]
+    list_filter = ["status", "kind", "reviewer", ReviewDueFilter, "conditions"]
     list_select_related = ["author", "reviewer"]
     search_fields = ["title", "summary"]
     autocomplete_fields = ["author", "reviewer", "conditions", "related"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [CitationInline]
+    inlines = [CitationInline, CorrectionInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "summary", "body"]}),
+        (
+            None,
+            {"fields": ["title", "slug", "status", "kind", "summary", "key_points", "body"]},
+        ),
         ("Picture", {"fields": ["hero_image", "hero_alt"]}),
         (
             "People and dates",
-            {"fields": ["author", "reviewer", "published_at", "revised_on", "last_reviewed"]},
+            {
+                "fields": [
+                    "author", "reviewer", "published_at", "revised_on", "last_reviewed",
+                    "next_review",
+                ]  # fmt: skip
+            },
         ),
         ("Connections", {"fields": ["conditions", "related"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self.report_checks(request, form.instance)
+
+    def report_checks(self, request, article):
+        """After a save, what `check_content` says: the reading grade, the warnings, and for
+        a draft the errors that will block publishing it."""
+        reading, findings = article.check_content()
+        summary = f"Reading grade {reading.grade:.1f} (Flesch–Kincaid), SMOG {reading.smog:.1f}."
+        messages.info(request, summary)
+        for finding in findings:
+            if finding.level == "warning":
+                messages.warning(request, finding.message)
+            elif article.status != Article.Status.PUBLISHED:
+                messages.warning(request, f"Before publishing: {finding.message}")
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(SimpleHistoryAdmin):
+    list_display = ["term", "slug"]
+    search_fields = ["term", "also_matches", "definition"]
+    prepopulated_fields = {"slug": ["term"]}
+    fields = ["term", "slug", "definition", "also_matches"]

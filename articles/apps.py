@@ -8,16 +8,30 @@ def render_loaded_article(sender, instance, raw, **kwargs):
         instance.render()
 
 
+def relink_glossary(sender, raw=False, **kwargs):
+    """A term added, renamed or removed changes the links in every article's HTML."""
+    if raw:
+        return  # fixtures list the glossary before the articles, which render on load
+    from articles.models import Article
+
+    articles = list(Article.objects.all())
+    for article in articles:
+        article.render()
+    Article.objects.bulk_update(articles, ["body_html"])
+
+
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = "Articles"
 
     def ready(self):
-        from articles.models import Article, Citation, Person
+        from articles.models import Article, Citation, Correction, GlossaryTerm, Person
         from core.cache import bump_content_version
 
         pre_save.connect(render_loaded_article, sender=Article, dispatch_uid="render-loaded")
-        for model in (Article, Citation, Person):
+        for signal in (post_save, post_delete):
+            signal.connect(relink_glossary, sender=GlossaryTerm, dispatch_uid=f"relink-{signal}")
+        for model in (Article, Citation, Correction, GlossaryTerm, Person):
             for signal in (post_save, post_delete):
                 signal.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
         for relation in ("conditions", "related"):

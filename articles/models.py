@@ -1,18 +1,23 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from typing import Self
+
+from django.db import connection, models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import rendering
+from articles import checks, rendering
 from core.fields import WebsiteField
 from core.history import History, VersionedModel
 from core.models import PublishableQuerySet, SlugManager
 from directory.models import Condition
 
 REVIEW_EVERY_DAYS = 365
+# Marks around the searched words in a search result's headline (see highlight_search).
+HIGHLIGHT = ("\u27e6", "\u27e7")
 
 
 def hero_image_choices():
@@ -66,9 +71,76 @@ class ArticleQuerySet(PublishableQuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def review_due(self, today=None):
-        """Articles whose medical review is more than 12 months old (or missing)."""
-        cutoff = (today or timezone.localdate()) - timedelta(days=REVIEW_EVERY_DAYS)
-        return self.filter(Q(last_reviewed__isnull=True) | Q(last_reviewed__lt=cutoff))
+        """Articles whose next medical review date has passed (or that have none)."""
+        today = today or timezone.localdate()
+        return self.filter(Q(next_review__isnull=True) | Q(next_review__lt=today))
+
+    def search(self, words: str) -> Self:
+        """Articles matching `words` in title, summary or text, best first, each with a
+        `headline`: a passage of the text around the words, HIGHLIGHT-delimited.
+
+        PostgreSQL ranks with full-text search (stemmed: "treatments" finds
+        "treatment"); SQLite, the embedded default, matches every word as typed.
+        """
+        if connection.vendor == "postgresql":
+            return self._search_postgres(words)
+        return self._search_simple(words)
+
+    def _search_postgres(self, words):
+        from django.contrib.postgres.search import (
+            SearchHeadline,
+            SearchQuery,
+            SearchRank,
+            SearchVector,
+        )
+
+        query = SearchQuery(words, search_type="websearch", config="english")
+        vector = (
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("body_text", weight="C", config="english")
+        )
+        headline = SearchHeadline(
+            "body_text",
+            query,
+            config="english",
+            start_sel=HIGHLIGHT[0],
+            stop_sel=HIGHLIGHT[1],
+            max_words=30,
+            min_words=15,
+        )
+        return (
+            self.annotate(document=vector)
+            .filter(document=query)
+            .annotate(rank=SearchRank(vector, query), headline=headline)
+            .order_by("-rank", "title")
+        )
+
+    def _search_simple(self, words):
+        terms = words.split()[:10]
+        if not terms:
+            return self.none()
+        matches = Q()
+        for term in terms:
+            matches &= (
+                Q(title__icontains=term) | Q(summary__icontains=term) | Q(body_text__icontains=term)
+            )
+        # Words in the title count most, then the summary, as PostgreSQL's weights do.
+        rank = sum(
+            (
+                Case(When(title__icontains=term, then=3), default=0)
+                + Case(When(summary__icontains=term, then=2), default=0)
+                for term in terms
+            ),
+            Value(0),
+        )
+        start = StrIndex(Lower("body_text"), Value(terms[0].lower()))
+        headline = Substr("body_text", Greatest(start - 80, 1), 220)
+        return (
+            self.filter(matches)
+            .annotate(rank=rank, headline=headline)
+            .order_by("-rank", "title")
+        )
 
 
 ArticleManager = SlugManager.from_queryset(ArticleQuerySet)
@@ -81,10 +153,24 @@ class Article(VersionedModel):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
+    class Kind(models.TextChoices):
+        CONDITION = "condition", "About a condition"
+        GUIDE = "guide", "A guide to a decision"
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.TextField(
         max_length=300, help_text="One or two sentences; also the page's description in search."
+    )
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.GUIDE,
+        help_text="The article index lists condition articles and guides apart.",
+    )
+    key_points = models.TextField(
+        blank=True,
+        help_text="Three to five short points shown at the top, one per line.",
     )
     body = models.TextField(
         help_text=(
@@ -134,9 +220,19 @@ class Article(VersionedModel):
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="Date of the medical review; re-review every 12 months."
     )
+    next_review = models.DateField(
+        "next review due",
+        null=True,
+        blank=True,
+        help_text=(
+            "At most 12 months after the last review; sooner when the facts are likely to "
+            "change. Left blank, it is set to 12 months after the last review."
+        ),
+    )
     conditions = models.ManyToManyField(Condition, blank=True, related_name="articles")
     related = models.ManyToManyField("self", blank=True)
     body_html = models.TextField(editable=False, default="")
+    body_text = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     backlinks = models.JSONField(editable=False, default=dict)
     modified = models.DateTimeField(auto_now=True)
@@ -146,7 +242,7 @@ class Article(VersionedModel):
     # and `version` change on every save.
     history = History(
         m2m_fields=["conditions", "related"],
-        excluded_fields=["body_html", "toc", "backlinks", "modified", "version"],
+        excluded_fields=["body_html", "body_text", "toc", "backlinks", "modified", "version"],
     )
 
     class Meta:
@@ -162,6 +258,8 @@ class Article(VersionedModel):
 
     def save(self, *args, **kwargs):
         self.render()
+        if self.next_review is None and self.last_reviewed is not None:
+            self.next_review = self.last_reviewed + timedelta(days=REVIEW_EVERY_DAYS)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
@@ -174,25 +272,57 @@ class Article(VersionedModel):
 
     def render(self):
         """Turn the Markdown body into the stored HTML, contents list and back-links."""
-        rendered = rendering.render(self.body)
+        rendered = rendering.render(
+            self.body, GlossaryTerm.objects.link_targets(), reverse("glossary")
+        )
         self.body_html, self.backlinks = rendered.html, rendered.backlinks
+        self.body_text = rendered.text
         self.toc = [list(entry) for entry in rendered.toc]
 
     def clean(self):
         errors = {}
         if self.hero_image and not self.hero_alt.strip():
             errors["hero_alt"] = "Describe the image for people who cannot see it."
+        if self.last_reviewed and self.next_review:
+            if self.next_review <= self.last_reviewed:
+                errors["next_review"] = "The next review comes after the last one."
+            elif self.next_review > self.last_reviewed + timedelta(days=REVIEW_EVERY_DAYS):
+                errors["next_review"] = "Articles are reviewed at least every 12 months."
         if self.status == self.Status.PUBLISHED:
             errors.update(self.publishing_errors())
             # The admin checks citations with the ones on the form (CitationFormSet).
-            if not getattr(self, "citations_checked_by_form", False):
-                positions = self.citations.values_list("position", flat=True) if self.pk else []
-                errors.update(self.citation_errors(positions))
+            form_checks_citations = getattr(self, "citations_checked_by_form", False)
+            citations = [] if form_checks_citations or not self.pk else list(self.citations.all())
+            if not form_checks_citations:
+                errors.update(self.citation_errors(c.position for c in citations))
+            _reading, findings = self.check_content(citations)
+            for finding in findings:
+                if finding.level == "error":
+                    field = "body" if finding.field == "citations" else finding.field
+                    errors.setdefault(field, []).append(finding.message)
         if errors:
             raise ValidationError(errors)
 
+    def check_content(self, citations=None, today=None):
+        """The editorial checks (articles/checks.py) of this article as it stands.
+
+        `citations` defaults to the saved ones; pass the ones on a form to check those.
+        """
+        if citations is None:
+            citations = list(self.citations.all()) if self.pk else []
+        content = checks.Content(
+            title=self.title,
+            summary=self.summary,
+            key_points=self.key_points,
+            body=self.body,
+            citations=citations,
+            last_reviewed=self.last_reviewed,
+            next_review=self.next_review,
+        )
+        return checks.check(content, today or timezone.localdate())
+
     def publishing_errors(self):
-        errors = {}
+        errors: dict[str, str | list[str]] = {}
         if self.author_id is None:
             errors["author"] = "An article is published only with an author."
         if self.reviewer_id is None:
@@ -212,8 +342,21 @@ class Article(VersionedModel):
 
     @property
     def review_due(self):
-        cutoff = timezone.localdate() - timedelta(days=REVIEW_EVERY_DAYS)
-        return self.last_reviewed is None or self.last_reviewed < cutoff
+        return self.next_review is None or self.next_review < timezone.localdate()
+
+    @property
+    def key_point_list(self) -> list[str]:
+        return [line.strip() for line in self.key_points.splitlines() if line.strip()]
+
+    @property
+    def condition_names(self) -> str:
+        """Its conditions' names, from the prefetched conditions: "Depression, PTSD"."""
+        return ", ".join(sorted(condition.name for condition in self.conditions.all()))
+
+    @property
+    def about_mental_health(self) -> bool:
+        """Whether the page shows the crisis box (uses the prefetched conditions)."""
+        return any(condition.mental_health for condition in self.conditions.all())
 
 
 class CitationManager(models.Manager):
@@ -259,3 +402,64 @@ class Citation(models.Model):
         if self.pmid and not self.pmid.isdigit():
             raise ValidationError({"pmid": "A PubMed ID is digits only."})
         self.doi = self.doi.removeprefix("https://doi.org/").removeprefix("doi:").strip()
+
+
+class Correction(models.Model):
+    """A public record of a change readers should know about: a mistake put right, or a
+    revision that changed what the article says or how (shown at its end)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    date = models.DateField(default=date.today)
+    change = models.TextField("what changed", max_length=500)
+    reason = models.TextField("why", max_length=500)
+
+    history = History()
+
+    class Meta:
+        ordering = ["article", "-date", "-pk"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d}: {self.change[:60]}"
+
+
+class GlossaryTermQuerySet(models.QuerySet):
+    def link_targets(self) -> list[tuple[str, list[str]]]:
+        """(slug, every phrase that names the term) for linking articles to the glossary."""
+        return [
+            (term.slug, [term.term, *term.alias_list])
+            for term in self.only("slug", "term", "also_matches")
+        ]
+
+
+GlossaryTermManager = SlugManager.from_queryset(GlossaryTermQuerySet)
+
+
+class GlossaryTerm(models.Model):
+    """A plain-language definition on /glossary/; articles link a term's first use to it."""
+
+    term = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, help_text="The anchor: /glossary/#slug.")
+    definition = models.TextField(help_text="One to three plain sentences.")
+    also_matches = models.TextField(
+        blank=True,
+        help_text="Other words that name it in articles (plurals, abbreviations), one per line.",
+    )
+
+    objects = GlossaryTermManager()
+    history = History()
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self):
+        return self.term
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("glossary") + f"#{self.slug}"
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.also_matches.splitlines() if line.strip()]

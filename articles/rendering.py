@@ -74,10 +74,15 @@ class Rendered:
     toc: list = field(default_factory=list)  # [(id, heading text)]
     backlinks: dict = field(default_factory=dict)  # {"3": ["cite-3-a", "cite-3-b"]}
     markers: list = field(default_factory=list)  # [("[cite:7,8]", [7, 8])]
+    text: str = ""  # plain text, headings included, markers left out: what search reads
 
 
-def render(body):
-    """Render an article body; markers are linked, everything else is sanitised."""
+def render(body, glossary=(), glossary_url="/glossary/"):
+    """Render an article body; markers are linked, everything else is sanitised.
+
+    `glossary` is [(slug, [phrases])]: the first use of each term in the running
+    text links to its definition at `glossary_url#slug`.
+    """
     html = nh3.clean(
         markdown.render(body),
         tags=ALLOWED_TAGS,
@@ -85,6 +90,7 @@ def render(body):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )
+    text = " ".join(unescape(TAG_RE.sub(" ", CITE_RE.sub("", html))).split())
     backlinks: dict[str, list[str]] = {}
     markers: list[tuple[str, list[int]]] = []
     # Contents entries are plain text, without the headings' citation markers.
@@ -112,7 +118,46 @@ def render(body):
 
     # Markers are replaced after sanitising: the HTML they become is ours.
     html = _outside_code(html, lambda text: CITE_RE.sub(link, text))
-    return Rendered(html, toc, backlinks, markers)
+    if glossary:
+        html = link_terms(html, glossary, glossary_url)
+    return Rendered(html, toc, backlinks, markers, text)
+
+
+# Text inside these is never linked: links, code, headings, citation markers.
+UNLINKED_TAGS = {"a", "code", "pre", "h2", "h3", "h4", "sup"}
+TAG_NAME_RE = re.compile(r"<(/?)([a-z0-9]+)")
+
+
+def link_terms(html, glossary, glossary_url):
+    """Link the first use of each glossary term in the running text to its definition.
+
+    Abbreviations (a phrase in capitals such as "IV") match only in capitals, so
+    "iv" inside a sentence stays plain; other phrases match in any case.
+    """
+    phrases = {phrase.lower(): (slug, phrase) for slug, names in glossary for phrase in names}
+    if not phrases:
+        return html
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
+    linked = set()
+
+    def link(match):
+        text = match.group(0)
+        slug, phrase = phrases[text.lower()]
+        if slug in linked or (phrase.isupper() and text != phrase):
+            return text
+        linked.add(slug)
+        return f'<a href="{glossary_url}#{slug}" class="term">{text}</a>'
+
+    pieces, depth = [], 0
+    for piece in re.split(r"(<[^>]+>)", html):
+        tag = TAG_NAME_RE.match(piece)
+        if tag and tag.group(2) in UNLINKED_TAGS:
+            depth += -1 if tag.group(1) else 1
+        elif not tag and depth == 0 and piece:
+            piece = pattern.sub(link, piece)
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _letter(index):

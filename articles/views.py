@@ -3,34 +3,50 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from articles.models import Article, Person
+from articles.models import Article, GlossaryTerm, Person
 from core.cache import cache_anonymous, public_page
 from directory.filters import condition_choices
 
+SEARCH_MAX_LENGTH = 100
+
 
 class ArticleFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", max_length=SEARCH_MAX_LENGTH, label="Search the articles"
+    )
     condition = django_filters.ChoiceFilter(
         choices=condition_choices, field_name="conditions__slug", empty_label="All conditions"
     )
 
     class Meta:
         model = Article
-        fields = ["condition"]
+        fields = ["q", "condition"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value) if value.strip() else queryset
 
 
 @require_safe
 @public_page
 @cache_anonymous
 def article_index(request):
-    articles = Article.objects.published().select_related("author", "reviewer")
+    articles = Article.objects.published().select_related("reviewer").prefetch_related("conditions")
     filterset = ArticleFilter(request.GET or None, queryset=articles)
-    status = 200 if not filterset.is_bound or filterset.is_valid() else 400
-    return render(
-        request,
-        "articles/index.html",
-        {"filterset": filterset, "articles": filterset.qs if status == 200 else []},
-        status=status,
-    )
+    valid = not filterset.is_bound or filterset.is_valid()
+    found = list(filterset.qs) if valid else []
+    searched = filterset.is_bound and valid and bool(filterset.form.cleaned_data["q"].strip())
+    context = {
+        "filterset": filterset,
+        "searched": searched,
+        "articles": found,
+        # Without a search, the articles about each condition come first, then the guides.
+        "by_condition": sorted(
+            (a for a in found if a.kind == Article.Kind.CONDITION),
+            key=lambda a: (a.condition_names, a.title),
+        ),
+        "guides": sorted((a for a in found if a.kind == Article.Kind.GUIDE), key=lambda a: a.title),
+    }
+    return render(request, "articles/index.html", context, status=200 if valid else 400)
 
 
 @require_safe
@@ -43,6 +59,7 @@ def article_detail(request, slug):
         .prefetch_related(
             "citations",
             "conditions",
+            "corrections",
             Prefetch("related", queryset=Article.objects.published().order_by("title")),
         ),
         slug=slug,
@@ -62,6 +79,13 @@ def person_detail(request, slug):
         .order_by("-published_at")
     )
     return render(request, "articles/person.html", {"person": person, "articles": articles})
+
+
+@require_safe
+@public_page
+@cache_anonymous
+def glossary(request):
+    return render(request, "articles/glossary.html", {"terms": GlossaryTerm.objects.all()})
 
 
 @require_safe

@@ -98,6 +98,11 @@ ConditionManager = SlugManager.from_queryset(ConditionQuerySet)
 class Condition(Term):
     """A condition that ketamine treatment is offered for (chronic pain, PTSD …)."""
 
+    mental_health = models.BooleanField(
+        default=False,
+        help_text="Articles about it show the crisis box (988, the Veterans Crisis Line, 911).",
+    )
+
     objects: ClassVar[ConditionManager] = ConditionManager()
 
     class Meta(Term.Meta):

@@ -1,6 +1,10 @@
-from django import template
+import re
 
-from articles.models import Article
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from articles.models import HIGHLIGHT, Article
 from core.html import json_ld, web_url
 
 register = template.Library()
@@ -56,10 +60,27 @@ def article_json_ld(context, article):
 
 
 @register.inclusion_tag("articles/condition_articles.html")
-def condition_articles(condition):
-    """The published articles about `condition`, newest first, for its landing page."""
-    articles = Article.objects.published().filter(conditions=condition).order_by("-published_at")
-    return {"condition": condition, "articles": articles}
+def condition_articles(condition, articles=None):
+    """The article about `condition` with its key points, then the other published articles
+    about it (guides), for its landing page. Pass `articles` when the view has them."""
+    if articles is None:
+        articles = condition_article_list(condition)
+    lead = next((a for a in articles if a.kind == Article.Kind.CONDITION), None)
+    return {
+        "condition": condition,
+        "lead": lead,
+        "others": [a for a in articles if a is not lead],
+    }
+
+
+def condition_article_list(condition):
+    """The published articles about `condition`: its own article first, then the newest."""
+    return list(
+        Article.objects.published()
+        .filter(conditions=condition)
+        .select_related("reviewer")
+        .order_by("kind", "-published_at")
+    )
 
 
 @register.inclusion_tag("articles/latest_articles.html")
@@ -91,3 +112,21 @@ def backlinks(article, position):
     return [
         (marker, marker.rsplit("-", 1)[1]) for marker in article.backlinks.get(str(position), [])
     ]
+
+
+@register.filter
+def highlight_search(headline, words):
+    """A search result's passage as HTML: escaped, with the searched words in <mark>.
+
+    PostgreSQL's headline marks its (stemmed) matches with HIGHLIGHT; the simple
+    search on SQLite marks nothing, so the words as typed are marked here.
+    """
+    start, stop = HIGHLIGHT
+    if start not in headline:
+        terms = [re.escape(term) for term in words.split()[:10] if term]
+        if terms:
+            pattern = re.compile("|".join(terms), re.I)
+            headline = pattern.sub(lambda m: f"{start}{m.group(0)}{stop}", headline)
+    text = " ".join(headline.split())
+    html = str(escape(text)).replace(start, "<mark>").replace(stop, "</mark>")
+    return mark_safe(f"…{html}…")  # noqa: S308  # escaped above; only our <mark> tags added

@@ -62,6 +62,7 @@ def post_article(client, people, citations=(), **fields):
     data.update(
         title="Ketamine for pain", slug="ketamine-for-pain", status="published",
         summary="What low doses can do.", body="Eases pain [cite:1]. Agreed [cite:1,2].",
+        key_points="Low doses can ease some pain.",
         author=people["writer"].pk, reviewer=people["reviewer"].pk,
         last_reviewed=timezone.localdate().isoformat(),
         conditions=[Condition.objects.get(slug="chronic-pain").pk],

@@ -33,13 +33,18 @@ def reviewer(**fields):
 
 def cite(article, *positions):
     for position in positions:
-        Citation.objects.create(article=article, position=position, text=f"Source {position}.")
+        Citation.objects.create(
+            article=article,
+            position=position,
+            text=f"Source {position}.",
+            url=f"https://example.org/{position}",
+        )
 
 
 def draft(**fields):
     """A saved draft with nothing but the text: what a writer starts from."""
     fields = {"title": "Ketamine basics", "slug": "ketamine-basics", "summary": "What it is.",
-              "body": BODY} | fields  # fmt: skip
+              "key_points": "It eases pain.", "body": BODY} | fields  # fmt: skip
     return Article.objects.create(**fields)
 
 
@@ -98,7 +103,7 @@ def test_publishing_needs_at_least_one_citation():
 
 
 def test_unsaved_article_cannot_be_published_without_citations():
-    article = Article(title="T", slug="t", summary="S", body="Plain.", author=writer(),
+    article = Article(title="T", slug="t", summary="S", key_points="K", body="Plain.", author=writer(),
                       reviewer=reviewer(), last_reviewed=timezone.localdate())  # fmt: skip
     assert "at least one citation" in errors_publishing(article)["body"][0]
 
