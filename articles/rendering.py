@@ -120,11 +120,17 @@ def render(body, glossary=(), glossary_url="/glossary/"):
     html = _outside_code(html, lambda text: CITE_RE.sub(link, text))
     if glossary:
         html = link_terms(html, glossary, glossary_url)
+    # A table wider than a phone scrolls in its own box, which keyboard users can focus.
+    html = html.replace(
+        "<table>", '<div class="table-scroll" role="region" aria-label="Table" tabindex="0"><table>'
+    ).replace("</table>", "</table></div>")
     return Rendered(html, toc, backlinks, markers, text)
 
 
-# Text inside these is never linked: links, code, headings, citation markers.
-UNLINKED_TAGS = {"a", "code", "pre", "h2", "h3", "h4", "sup"}
+# Text inside these is never linked: links, code, headings, citation markers, and
+# tables, where a lone word in a cell would make a link too small to tap, and bold
+# text, which is where an article defines a word itself.
+UNLINKED_TAGS = {"a", "code", "pre", "h2", "h3", "h4", "sup", "table", "strong"}
 TAG_NAME_RE = re.compile(r"<(/?)([a-z0-9]+)")
 
 

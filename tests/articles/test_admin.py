@@ -224,6 +224,8 @@ def test_editors_group_has_exactly_the_article_permissions(editor):
         "add_person", "change_person", "view_person",
         "add_article", "change_article", "view_article",
         "add_citation", "change_citation", "delete_citation", "view_citation",
+        "add_correction", "change_correction", "view_correction",
+        "add_glossaryterm", "change_glossaryterm", "delete_glossaryterm", "view_glossaryterm",
     }  # fmt: skip
 
 

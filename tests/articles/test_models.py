@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article, Citation, Person
+from directory.models import Condition
 from articles.rendering import cited_numbers, marker_errors
 
 pytestmark = pytest.mark.django_db
@@ -222,16 +223,46 @@ def shipped():
     return {article.slug: article for article in Article.objects.all()}
 
 
-def test_fixtures_publish_three_articles_with_their_conditions(shipped):
-    assert set(Article.objects.published().values_list("slug", flat=True)) == {
-        "ketamine-for-pain-management", "ketamine-for-depression", "ketamine-for-ptsd"
-    }  # fmt: skip
-    conditions = {slug: [c.slug for c in a.conditions.all()] for slug, a in shipped.items()}
-    assert conditions == {
-        "ketamine-for-pain-management": ["chronic-pain"],
-        "ketamine-for-depression": ["depression"],
-        "ketamine-for-ptsd": ["ptsd"],
+CONDITION_ARTICLES = {
+    "ketamine-for-pain-management": "chronic-pain",
+    "ketamine-for-depression": "depression",
+    "ketamine-for-ptsd": "ptsd",
+    "ketamine-for-anxiety": "anxiety",
+    "ketamine-for-ocd": "ocd",
+    "ketamine-for-bipolar-depression": "bipolar-depression",
+    "ketamine-for-addiction": "addiction",
+}
+GUIDES = {
+    "ketamine-cost-and-insurance", "ketamine-routes-compared",
+    "ketamine-safety-and-side-effects", "choosing-a-ketamine-provider",
+    "your-first-ketamine-treatment", "at-home-ketamine-and-the-rules",
+    "ketamine-assisted-psychotherapy",
+}  # fmt: skip
+
+
+def test_fixtures_publish_an_article_for_every_condition_and_the_decision_guides(shipped):
+    published = Article.objects.published()
+    assert set(published.values_list("slug", flat=True)) == {*CONDITION_ARTICLES, *GUIDES}
+    about = {
+        article.slug: [c.slug for c in article.conditions.all()]
+        for article in published.filter(kind=Article.Kind.CONDITION)
     }
+    assert about == {slug: [condition] for slug, condition in CONDITION_ARTICLES.items()}
+    assert set(published.filter(kind=Article.Kind.GUIDE).values_list("slug", flat=True)) == GUIDES
+    # Every condition the directory searches by has its article.
+    assert set(Condition.objects.values_list("slug", flat=True)) == set(
+        CONDITION_ARTICLES.values()
+    )
+
+
+def test_every_shipped_article_has_six_checkable_references_and_its_review_dates(shipped):
+    for article in Article.objects.published().prefetch_related("citations"):
+        citations = list(article.citations.all())
+        assert len(citations) >= 6, article.slug
+        assert all(c.doi or c.pmid or c.url for c in citations), article.slug
+        assert article.author and article.reviewer, article.slug
+        assert article.last_reviewed < article.next_review, article.slug
+        assert 3 <= len(article.key_point_list) <= 6, article.slug
 
 
 def test_pain_article_has_ten_citations_and_every_marker_resolves(shipped):

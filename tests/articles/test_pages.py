@@ -115,8 +115,7 @@ def test_article_page_shows_title_summary_byline_and_disclaimer(client, cast):
         "meta", name="description", content="Summary of Ketamine for pain: the basics."
     )
     assert text_of(html, r'<p class="byline">(.*?)</p>') == (
-        "By Ada Quill · Medically reviewed by Basil Marsh, MD · Updated November 3, 2026 "
-        "· Our editorial policy"
+        "By Ada Quill · Medically reviewed by Basil Marsh, MD · Our editorial policy"
     )
     byline = re.search(r'<p class="byline">(.*?)</p>', html, re.S).group(1)
     links = ["/people/ada-quill/", "/people/basil-marsh/", "/editorial-policy/"]
@@ -255,11 +254,27 @@ def test_call_to_action_keeps_the_conditions_capitals(client):
 # --- Index and feed ------------------------------------------------------------------------
 
 
-def test_index_lists_published_articles_newest_first(client, cast):
-    article("newest", "Newest", cast["ada"], cast["basil"], day=20, conditions=["depression"])
+def section_titles(html, heading_id):
+    """The article titles listed in the index's section headed `heading_id`."""
+    section = re.search(rf'aria-labelledby="{heading_id}">(.*?)</section>', html, re.S).group(1)
+    return re.findall(r'<h3><a href="/articles/[^"]+/">([^<]+)</a></h3>', section)
+
+
+def test_index_lists_condition_articles_by_condition_then_the_guides_by_title(client, cast):
+    Article.objects.filter(slug="pain-basics").update(kind=Article.Kind.CONDITION)
+    kinds = {"kind": Article.Kind.CONDITION}
+    article("dep", "Ketamine for depression", cast["ada"], cast["basil"], conditions=["depression"],
+            day=20, **kinds)  # fmt: skip
+    article("anx", "Ketamine for anxiety", cast["ada"], cast["basil"], conditions=["anxiety"],
+            day=21, **kinds)  # fmt: skip
+    article("costs", "Costs and insurance", cast["ada"], cast["basil"], day=22)
     html = get_html(client, "/articles/")
-    titles = re.findall(r'<h2><a href="/articles/[^"]+/">([^<]+)</a></h2>', html)
-    assert titles == ["Newest", "Is ketamine safe?", "Ketamine for pain: the basics"]
+    # Anxiety, Chronic pain, Depression: by the condition's name, not by date.
+    assert section_titles(html, "conditions-heading") == [
+        "Ketamine for anxiety", "Ketamine for pain: the basics", "Ketamine for depression"
+    ]  # fmt: skip
+    assert section_titles(html, "guides-heading") == ["Costs and insurance", "Is ketamine safe?"]
+    assert '<p class="eyebrow">Chronic pain</p>' in html
 
 
 def test_index_filters_by_condition(client, cast):
@@ -272,7 +287,8 @@ def test_index_filters_by_condition(client, cast):
 def test_index_refuses_an_unknown_condition_with_a_message(client, cast):
     html = get_html(client, "/articles/?condition=no-such-thing", status=400)
     assert "Select a valid choice. no-such-thing is not one of the available choices." in html
-    assert "No articles for that condition yet." in html
+    assert 'role="alert"' in html
+    assert "<h3>" not in html  # no list of articles under an error
 
 
 def test_feed_is_atom_with_an_entry_per_published_article(client, cast):
