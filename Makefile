@@ -111,6 +111,19 @@ resilience: install-dev ## Load and fault tests (slow; CI runs them), with their
 bench: install-dev ## Benchmark search at BENCH_PROVIDERS providers; writes docs/performance.md
 	$(PY) scripts/bench.py
 
+# The shipped articles against the editorial standards (manage.py check_content),
+# in a database of their own so the local one is not touched. CI runs it. To
+# check the articles in your own database: `$(MANAGE) check_content`.
+.PHONY: check-content
+check-content: install ## Check the shipped articles: reading grade, claims, figures, references
+	rm -f var/check-content.sqlite3
+	@mkdir -p var
+	export DJANGO_DEBUG=1 DATABASE_URL=sqlite:///var/check-content.sqlite3; \
+	  $(MANAGE) migrate --noinput -v 0 && \
+	  $(MANAGE) loaddata -v 0 $(FIXTURES) && \
+	  $(MANAGE) check_content; \
+	  status=$$?; rm -f var/check-content.sqlite3; exit $$status
+
 screenshots: install-dev ## Save screenshots of the site to docs/screenshots/
 	$(VENV)/bin/pytest -q tests/browser/take_screenshots.py
 

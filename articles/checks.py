@@ -6,6 +6,7 @@ is checked exactly like a saved article. Errors block publishing; warnings are
 shown but do not.
 """
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,15 +65,21 @@ BLOCK_TAGS = {"p", "li", "td", "th"}
 SKIPPED_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code"}
 
 
-class _Blocks(HTMLParser):
-    """Collect the text of each paragraph, list item and table cell, skipping headings
-    and code: a heading is not a sentence, and counting it as one flatters the grade."""
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
-    def __init__(self) -> None:
+
+class _Blocks(HTMLParser):
+    """Collect the text of each paragraph, list item and table cell, skipping code and,
+    unless asked for, headings: a heading is not a sentence, and counting it as one
+    flatters the grade."""
+
+    def __init__(self, headings: bool = False) -> None:
         super().__init__()
         self.blocks: list[str] = []
         self._current: list[str] = []
         self._skipping = 0
+        self._block_tags = BLOCK_TAGS | HEADING_TAGS if headings else BLOCK_TAGS
+        self._skipped_tags = SKIPPED_TAGS - self._block_tags
 
     def _flush(self) -> None:
         text = " ".join("".join(self._current).split())
@@ -81,15 +88,15 @@ class _Blocks(HTMLParser):
         self._current = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIPPED_TAGS:
+        if tag in self._skipped_tags:
             self._skipping += 1
-        elif tag in BLOCK_TAGS:
+        elif tag in self._block_tags:
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in SKIPPED_TAGS:
+        if tag in self._skipped_tags:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in BLOCK_TAGS:
+        elif tag in self._block_tags:
             self._flush()
 
     def handle_data(self, data: str) -> None:
@@ -97,42 +104,65 @@ class _Blocks(HTMLParser):
             self._current.append(data)
 
 
-def blocks(body: str) -> list[str]:
-    """The body's paragraphs, list items and table cells as plain text, markers included."""
-    parser = _Blocks()
+def blocks(body: str, headings: bool = False) -> list[str]:
+    """The body's paragraphs, list items and table cells (and headings, if asked) as plain
+    text, markers included."""
+    parser = _Blocks(headings)
     parser.feed(markdown.render(body))
     parser.close()
     parser._flush()
     return parser.blocks
 
 
-def prose(body: str) -> str:
-    """The body as running text for the readability formulas: markers removed, and each
-    block ending a sentence (a list item without a full stop is still one)."""
-    sentences = []
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WORD = re.compile(r"\w")
+
+
+def sentences(body: str) -> list[str]:
+    """The body's sentences for the readability formulas: markers removed, and each
+    block ending one (a list item without a full stop is still a sentence)."""
+    found = []
     for block in blocks(body):
         text = " ".join(CITE_RE.sub("", block).split())
-        if text:
-            sentences.append(text if text[-1] in ".!?:;" else text + ".")
-    return " ".join(sentences)
+        if not text:
+            continue
+        text = text if text[-1] in ".!?:;" else text + "."
+        found += [sentence for sentence in SENTENCE_END.split(text) if WORD.search(sentence)]
+    return found
+
+
+def prose(body: str) -> str:
+    """The body as running text, as the readability formulas read it."""
+    return " ".join(sentences(body))
 
 
 def readability(body: str) -> Readability:
-    text = prose(body)
-    if not text:
+    """Flesch-Kincaid grade and SMOG index of the body's prose.
+
+    The published formulas, with textstat counting words, syllables (from the CMU
+    pronouncing dictionary) and words of three or more syllables. Sentences are
+    counted here: textstat's counter drops "sentences" of one or two words, which
+    is what a list of side effects is made of, and so overstates a list's grade.
+    """
+    found = sentences(body)
+    text = " ".join(found)
+    words = int(textstat.lexicon_count(text))
+    if not words:
         return Readability(grade=0.0, smog=0.0, words=0)
+    syllables = int(textstat.syllable_count(text))
+    polysyllables = int(textstat.polysyllabcount(text))
+    count = len(found)
     return Readability(
-        grade=float(textstat.flesch_kincaid_grade(text)),
-        smog=float(textstat.smog_index(text)),
-        words=int(textstat.lexicon_count(text)),
+        grade=0.39 * words / count + 11.8 * syllables / words - 15.59,
+        smog=1.043 * math.sqrt(polysyllables * 30 / count) + 3.1291,
+        words=words,
     )
 
 
 # ---------------------------------------------------------------- claims
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 NEGATION = re.compile(
-    r"\b(?:not|no|never|nor|none|cannot|without|isn[’']t|aren[’']t|can[’']t|won[’']t|"
+    r"\b(?:not|no|never|nor|none|nobody|cannot|without|isn[’']t|aren[’']t|can[’']t|won[’']t|"
     r"doesn[’']t|don[’']t|didn[’']t)\b",
     re.I,
 )
@@ -175,24 +205,35 @@ ESKETAMINE = re.compile(r"\besketamine\b|\bspravato\b", re.I)
 DEPRESSION = re.compile(r"\bdepress", re.I)
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in SENTENCE_END.split(" ".join(CITE_RE.sub("", text).split())) if s]
+def _claim_sentences(text: str) -> list[str]:
+    """Sentences within each block (paragraph, list item, heading) of Markdown `text`:
+    a "not" in one list item or heading never excuses a claim in the next."""
+    return [
+        sentence
+        for block in blocks(text, headings=True)
+        for sentence in SENTENCE_END.split(" ".join(CITE_RE.sub("", block).split()))
+        if sentence
+    ]
 
 
 def _quoted(sentence: str, start: int, end: int) -> bool:
-    before, after = sentence[start - 1 : start], sentence[end : end + 1]
-    return bool(before) and before in QUOTED and bool(after) and after in QUOTED
+    """Whether the word at start:end is in quotation marks (“cure”, or “cure.” with the
+    full stop inside, as American English puts it)."""
+    before, after = sentence[start - 1 : start], sentence[end : end + 2]
+    if not before or before not in QUOTED:
+        return False
+    return bool(after) and (after[0] in QUOTED or (after[0] in ".,;:!?" and after[1:] in QUOTED))
 
 
 def claims(text: str) -> list[str]:
-    """Messages for the claims in `text` that no health page should make.
+    """Messages for the claims in Markdown `text` that no health page should make.
 
     A word counts as a claim unless the sentence denies it before the word ("not a
     cure"), quotes it (a “cure”), or reports someone else's promise ("clinics that
     promise a cure").
     """
     found = []
-    for sentence in _sentences(text):
+    for sentence in _claim_sentences(text):
         for claim in CLAIMS:
             for match in claim.pattern.finditer(sentence):
                 if _quoted(sentence, match.start(), match.end()):
@@ -202,12 +243,13 @@ def claims(text: str) -> list[str]:
                 if claim.negation_allowed and NEGATION.search(sentence[: match.start()]):
                     continue
                 found.append(claim.message.format(word=match.group(0)))
+        approved = FDA_APPROVED.search(sentence)
         if (
-            FDA_APPROVED.search(sentence)
+            approved
             and KETAMINE.search(sentence)
             and DEPRESSION.search(sentence)
             and not ESKETAMINE.search(sentence)
-            and not NEGATION.search(sentence)
+            and not NEGATION.search(sentence[: approved.start()])
         ):
             found.append(
                 "Ketamine itself is not FDA-approved for depression; only esketamine "
@@ -285,8 +327,12 @@ def check(content: Content, today: date) -> tuple[Readability, list[Finding]]:
                 "everyday words bring it down."
             ],
         )
-    for field in ("title", "summary", "key_points", "body"):
+    for field in ("title", "summary", "body"):
         add("error", field, claims(getattr(content, field)))
+    # One key point a line, each its own statement.
+    add(
+        "error", "key_points", (m for line in content.key_points.splitlines() for m in claims(line))
+    )
     if not content.key_points.strip():
         add("error", "key_points", ["Published articles open with key points."])
     add(

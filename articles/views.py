@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from articles.models import Article, GlossaryTerm, Person
-from core.cache import cache_anonymous, public_page
+from core.cache import cache_anonymous, private_page, public_page
 from directory.filters import condition_choices
 
 SEARCH_MAX_LENGTH = 100
@@ -27,7 +27,6 @@ class ArticleFilter(django_filters.FilterSet):
 
 
 @require_safe
-@public_page
 @cache_anonymous
 def article_index(request):
     articles = Article.objects.published().select_related("reviewer").prefetch_related("conditions")
@@ -46,7 +45,10 @@ def article_index(request):
         ),
         "guides": sorted((a for a in found if a.kind == Article.Kind.GUIDE), key=lambda a: a.title),
     }
-    return render(request, "articles/index.html", context, status=200 if valid else 400)
+    response = render(request, "articles/index.html", context, status=200 if valid else 400)
+    # The index may sit in shared caches; what a patient searched for stays in their browser.
+    cache = private_page if filterset.is_bound and request.GET.get("q") else public_page
+    return cache(lambda request: response)(request)
 
 
 @require_safe

@@ -10,7 +10,7 @@ from directory.models import Condition, Location, Provider
 
 class StaticSitemap(Sitemap):
     def items(self):
-        return ["home", "clinics", "article-index", "editorial-policy"]
+        return ["home", "clinics", "article-index", "glossary", "editorial-policy"]
 
     def location(self, name):
         return reverse(name)

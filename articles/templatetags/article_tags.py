@@ -43,6 +43,11 @@ def article_json_ld(context, article):
             {"@type": "CreativeWork", "name": citation.text}
             | ({"url": citation.url} if web_url(citation.url) else {})
             | ({"sameAs": f"https://doi.org/{citation.doi}"} if citation.doi else {})
+            | (
+                {"sameAs": f"https://pubmed.ncbi.nlm.nih.gov/{citation.pmid}/"}
+                if citation.pmid and not citation.doi
+                else {}
+            )
             for citation in article.citations.all()
         ],
     }

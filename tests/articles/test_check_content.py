@@ -13,7 +13,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 
 from articles.models import Article, Citation, Person
 from tests.articles.test_admin import TWO_SOURCES, errors_of, person, post_article
@@ -27,7 +27,7 @@ LINE = re.compile(
 )
 CURE = "“cures” promises a cure; ketamine treats symptoms, and results vary."
 UNCITED = "A number without a citation: “About 30% of people respond.”"
-# 3 sentences, 15 words, 28 syllables: Flesch–Kincaid grade 8.4 (see test_checks.py).
+# 3 sentences, 15 words, 28 syllables: Flesch-Kincaid grade 8.4 (see test_checks.py).
 OVER_GRADE_8 = (
     "Doctors give medicine to patients [cite:1]. The animal ate a banana today [cite:2]. "
     "The computer helps elephants."
@@ -239,7 +239,7 @@ def messages_after(client, response):
     page = client.get(response["Location"])
     shown = [(message.level_tag, message.message) for message in page.context["messages"]]
     html = page.content.decode()
-    assert all(escape(text) in html for _level, text in shown)
+    assert all(conditional_escape(text) in html for _level, text in shown), shown
     return shown
 
 
@@ -315,7 +315,8 @@ def test_a_draft_with_the_same_problems_saves_with_before_publishing_messages(
     editor_client, people
 ):
     sources = [TWO_SOURCES[0], {"text": "A leaflet from a clinic, 2019."}]
-    body = OVER_GRADE_8.replace("Doctors give", "Ketamine cures pain. Doctors give")
+    # "cures" for "helps": one syllable for one, the grade stays 8.4.
+    body = OVER_GRADE_8.replace("computer helps", "computer cures")
     response = post_article(editor_client, people, sources, status="draft", body=body)
     shown = messages_after(editor_client, response)
     article = Article.objects.get(slug="ketamine-for-pain")
@@ -323,15 +324,15 @@ def test_a_draft_with_the_same_problems_saves_with_before_publishing_messages(
     assert article.citations.count() == 2
     reading, _findings = article.check_content()
     assert reading.grade > 8
-    before = [text for level, text in shown if text.startswith("Before publishing: ")]
-    assert before == [
+    before = {text for level, text in shown if text.startswith("Before publishing: ")}
+    assert before == {
         f"Before publishing: The text reads at grade {reading.grade:.1f} (Flesch–Kincaid); "
         "published articles read at grade 8 or lower. Shorter sentences and everyday words "
         "bring it down.",
         f"Before publishing: {CURE}",
         "Before publishing: Reference 2 has no DOI, PubMed ID or web address: readers cannot "
         "check it.",
-    ]
+    }
     assert all(level == "warning" for level, text in shown if text in before)
     assert (
         "info",
@@ -358,5 +359,5 @@ def test_a_published_article_with_an_uncited_number_saves_and_shows_the_warning(
 
 def test_a_clean_published_article_shows_only_its_reading_grade(editor_client, people):
     shown = messages_after(editor_client, post_article(editor_client, people, TWO_SOURCES))
-    assert [level for level, _text in shown] == ["success", "info"]
-    assert shown[1][1].startswith("Reading grade ")
+    assert sorted(level for level, _text in shown) == ["info", "success"]
+    assert any(text.startswith("Reading grade ") for level, text in shown if level == "info")

@@ -1,6 +1,6 @@
 """The editorial checks of articles/checks.py on good and bad texts.
 
-Reading level (Flesch–Kincaid grade and SMOG against values worked out by hand from the
+Reading level (Flesch-Kincaid grade and SMOG against values worked out by hand from the
 published formulas), claims no health page should make, numbers without a citation,
 references readers cannot check, and the review date and key points; each rule seen
 firing and not firing, and each finding on the field the admin shows it next to.
@@ -29,7 +29,7 @@ TODAY = date(2026, 6, 15)
 
 
 def fk_grade(words, sentences, syllables):
-    """Flesch–Kincaid grade level, as published."""
+    """Flesch-Kincaid grade level, as published."""
     return 0.39 * words / sentences + 11.8 * syllables / words - 15.59
 
 
@@ -160,6 +160,13 @@ def test_a_list_item_counts_as_a_sentence_without_a_full_stop():
     assert readability(run_on).grade > readability(listed).grade + 4
 
 
+def test_a_short_list_item_counts_as_a_sentence_too():
+    # 4 items, 6 words. Syllables: Headache 2, Dizziness 3, Feeling 2, sleepy 2, Upset 2,
+    # stomach 2: 13.
+    listed = "- Headache\n- Dizziness\n- Feeling sleepy\n- Upset stomach\n"
+    assert readability(listed).grade == pytest.approx(fk_grade(6, 4, 13), abs=0.05)
+
+
 def test_an_empty_body_reads_as_nothing():
     empty = readability("## Only a heading\n")
     assert (empty.grade, empty.smog, empty.words) == (0, 0, 0)
@@ -220,8 +227,7 @@ def test_claims_that_fire(text, start):
 
 def test_the_fda_message_quotes_the_sentence():
     assert claims("It helps. Ketamine is FDA-approved for depression.") == [
-        f"{FDA}, for treatment-resistant depression: "
-        "“Ketamine is FDA-approved for depression.”"
+        f"{FDA}, for treatment-resistant depression: “Ketamine is FDA-approved for depression.”"
     ]
 
 
@@ -303,57 +309,30 @@ def test_claims_are_errors_on_the_field_they_are_in(field):
         "key_points": "Low doses can ease some pain.\nA cure for pain.",
         "body": GOOD_BODY + "\nIt is a cure for pain [cite:1].\n",
     }
-    assert findings_of(**{field: spoiled[field]}) == [
-        Finding("error", field, f"“cure” {CURE}")
-    ]
+    assert findings_of(**{field: spoiled[field]}) == [Finding("error", field, f"“cure” {CURE}")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: key points are one per line, usually without full stops; claims() splits "
-    "sentences only at . ! ? so a negation in one point hides a claim in the next",
-)
 def test_a_negation_in_one_key_point_does_not_excuse_the_next():
     found = findings_of(key_points="Ketamine is not for everyone\nRelief is guaranteed")
     assert Finding("error", "key_points", f"“guaranteed” {GUARANTEE}") in found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: claims() reads the raw Markdown, so a heading runs into the sentence after "
-    "it and a negation or 'red flags' in the heading hides a claim in that sentence",
-)
 @pytest.mark.parametrize("heading", ["What ketamine cannot do", "Red flags"])
 def test_a_heading_does_not_excuse_the_claim_under_it(heading):
     assert claims(f"## {heading}\n\nKetamine cures depression.\n") == [f"“cures” {CURE}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: list items without full stops run together in claims(), so a negation in "
-    "one item hides a claim in the next",
-)
 def test_a_negation_in_one_list_item_does_not_excuse_the_next():
     body = "- Not covered by insurance\n- Cures depression in a day\n"
     assert claims(body) == [f"“Cures” {CURE}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the FDA rule is skipped when a negation appears anywhere in the sentence, "
-    "not only before the claim as for the other claims",
-)
 def test_a_negation_after_the_fda_claim_does_not_excuse_it():
     found = claims("Ketamine is FDA-approved for depression, with no waiting list.")
     assert len(found) == 1
     assert found[0].startswith(FDA)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _quoted() looks at the one character after the word, so a word quoted "
-    "with the full stop inside the quotes (American style: a “cure.”) counts as a claim",
-)
 def test_a_quoted_word_with_the_full_stop_inside_the_quotes_does_not_fire():
     assert claims("Some clinics call ketamine a “cure.”") == []
 
@@ -430,7 +409,9 @@ def test_any_one_identifier_is_enough(identifier):
 @pytest.mark.parametrize("doi", ["ANE.4185", "10.12/short-prefix", "11.1213/ANE.4185", "10.1213"])
 def test_a_doi_that_is_not_one_is_an_error(doi):
     assert reference_findings([reference(3, doi=doi)], TODAY) == [
-        Finding("error", "citations", f"Reference 3: “{doi}” is not a DOI (they start with 10.).", 3)
+        Finding(
+            "error", "citations", f"Reference 3: “{doi}” is not a DOI (they start with 10.).", 3
+        )
     ]
 
 

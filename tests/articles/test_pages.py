@@ -220,6 +220,115 @@ def test_contents_entries_show_headings_as_written(client, cast):
     assert '<a href="#risks-benefits">Risks &amp; benefits</a>' in contents
 
 
+# --- Key points, dates, corrections, the crisis box -------------------------------------------
+
+
+def test_article_opens_with_its_key_points_and_shows_every_date(client, cast):
+    Article.objects.filter(slug="pain-basics").update(
+        key_points="Low doses may ease some pain.\n\n  It is given in a clinic.  \n",
+        next_review=date(2027, 10, 30),
+    )
+    html = get_html(client, "/articles/pain-basics/")
+    key_points = re.search(r'aria-labelledby="key-points-heading">(.*?)</section>', html, re.S)
+    assert re.findall(r"<li>([^<]+)</li>", key_points.group(1)) == [
+        "Low doses may ease some pain.", "It is given in a clinic."
+    ]  # fmt: skip
+    # Before the article's text, after its header.
+    assert html.index("key-points-heading") < html.index('class="article__body"')
+    dates = re.search(r'<dl class="dates">(.*?)</dl>', html, re.S).group(1)
+    shown = re.findall(r"<dt>([^<]+)</dt><dd><time datetime=\"([^\"]+)\">([^<]+)</time>", dates)
+    assert shown == [
+        ("Published", "2026-03-02", "March 2, 2026"),
+        ("Updated", "2026-11-03", "November 3, 2026"),
+        ("Medically reviewed", "2026-10-30", "October 30, 2026"),
+        ("Next review due", "2027-10-30", "October 30, 2027"),
+    ]
+
+
+def test_next_review_defaults_to_a_year_after_the_review():
+    item = Article.objects.create(
+        title="T", slug="t", summary="S", body="B", last_reviewed=date(2026, 11, 26)
+    )
+    assert item.next_review == date(2027, 11, 26)
+
+
+def test_corrections_are_listed_newest_first_with_date_change_and_reason(client, cast):
+    main = cast["main"]
+    main.corrections.create(
+        date=date(2026, 5, 1), change="Fixed a dose.", reason="It said 5 mg, not 0.5 mg/kg."
+    )
+    main.corrections.create(
+        date=date(2026, 9, 9), change="<b>Rewrote</b> the risks.", reason="Clearer wording."
+    )
+    html = get_html(client, "/articles/pain-basics/")
+    section = re.search(r'aria-labelledby="corrections-heading">(.*?)</section>', html, re.S)
+    items = [
+        " ".join(re.sub(r"<[^>]+>", "", li).split())
+        for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)
+    ]
+    assert items == [
+        "September 9, 2026: &lt;b&gt;Rewrote&lt;/b&gt; the risks. Why: Clearer wording.",
+        "May 1, 2026: Fixed a dose. Why: It said 5 mg, not 0.5 mg/kg.",
+    ]
+
+
+def test_an_article_without_corrections_says_so(client, cast):
+    html = get_html(client, "/articles/pain-basics/")
+    assert "No corrections to this article so far." in html
+
+
+CRISIS = 'id="crisis-heading"'
+
+
+def test_crisis_box_shows_on_articles_about_a_mental_health_condition_only(client, cast):
+    # pain-basics is about chronic pain; safety is about depression.
+    assert CRISIS not in get_html(client, "/articles/pain-basics/")
+    html = get_html(client, "/articles/safety/")
+    assert html.count(CRISIS) == 1
+    box = re.search(r'<section id="crisis".*?</section>', html, re.S).group(0)
+    assert 'href="tel:988"' in box and 'href="sms:988"' in box
+    assert "https://988lifeline.org/chat/" in box
+    assert "press 1" in box and 'href="tel:911"' in box
+    # A guide about no condition has none either.
+    Article.objects.filter(slug="safety").first().conditions.clear()
+    assert CRISIS not in get_html(client, "/articles/safety/")
+
+
+def test_shipped_crisis_boxes_follow_the_conditions(client):
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    with_box = {
+        article.slug
+        for article in Article.objects.published()
+        if CRISIS in get_html(client, article.get_absolute_url())
+    }
+    assert with_box == {
+        "ketamine-for-depression", "ketamine-for-ptsd", "ketamine-for-anxiety",
+        "ketamine-for-ocd", "ketamine-for-bipolar-depression", "ketamine-for-addiction",
+        "ketamine-assisted-psychotherapy",
+    }  # fmt: skip
+
+
+def test_guide_without_a_condition_still_leads_into_the_directory(client, cast):
+    cast["safety"].conditions.clear()
+    page = Page(get_html(client, "/articles/safety/"))
+    [form] = [attrs for attrs in page.find("form") if attrs.get("action") == "/clinics/"]
+    assert not page.find("input", type="hidden", name="condition")
+    assert page.find("input", name="near", id="cta-near")
+
+
+def test_every_shipped_article_has_valid_medical_web_page_json_ld(client):
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    for article in Article.objects.published().prefetch_related("citations"):
+        [data] = medical_web_pages(get_html(client, article.get_absolute_url()))
+        assert data["@type"] == "MedicalWebPage", article.slug
+        assert data["reviewedBy"]["@type"] == "Person", article.slug
+        assert data["reviewedBy"]["name"] == article.reviewer.name
+        assert data["lastReviewed"] == article.last_reviewed.isoformat()
+        assert len(data["citation"]) == article.citations.count() >= 6
+        # Every reference can be followed: a DOI, PubMed or web address.
+        assert all("sameAs" in c or "url" in c for c in data["citation"]), article.slug
+
+
 # --- The shipped articles ------------------------------------------------------------------
 
 SHIPPED = {
@@ -325,6 +434,9 @@ def test_person_page_lists_what_they_wrote_and_reviewed(client, cast):
 def test_editorial_policy_states_the_yearly_review(client):
     html = get_html(client, "/editorial-policy/")
     assert "re-reviewed at least every 12 months" in html
+    assert "the date the next review is due is shown on each article" in html
+    assert "no advertising" in html and "no paid placement" in html
+    assert 'id="corrections"' in html
     assert len(Page(html).find("h1")) == 1
 
 
@@ -348,7 +460,7 @@ def test_editor_previews_a_draft_with_banner_and_noindex(editor_client, cast):
 @pytest.mark.parametrize(
     "url",
     ["/articles/pain-basics/", "/articles/", "/articles/feed/", "/people/ada-quill/",
-     "/editorial-policy/", "/articles/?condition=nope"],
+     "/editorial-policy/", "/articles/?condition=nope", "/articles/?q=dose", "/glossary/"],
 )  # fmt: skip
 def test_anonymous_pages_set_no_cookies(client, cast, url):
     assert client.get(url).cookies == {}

@@ -13,6 +13,8 @@ class Command(BaseCommand):
         "years in the future, reviews past due. Exits with status 1 when there are errors."
     )
 
+    requires_system_checks: list[str] = []  # the output is the report, nothing else
+
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Check only these articles.")
         parser.add_argument(
