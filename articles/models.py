@@ -1,11 +1,10 @@
 from datetime import date, timedelta
-
-from django.core.exceptions import ValidationError
 from typing import Self
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Greatest, Lower, StrIndex, Substr
+from django.db.models.functions import Greatest, Lower, Replace, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from directory.models import Condition
 REVIEW_EVERY_DAYS = 365
 # Marks around the searched words in a search result's headline (see highlight_search).
 HIGHLIGHT = ("\u27e6", "\u27e7")
+HEADLINE_LT = "\ue000"  # a private-use character: "<" inside PostgreSQL's headline
 
 
 def hero_image_choices():
@@ -100,8 +100,10 @@ class ArticleQuerySet(PublishableQuerySet):
             + SearchVector("summary", weight="B", config="english")
             + SearchVector("body_text", weight="C", config="english")
         )
+        # ts_headline reads its text as HTML and drops anything shaped like a tag, so "<"
+        # goes in as a character no text has and comes back in highlight_search.
         headline = SearchHeadline(
-            "body_text",
+            Replace("body_text", Value("<"), Value(HEADLINE_LT)),
             query,
             config="english",
             start_sel=HIGHLIGHT[0],
@@ -117,7 +119,7 @@ class ArticleQuerySet(PublishableQuerySet):
         )
 
     def _search_simple(self, words):
-        terms = words.split()[:10]
+        terms = words.split()
         if not terms:
             return self.none()
         matches = Q()
@@ -137,9 +139,7 @@ class ArticleQuerySet(PublishableQuerySet):
         start = StrIndex(Lower("body_text"), Value(terms[0].lower()))
         headline = Substr("body_text", Greatest(start - 80, 1), 220)
         return (
-            self.filter(matches)
-            .annotate(rank=rank, headline=headline)
-            .order_by("-rank", "title")
+            self.filter(matches).annotate(rank=rank, headline=headline).order_by("-rank", "title")
         )
 
 
@@ -454,11 +454,11 @@ class GlossaryTerm(models.Model):
     def __str__(self):
         return self.term
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("glossary") + f"#{self.slug}"
+
+    def natural_key(self):
+        return (self.slug,)
 
     @property
     def alias_list(self) -> list[str]:

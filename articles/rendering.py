@@ -9,7 +9,7 @@ every one of them.
 import re
 import string
 from dataclasses import dataclass, field
-from html import unescape
+from html import escape, unescape
 
 import nh3
 from django.utils.text import slugify
@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
 CITE_RE = re.compile(r"\[cite:\s*([0-9]+(?:\s*,\s*[0-9]+)*)\s*\]")
+MARKER_WITH_SPACE_RE = re.compile(r"\s*" + CITE_RE.pattern)
 HEADING_RE = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
 TAG_RE = re.compile(r"<[^>]+>")
 
@@ -90,7 +91,8 @@ def render(body, glossary=(), glossary_url="/glossary/"):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow",
     )
-    text = " ".join(unescape(TAG_RE.sub(" ", CITE_RE.sub("", html))).split())
+    # No space is left where a marker was: "eases pain [cite:1]." reads "eases pain."
+    text = " ".join(unescape(TAG_RE.sub(" ", MARKER_WITH_SPACE_RE.sub("", html))).split())
     backlinks: dict[str, list[str]] = {}
     markers: list[tuple[str, list[int]]] = []
     # Contents entries are plain text, without the headings' citation markers.
@@ -138,22 +140,35 @@ def link_terms(html, glossary, glossary_url):
     """Link the first use of each glossary term in the running text to its definition.
 
     Abbreviations (a phrase in capitals such as "IV") match only in capitals, so
-    "iv" inside a sentence stays plain; other phrases match in any case.
+    "iv" inside a sentence stays plain; other phrases match in any case. Text is
+    matched as readers see it (entities decoded, apostrophes straight or curly)
+    and escaped again around the links.
     """
-    phrases = {phrase.lower(): (slug, phrase) for slug, names in glossary for phrase in names}
+    phrases = {_key(phrase): (slug, phrase) for slug, names in glossary for phrase in names}
     if not phrases:
         return html
-    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    alternatives = "|".join(
+        re.escape(p).replace("'", "['’]") for p in sorted(phrases, key=len, reverse=True)
+    )
     pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
     linked = set()
 
-    def link(match):
-        text = match.group(0)
-        slug, phrase = phrases[text.lower()]
-        if slug in linked or (phrase.isupper() and text != phrase):
-            return text
-        linked.add(slug)
-        return f'<a href="{glossary_url}#{slug}" class="term">{text}</a>'
+    def link_text(escaped):
+        text, pieces, last = unescape(escaped), [], 0
+        for match in pattern.finditer(text):
+            slug, phrase = phrases[_key(match.group(0))]
+            if slug in linked or (phrase.isupper() and match.group(0) != phrase):
+                continue
+            linked.add(slug)
+            pieces += [
+                escape(text[last : match.start()], quote=False),
+                f'<a href="{glossary_url}#{slug}" class="term">'
+                f"{escape(match.group(0), quote=False)}</a>",
+            ]
+            last = match.end()
+        if not pieces:
+            return escaped  # nothing linked: the sanitiser's escaping stays as it was
+        return "".join(pieces) + escape(text[last:], quote=False)
 
     pieces, depth = [], 0
     for piece in re.split(r"(<[^>]+>)", html):
@@ -161,9 +176,13 @@ def link_terms(html, glossary, glossary_url):
         if tag and tag.group(2) in UNLINKED_TAGS:
             depth += -1 if tag.group(1) else 1
         elif not tag and depth == 0 and piece:
-            piece = pattern.sub(link, piece)
+            piece = link_text(piece)
         pieces.append(piece)
     return "".join(pieces)
+
+
+def _key(phrase):
+    return phrase.lower().replace("’", "'")
 
 
 def _letter(index):

@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Prefetch, Q
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -87,7 +88,9 @@ def person_detail(request, slug):
 @public_page
 @cache_anonymous
 def glossary(request):
-    return render(request, "articles/glossary.html", {"terms": GlossaryTerm.objects.all()})
+    # Case-insensitive, so "mTOR" sits among the other M's.
+    terms = GlossaryTerm.objects.order_by(Lower("term"))
+    return render(request, "articles/glossary.html", {"terms": terms})
 
 
 @require_safe

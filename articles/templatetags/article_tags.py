@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from articles.models import HIGHLIGHT, Article
+from articles.models import HEADLINE_LT, HIGHLIGHT, Article
 from core.html import json_ld, web_url
 
 register = template.Library()
@@ -127,8 +127,9 @@ def highlight_search(headline, words):
     search on SQLite marks nothing, so the words as typed are marked here.
     """
     start, stop = HIGHLIGHT
+    headline = headline.replace(HEADLINE_LT, "<")
     if start not in headline:
-        terms = [re.escape(term) for term in words.split()[:10] if term]
+        terms = [re.escape(term) for term in words.split() if term]
         if terms:
             pattern = re.compile("|".join(terms), re.I)
             headline = pattern.sub(lambda m: f"{start}{m.group(0)}{stop}", headline)

@@ -286,9 +286,11 @@ def test_crisis_box_shows_on_articles_about_a_mental_health_condition_only(clien
     html = get_html(client, "/articles/safety/")
     assert html.count(CRISIS) == 1
     box = re.search(r'<section id="crisis".*?</section>', html, re.S).group(0)
-    assert 'href="tel:988"' in box and 'href="sms:988"' in box
+    assert 'href="tel:988"' in box
+    assert 'href="sms:988"' in box
     assert "https://988lifeline.org/chat/" in box
-    assert "press 1" in box and 'href="tel:911"' in box
+    assert "press 1" in box
+    assert 'href="tel:911"' in box
     # A guide about no condition has none either.
     Article.objects.filter(slug="safety").first().conditions.clear()
     assert CRISIS not in get_html(client, "/articles/safety/")
@@ -311,7 +313,7 @@ def test_shipped_crisis_boxes_follow_the_conditions(client):
 def test_guide_without_a_condition_still_leads_into_the_directory(client, cast):
     cast["safety"].conditions.clear()
     page = Page(get_html(client, "/articles/safety/"))
-    [form] = [attrs for attrs in page.find("form") if attrs.get("action") == "/clinics/"]
+    assert [attrs for attrs in page.find("form") if attrs.get("action") == "/clinics/"]
     assert not page.find("input", type="hidden", name="condition")
     assert page.find("input", name="near", id="cta-near")
 
@@ -435,7 +437,8 @@ def test_editorial_policy_states_the_yearly_review(client):
     html = get_html(client, "/editorial-policy/")
     assert "re-reviewed at least every 12 months" in html
     assert "the date the next review is due is shown on each article" in html
-    assert "no advertising" in html and "no paid placement" in html
+    assert "no advertising" in html
+    assert "no paid placement" in html
     assert 'id="corrections"' in html
     assert len(Page(html).find("h1")) == 1
 

@@ -192,8 +192,7 @@ def test_excerpt_marks_the_searched_word(client, people):
 
 
 def test_excerpt_leaves_no_gap_where_a_marker_was(client, people):
-    # BUG: body_text drops "[cite:1]" but keeps the space before it, so excerpts read
-    # "eases pain . Trials agree , mostly." (articles/rendering.py, render(): `text`).
+    # A marker goes with the space before it, or excerpts would read "eases pain . Trials".
     body = "Ketamine eases pain [cite:1]. Trials agree [cite:1], mostly."
     article(people, "one", "One", body=body)
     [excerpt] = excerpts(search(client, q="trials"))
@@ -219,9 +218,8 @@ def test_article_text_in_results_is_escaped(client, people):
 
 
 def test_excerpt_quotes_the_text_as_the_article_shows_it(client, people):
-    # BUG (PostgreSQL): ts_headline parses body_text as HTML and drops anything that looks
-    # like a tag, so the excerpt reads "A alert(1) ketamine" although the article page
-    # shows "<script>alert(1)</script>" as text; "a<b and c>d" even becomes "a d".
+    # PostgreSQL's ts_headline parses its text as HTML and would drop anything shaped like
+    # a tag ("A alert(1) ketamine"); the excerpt must quote the text as the page shows it.
     article(people, "one", "One", body="A <script>alert(1)</script> ketamine note [cite:1].")
     [excerpt] = excerpts(search(client, q="ketamine"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>ketamine</mark>" in excerpt
