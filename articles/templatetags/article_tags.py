@@ -95,7 +95,7 @@ def latest_articles(count):
         Article.objects.published()
         .filter(reviewer__isnull=False, last_reviewed__isnull=False)
         .select_related("reviewer")
-        .order_by("-published_at")
+        .order_by("-published_at", "title")
     )
     return {"articles": articles[:count]}
 
