@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Self
 
@@ -280,28 +281,31 @@ class Article(VersionedModel):
         self.toc = [list(entry) for entry in rendered.toc]
 
     def clean(self):
-        errors = {}
+        errors: dict[str, list[str]] = defaultdict(list)
         if self.hero_image and not self.hero_alt.strip():
-            errors["hero_alt"] = "Describe the image for people who cannot see it."
+            errors["hero_alt"].append("Describe the image for people who cannot see it.")
         if self.last_reviewed and self.next_review:
             if self.next_review <= self.last_reviewed:
-                errors["next_review"] = "The next review comes after the last one."
+                errors["next_review"].append("The next review comes after the last one.")
             elif self.next_review > self.last_reviewed + timedelta(days=REVIEW_EVERY_DAYS):
-                errors["next_review"] = "Articles are reviewed at least every 12 months."
+                errors["next_review"].append("Articles are reviewed at least every 12 months.")
         if self.status == self.Status.PUBLISHED:
-            errors.update(self.publishing_errors())
+            for field, message in self.publishing_errors().items():
+                errors[field].append(message)
             # The admin checks citations with the ones on the form (CitationFormSet).
             form_checks_citations = getattr(self, "citations_checked_by_form", False)
             citations = [] if form_checks_citations or not self.pk else list(self.citations.all())
             if not form_checks_citations:
-                errors.update(self.citation_errors(c.position for c in citations))
+                for field, messages in self.citation_errors(c.position for c in citations).items():
+                    errors[field] += messages
             _reading, findings = self.check_content(citations)
             for finding in findings:
                 if finding.level == "error":
-                    field = "body" if finding.field == "citations" else finding.field
-                    errors.setdefault(field, []).append(finding.message)
+                    errors["body" if finding.field == "citations" else finding.field].append(
+                        finding.message
+                    )
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError(dict(errors))
 
     def check_content(self, citations=None, today=None):
         """The editorial checks (articles/checks.py) of this article as it stands.
@@ -321,8 +325,8 @@ class Article(VersionedModel):
         )
         return checks.check(content, today or timezone.localdate())
 
-    def publishing_errors(self):
-        errors: dict[str, str | list[str]] = {}
+    def publishing_errors(self) -> dict[str, str]:
+        errors = {}
         if self.author_id is None:
             errors["author"] = "An article is published only with an author."
         if self.reviewer_id is None:
@@ -422,7 +426,7 @@ class Correction(models.Model):
         return f"{self.date:%Y-%m-%d}: {self.change[:60]}"
 
 
-class GlossaryTermQuerySet(models.QuerySet):
+class GlossaryTermQuerySet(models.QuerySet["GlossaryTerm"]):
     def link_targets(self) -> list[tuple[str, list[str]]]:
         """(slug, every phrase that names the term) for linking articles to the glossary."""
         return [

@@ -37,11 +37,11 @@ class Command(BaseCommand):
             reading, findings = article.check_content(citations, today)
             findings += [
                 Finding("error", field, message)
-                for field, messages in {
-                    **article.publishing_errors(),
-                    **article.citation_errors(c.position for c in citations),
-                }.items()
-                for message in ([messages] if isinstance(messages, str) else messages)
+                for field, messages in [
+                    *((field, [message]) for field, message in article.publishing_errors().items()),
+                    *article.citation_errors(c.position for c in citations).items(),
+                ]
+                for message in messages
             ]
             article_errors = sum(finding.level == "error" for finding in findings)
             errors += article_errors
