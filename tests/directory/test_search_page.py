@@ -5,7 +5,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from django.core.management import call_command
+from django.utils.html import escape
 
+from articles.models import Article
 from directory.models import Treatment
 from tests import cast
 
@@ -288,6 +291,34 @@ def test_condition_landing_links_each_state_into_the_search(client, providers):
     assert query(html.href("Texas")) == {"condition": ["depression"], "near": ["TX"]}
     assert "Lone Star Ketamine at Home" in html.text
     assert html.find("input", type="hidden", name="condition", value="depression")
+
+
+def test_condition_landing_leads_with_its_article_and_key_points(client, providers):
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    response, html = page(client, "/conditions/depression/")
+    text = response.content.decode()
+
+    lead = text.index('class="condition-article card"')
+    # The article and its key points come first, then the crisis box, then the providers.
+    assert lead < text.index('id="crisis-heading"') < text.index('id="find-heading"')
+    assert text.index('id="find-heading"') < text.index('id="states-heading"')
+    assert html.href("Read the full article: Ketamine for Depression: What the Research Shows") == (
+        "/articles/ketamine-for-depression/"
+    )
+    key_points = Article.objects.get(slug="ketamine-for-depression").key_point_list
+    assert all(escape(point) in text for point in key_points)
+    # Guides about the condition follow under their own heading.
+    assert html.href("Ketamine-Assisted Psychotherapy (KAP)") == (
+        "/articles/ketamine-assisted-psychotherapy/"
+    )
+
+
+def test_chronic_pain_landing_has_no_crisis_box(client):
+    cast.round_rock_clinic()
+    call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
+    text = client.get("/conditions/chronic-pain/").content.decode()
+    assert 'class="condition-article card"' in text
+    assert 'id="crisis-heading"' not in text
 
 
 @pytest.mark.parametrize(
