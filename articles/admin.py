@@ -127,9 +127,13 @@ class ArticleAdmin(VersionedAdmin):
             "People and dates",
             {
                 "fields": [
-                    "author", "reviewer", "published_at", "revised_on", "last_reviewed",
+                    "author",
+                    "reviewer",
+                    "published_at",
+                    "revised_on",
+                    "last_reviewed",
                     "next_review",
-                ]  # fmt: skip
+                ]
             },
         ),
         ("Connections", {"fields": ["conditions", "related"]}),

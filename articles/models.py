@@ -1,8 +1,7 @@
 from datetime import date, timedelta
-
-from django.core.exceptions import ValidationError
 from typing import Self
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Greatest, Lower, StrIndex, Substr
@@ -137,9 +136,7 @@ class ArticleQuerySet(PublishableQuerySet):
         start = StrIndex(Lower("body_text"), Value(terms[0].lower()))
         headline = Substr("body_text", Greatest(start - 80, 1), 220)
         return (
-            self.filter(matches)
-            .annotate(rank=rank, headline=headline)
-            .order_by("-rank", "title")
+            self.filter(matches).annotate(rank=rank, headline=headline).order_by("-rank", "title")
         )
 
 
@@ -280,26 +277,34 @@ class Article(VersionedModel):
         self.toc = [list(entry) for entry in rendered.toc]
 
     def clean(self):
-        errors = {}
+        # Lists throughout: a field can fail a rule here and an editorial check below.
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, messages: str | list[str]) -> None:
+            if isinstance(messages, str):
+                messages = [messages]
+            errors.setdefault(field, []).extend(messages)
+
         if self.hero_image and not self.hero_alt.strip():
-            errors["hero_alt"] = "Describe the image for people who cannot see it."
+            add("hero_alt", "Describe the image for people who cannot see it.")
         if self.last_reviewed and self.next_review:
             if self.next_review <= self.last_reviewed:
-                errors["next_review"] = "The next review comes after the last one."
+                add("next_review", "The next review comes after the last one.")
             elif self.next_review > self.last_reviewed + timedelta(days=REVIEW_EVERY_DAYS):
-                errors["next_review"] = "Articles are reviewed at least every 12 months."
+                add("next_review", "Articles are reviewed at least every 12 months.")
         if self.status == self.Status.PUBLISHED:
-            errors.update(self.publishing_errors())
+            for field, messages in self.publishing_errors().items():
+                add(field, messages)
             # The admin checks citations with the ones on the form (CitationFormSet).
             form_checks_citations = getattr(self, "citations_checked_by_form", False)
             citations = [] if form_checks_citations or not self.pk else list(self.citations.all())
             if not form_checks_citations:
-                errors.update(self.citation_errors(c.position for c in citations))
+                for field, messages in self.citation_errors(c.position for c in citations).items():
+                    add(field, messages)
             _reading, findings = self.check_content(citations)
             for finding in findings:
                 if finding.level == "error":
-                    field = "body" if finding.field == "citations" else finding.field
-                    errors.setdefault(field, []).append(finding.message)
+                    add("body" if finding.field == "citations" else finding.field, finding.message)
         if errors:
             raise ValidationError(errors)
 
@@ -422,7 +427,7 @@ class Correction(models.Model):
         return f"{self.date:%Y-%m-%d}: {self.change[:60]}"
 
 
-class GlossaryTermQuerySet(models.QuerySet):
+class GlossaryTermQuerySet(models.QuerySet["GlossaryTerm"]):
     def link_targets(self) -> list[tuple[str, list[str]]]:
         """(slug, every phrase that names the term) for linking articles to the glossary."""
         return [
@@ -454,11 +459,11 @@ class GlossaryTerm(models.Model):
     def __str__(self):
         return self.term
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("glossary") + f"#{self.slug}"
+
+    def natural_key(self):
+        return (self.slug,)
 
     @property
     def alias_list(self) -> list[str]:

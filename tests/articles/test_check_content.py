@@ -27,7 +27,7 @@ LINE = re.compile(
 )
 CURE = "“cures” promises a cure; ketamine treats symptoms, and results vary."
 UNCITED = "A number without a citation: “About 30% of people respond.”"
-# 3 sentences, 15 words, 28 syllables: Flesch–Kincaid grade 8.4 (see test_checks.py).
+# 3 sentences, 15 words, 28 syllables: Flesch-Kincaid grade 8.4 (see test_checks.py).
 OVER_GRADE_8 = (
     "Doctors give medicine to patients [cite:1]. The animal ate a banana today [cite:2]. "
     "The computer helps elephants."

@@ -1,6 +1,6 @@
 """The editorial checks of articles/checks.py on good and bad texts.
 
-Reading level (Flesch–Kincaid grade and SMOG against values worked out by hand from the
+Reading level (Flesch-Kincaid grade and SMOG against values worked out by hand from the
 published formulas), claims no health page should make, numbers without a citation,
 references readers cannot check, and the review date and key points; each rule seen
 firing and not firing, and each finding on the field the admin shows it next to.
@@ -29,7 +29,7 @@ TODAY = date(2026, 6, 15)
 
 
 def fk_grade(words, sentences, syllables):
-    """Flesch–Kincaid grade level, as published."""
+    """Flesch-Kincaid grade level, as published."""
     return 0.39 * words / sentences + 11.8 * syllables / words - 15.59
 
 
@@ -220,8 +220,7 @@ def test_claims_that_fire(text, start):
 
 def test_the_fda_message_quotes_the_sentence():
     assert claims("It helps. Ketamine is FDA-approved for depression.") == [
-        f"{FDA}, for treatment-resistant depression: "
-        "“Ketamine is FDA-approved for depression.”"
+        f"{FDA}, for treatment-resistant depression: “Ketamine is FDA-approved for depression.”"
     ]
 
 
@@ -303,9 +302,7 @@ def test_claims_are_errors_on_the_field_they_are_in(field):
         "key_points": "Low doses can ease some pain.\nA cure for pain.",
         "body": GOOD_BODY + "\nIt is a cure for pain [cite:1].\n",
     }
-    assert findings_of(**{field: spoiled[field]}) == [
-        Finding("error", field, f"“cure” {CURE}")
-    ]
+    assert findings_of(**{field: spoiled[field]}) == [Finding("error", field, f"“cure” {CURE}")]
 
 
 @pytest.mark.xfail(
@@ -430,7 +427,9 @@ def test_any_one_identifier_is_enough(identifier):
 @pytest.mark.parametrize("doi", ["ANE.4185", "10.12/short-prefix", "11.1213/ANE.4185", "10.1213"])
 def test_a_doi_that_is_not_one_is_an_error(doi):
     assert reference_findings([reference(3, doi=doi)], TODAY) == [
-        Finding("error", "citations", f"Reference 3: “{doi}” is not a DOI (they start with 10.).", 3)
+        Finding(
+            "error", "citations", f"Reference 3: “{doi}” is not a DOI (they start with 10.).", 3
+        )
     ]
 
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article, Citation, Person
-from directory.models import Condition
 from articles.rendering import cited_numbers, marker_errors
+from directory.models import Condition
 
 pytestmark = pytest.mark.django_db
 
@@ -104,8 +104,9 @@ def test_publishing_needs_at_least_one_citation():
 
 
 def test_unsaved_article_cannot_be_published_without_citations():
-    article = Article(title="T", slug="t", summary="S", key_points="K", body="Plain.", author=writer(),
-                      reviewer=reviewer(), last_reviewed=timezone.localdate())  # fmt: skip
+    article = Article(title="T", slug="t", summary="S", key_points="K", body="Plain.",
+                      author=writer(), reviewer=reviewer(),
+                      last_reviewed=timezone.localdate())  # fmt: skip
     assert "at least one citation" in errors_publishing(article)["body"][0]
 
 
@@ -250,9 +251,7 @@ def test_fixtures_publish_an_article_for_every_condition_and_the_decision_guides
     assert about == {slug: [condition] for slug, condition in CONDITION_ARTICLES.items()}
     assert set(published.filter(kind=Article.Kind.GUIDE).values_list("slug", flat=True)) == GUIDES
     # Every condition the directory searches by has its article.
-    assert set(Condition.objects.values_list("slug", flat=True)) == set(
-        CONDITION_ARTICLES.values()
-    )
+    assert set(Condition.objects.values_list("slug", flat=True)) == set(CONDITION_ARTICLES.values())
 
 
 def test_every_shipped_article_has_six_checkable_references_and_its_review_dates(shipped):
@@ -260,7 +259,8 @@ def test_every_shipped_article_has_six_checkable_references_and_its_review_dates
         citations = list(article.citations.all())
         assert len(citations) >= 6, article.slug
         assert all(c.doi or c.pmid or c.url for c in citations), article.slug
-        assert article.author and article.reviewer, article.slug
+        assert article.author, article.slug
+        assert article.reviewer, article.slug
         assert article.last_reviewed < article.next_review, article.slug
         assert 3 <= len(article.key_point_list) <= 6, article.slug
 

@@ -91,7 +91,9 @@ def test_searching_the_articles_by_keyboard_shows_highlighted_results(page, site
 def test_condition_page_leads_with_its_article_then_the_providers(page, site_url):
     page.goto(site_url + "/conditions/ptsd/")
     lead = page.locator(".condition-article")
-    expect(lead.get_by_role("heading", level=2)).to_have_text("Ketamine for PTSD: What We Know So Far")
+    expect(lead.get_by_role("heading", level=2)).to_have_text(
+        "Ketamine for PTSD: What We Know So Far"
+    )
     expect(lead.get_by_role("heading", name="Key points")).to_be_visible()
     finder = page.get_by_role("heading", name="Find a clinic near you")
     assert lead.bounding_box()["y"] < finder.bounding_box()["y"]
