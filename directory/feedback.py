@@ -15,18 +15,21 @@ from directory.fields import normalize_phone
 from directory.models import Provider
 from directory.moderation import submission_file
 from directory.states import STATES
-from directory.submissions import DETAILS_MAX_LENGTH, Submission
+from directory.submissions import DETAILS_MAX_LENGTH, LISTING_PROBLEMS, Submission
 
 EMAIL_HELP = "Optional, only if you would like a reply. Erased as soon as we have dealt with it."
+DETAILS_REQUIRED = "Tell us what is wrong, in a few words."
 
 
-def details_field(*, label: str, help_text: str) -> forms.CharField:
+def details_field(*, label: str, help_text: str, required_message: str = "") -> forms.CharField:
+    """The free-text box of a public form; required only when given the message to show."""
     return forms.CharField(
         label=label,
-        required=False,
+        required=bool(required_message),
         max_length=DETAILS_MAX_LENGTH,
         help_text=f"{help_text} Up to 2,000 characters.",
         widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": required_message} if required_message else None,
     )
 
 
@@ -45,7 +48,7 @@ class ReportForm(GuardedForm):
 
     problem = forms.ChoiceField(
         label="What is wrong?",
-        choices=Submission.Problem.choices,
+        choices=LISTING_PROBLEMS,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose what is wrong with this listing."},
     )
@@ -62,7 +65,7 @@ class ReportForm(GuardedForm):
             cleaned_data.get("problem") == Submission.Problem.OTHER
             and not cleaned_data.get("details", "").strip()
         ):
-            self.add_error("details", "Tell us what is wrong, in a few words.")
+            self.add_error("details", DETAILS_REQUIRED)
         return cleaned_data
 
 

@@ -121,13 +121,14 @@ NOTICE_SUBJECTS = {
     Submission.Kind.REPORT: "New report on ketanet",
     Submission.Kind.SUGGESTION: "New suggested provider on ketanet",
     Submission.Kind.UPDATE: "New practice update on ketanet",
+    Submission.Kind.ARTICLE: "New report of a mistake in an article on ketanet",
 }
 
 
 def notify_editors(submission: Submission) -> None:
     """Email the Editors group that `submission` arrived, when MODERATION_NOTIFY_EDITORS is on.
 
-    The mail names the kind and the listing and links to the admin; what the
+    The mail names the kind and the listing (or the article) and links to the admin; what the
     person typed and their address stay in the admin (health information is
     kept off mail). A mail server that fails is logged, never raised: the item
     is filed whatever happens to the notice.
@@ -145,13 +146,9 @@ def notify_editors(submission: Submission) -> None:
     recipients = list(editors)
     if not recipients:
         return
-    if submission.kind == Submission.Kind.SUGGESTION:
-        listing = submission.provider_name or "(no name given)"
-    else:
-        listing = submission.provider.name if submission.provider else "a deleted listing"
     url = settings.SITE_URL + reverse("admin:directory_submission_change", args=[submission.pk])
     body = (
-        f"{submission.get_kind_display()}: {listing}\n\n"
+        f"{submission.get_kind_display()}: {submission.about}\n\n"
         f"Read it and handle it in the admin:\n{url}\n"
     )
     try:

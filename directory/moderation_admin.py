@@ -1,4 +1,4 @@
-"""The moderation queue in the admin: reports, suggestions and practice updates.
+"""The moderation queue in the admin: reports, suggestions, practice updates and article reports.
 
 Everything the public typed is shown read-only, as text (the admin escapes
 readonly fields and list columns; nothing here marks typed text safe). Editors
@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
@@ -39,6 +40,7 @@ TYPED_FIELDS = {
         "details",
         "proposed_changes",
     ],
+    Submission.Kind.ARTICLE: ["problem", "details", "email"],
 }
 ITEM_FIELDS = ["kind", "concerns", "created_at"]
 HANDLING_FIELDS = ["status", "editor_note", ("handled_by", "handled_at")]
@@ -123,7 +125,7 @@ class SubmissionAdmin(ProposalAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["kind", "status", "confirmation", QueueFilter]
     list_select_related = ["provider", "handled_by"]
-    search_fields = ["provider__name", "provider_name"]
+    search_fields = ["provider__name", "provider_name", "page_title"]
     ordering = ["-created_at", "-pk"]
     readonly_fields = READONLY_FIELDS
     actions = ["mark_in_progress", "resolve", "reject", "make_draft", "resend_confirmation"]
@@ -185,8 +187,14 @@ class SubmissionAdmin(ProposalAdminMixin, admin.ModelAdmin):
 
     # --- The changelist's columns -------------------------------------------------------
 
-    @admin.display(description="Listing", ordering="provider__name")
+    @admin.display(description="Listing or article", ordering="provider__name")
     def concerns(self, submission):
+        if submission.kind == Submission.Kind.ARTICLE:
+            # The path the article view stored; anything else is shown as text, not linked.
+            page = submission.page
+            if page.startswith("/") and url_has_allowed_host_and_scheme(page, allowed_hosts=None):
+                return format_html('<a href="{}">{}</a>', page, submission.about)
+            return submission.about
         if submission.kind == Submission.Kind.SUGGESTION and submission.provider is None:
             return f"Suggested: {submission.provider_name}" if submission.provider_name else "—"
         if submission.provider is None:

@@ -1,10 +1,10 @@
 """The moderation queue: what patients and practices send in, kept until an editor is done.
 
-One table for the three kinds (a report of a problem with a listing, a
-suggestion of a new provider, a practice's proposed update) so editors work
-one queue. Everything here was typed by the public: it is shown as inert text
-and kept only as long as needed (the email address goes when an item is
-closed; purge_moderation deletes old items).
+One table for the four kinds (a report of a problem with a listing, a
+suggestion of a new provider, a practice's proposed update, a report of a
+mistake in an article) so editors work one queue. Everything here was typed
+by the public: it is shown as inert text and kept only as long as needed (the
+email address goes when an item is closed; purge_moderation deletes old items).
 """
 
 from datetime import timedelta
@@ -42,6 +42,7 @@ class Submission(models.Model):
         REPORT = "report", "Report of a problem"
         SUGGESTION = "suggestion", "Suggested provider"
         UPDATE = "update", "Update from the practice"
+        ARTICLE = "article", "Report of a mistake in an article"
 
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -58,6 +59,10 @@ class Submission(models.Model):
         PRICES = "prices", "The prices are wrong"
         NOT_ACCEPTING = "not-accepting", "It is not taking new patients"
         OTHER = "other", "Something else"
+        # Of an article
+        FACT = "fact", "A fact is wrong or out of date"
+        SOURCE = "source", "A reference is wrong or its link does not work"
+        UNCLEAR = "unclear", "Something is hard to understand"
 
     class Confirmation(models.TextChoices):
         # Only update proposals have one.
@@ -78,6 +83,14 @@ class Submission(models.Model):
         related_name="submissions",
         help_text="The listing it concerns (for a suggestion: the draft made from it).",
     )
+    # A report of a mistake in an article. The page is kept as its path and title,
+    # not a key: this app knows nothing of articles (they depend on it, not the reverse).
+    page = models.CharField(
+        max_length=300, blank=True, help_text="The path of the article it concerns."
+    )
+    page_title = models.CharField(
+        max_length=200, blank=True, help_text="The article's title when it was reported."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -93,7 +106,7 @@ class Submission(models.Model):
     )
 
     # --- What the public typed -------------------------------------------------
-    # A report
+    # A report (of a listing or an article)
     problem = models.CharField(max_length=16, choices=Problem.choices, blank=True)
     # All kinds
     details = models.TextField(blank=True, max_length=DETAILS_MAX_LENGTH)
@@ -132,7 +145,7 @@ class Submission(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["report", "suggestion", "update"]),
+                condition=Q(kind__in=["report", "suggestion", "update", "article"]),
                 name="submission_kind_valid",
             ),
             models.CheckConstraint(
@@ -142,8 +155,7 @@ class Submission(models.Model):
         ]
 
     def __str__(self):
-        about = self.provider_name if self.kind == self.Kind.SUGGESTION else self.provider
-        return f"{self.get_kind_display()}: {about or 'a deleted listing'}"
+        return f"{self.get_kind_display()}: {self.about}"
 
     def save(self, *args, **kwargs):
         if not self.is_open and self.email:
@@ -156,3 +168,37 @@ class Submission(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def about(self) -> str:
+        """What the item is about, in words: the listing, the suggested name or the article."""
+        if self.kind == self.Kind.SUGGESTION:
+            return self.provider_name or "(no name given)"
+        if self.kind == self.Kind.ARTICLE:
+            return self.page_title or self.page or "(an article)"
+        return self.provider.name if self.provider else "a deleted listing"
+
+
+# What each public report form offers (the listing's problems stay as they were).
+LISTING_PROBLEMS = [
+    (problem.value, problem.label)
+    for problem in (
+        Submission.Problem.CLOSED,
+        Submission.Problem.PHONE,
+        Submission.Problem.ADDRESS,
+        Submission.Problem.WEBSITE,
+        Submission.Problem.HOURS,
+        Submission.Problem.PRICES,
+        Submission.Problem.NOT_ACCEPTING,
+        Submission.Problem.OTHER,
+    )
+]
+ARTICLE_PROBLEMS = [
+    (problem.value, problem.label)
+    for problem in (
+        Submission.Problem.FACT,
+        Submission.Problem.SOURCE,
+        Submission.Problem.UNCLEAR,
+        Submission.Problem.OTHER,
+    )
+]

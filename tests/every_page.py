@@ -61,6 +61,8 @@ def every_kind_of_page(client: Client) -> list[Page]:
         ("report sent", f"{austin.get_absolute_url()}report/sent/", 200),
         ("suggestion sent", "/suggest/sent/", 200),
         ("update sent", f"{austin.get_absolute_url()}update/sent/?email=sent", 200),
+        ("article report form", "/articles/ketamine-for-ptsd/report/", 200),
+        ("article report sent", "/articles/ketamine-for-ptsd/report/sent/", 200),
         ("404", "/no-such-page/", 404),
     ]
     pages = [fetch(client, name, url, status) for name, url, status in gets]
@@ -68,6 +70,7 @@ def every_kind_of_page(client: Client) -> list[Page]:
         ("report form with errors", f"{austin.get_absolute_url()}report/"),
         ("suggest form with errors", "/suggest/"),
         ("update form with errors", f"{austin.get_absolute_url()}update/"),
+        ("article report form with errors", "/articles/ketamine-for-ptsd/report/"),
     ]
     for name, url in posts:
         response = client.post(url, {})

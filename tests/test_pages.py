@@ -79,6 +79,7 @@ def pages(client):
         "editorial policy": "/editorial-policy/",
         "report form": f"{provider.get_absolute_url()}report/",
         "suggest form": "/suggest/",
+        "article report form": "/articles/ketamine-for-pain-management/report/",
         "saved": "/saved/",
     }
     pages = {}

@@ -1,7 +1,8 @@
 """The public's forms in a real browser: on a phone, by keyboard alone, and clean for axe-core.
 
-Report a problem and suggest a provider (the practice's update form has its own
-module). The live server runs in this process, so `settings` reaches it.
+Report a problem, suggest a provider and report a mistake in an article (the
+practice's update form has its own module). The live server runs in this
+process, so `settings` reaches it.
 """
 
 import pytest
@@ -35,11 +36,18 @@ def axe_page(new_context):
     return new_context(bypass_csp=True).new_page()
 
 
+ARTICLE = "/articles/ketamine-for-ptsd/"
+
+
 def form_paths():
-    return {"report": report_path()[1], "suggest": "/suggest/"}
+    return {
+        "report": report_path()[1],
+        "suggest": "/suggest/",
+        "article report": f"{ARTICLE}report/",
+    }
 
 
-@pytest.mark.parametrize("name", ["report", "suggest"])
+@pytest.mark.parametrize("name", ["report", "suggest", "article report"])
 def test_phone_form_fits_the_screen_with_big_enough_targets(phone, site_url, name):
     phone.goto(site_url + form_paths()[name])
     width = PHONE["viewport"]["width"]
@@ -58,6 +66,22 @@ def test_phone_report_by_touch_reaches_the_thank_you_page(phone, site_url):
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Thank you")
     report = Submission.objects.get(provider=provider, details="The number is disconnected.")
     assert report.problem == "phone"
+    report.delete()
+
+
+def test_a_reader_reports_a_mistake_from_the_article_by_touch(phone, site_url):
+    phone.goto(site_url + ARTICLE)
+    phone.get_by_role("link", name="Report a mistake in this article").tap()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Report a mistake in")
+    phone.get_by_role("button", name="Send report").tap()  # nothing chosen: sent back
+    expect(phone.get_by_role("alert")).to_contain_text("Not sent yet")
+    expect(phone.locator("#id_details_error")).to_contain_text("Tell us what is wrong")
+    phone.get_by_label("A reference is wrong or its link does not work").tap()
+    phone.get_by_label("Details").fill("The link for reference 2 goes to a missing page.")
+    phone.get_by_role("button", name="Send report").tap()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    report = Submission.objects.get(details__startswith="The link for reference 2")
+    assert (report.kind, report.problem, report.page) == ("article", "source", ARTICLE)
     report.delete()
 
 
@@ -137,6 +161,8 @@ def test_forms_and_their_pages_have_no_accessibility_violation(axe_page, site_ur
     check("report thank-you")
     page.goto(f"{site_url}/suggest/sent/")
     check("suggest thank-you")
+    page.goto(f"{site_url}{ARTICLE}report/sent/")
+    check("article report thank-you")
     assert failures == {}, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
 
 

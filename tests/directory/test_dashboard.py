@@ -30,10 +30,11 @@ def test_counts_open_items_by_kind_and_the_oldest_ones_age():
     item(days_ago=1)
     item(Kind.SUGGESTION, provider_name="New", status=Status.IN_PROGRESS)
     item(Kind.UPDATE, status=Status.RESOLVED, days_ago=30)  # closed: not counted
+    item(Kind.ARTICLE, page="/articles/ketamine-for-ptsd/", page_title="Ketamine for PTSD")
     dashboard = moderation_dashboard()
     counts = {row.kind: row.count for row in dashboard.open_by_kind}
-    assert counts == {"report": 2, "suggestion": 1, "update": 0}
-    assert dashboard.open_total == 3
+    assert counts == {"report": 2, "suggestion": 1, "update": 0, "article": 1}
+    assert dashboard.open_total == 4
     assert dashboard.oldest_open_age == "3\xa0days"  # timesince keeps the two together
 
 

@@ -75,6 +75,23 @@ def test_a_suggestion_names_the_suggested_provider(settings, editors):
     assert "Suggested provider: Hill Country Ketamine" in message.body
 
 
+def test_an_article_report_names_the_article(settings, editors):
+    settings.MODERATION_NOTIFY_EDITORS = True
+    report = Submission.objects.create(
+        kind=Submission.Kind.ARTICLE,
+        page="/articles/ketamine-for-ptsd/",
+        page_title="Ketamine for PTSD",
+        problem="fact",
+        details="The second study was withdrawn",
+    )
+    notify_editors(report)
+    [message] = mail.outbox
+    assert message.subject == "New report of a mistake in an article on ketanet"
+    assert "Report of a mistake in an article: Ketamine for PTSD" in message.body
+    assert "listing" not in message.body
+    assert "withdrawn" not in message.body
+
+
 def test_no_mail_when_notices_are_off(settings, editors, report):
     settings.MODERATION_NOTIFY_EDITORS = False
     notify_editors(report)

@@ -56,6 +56,16 @@ def test_get_shows_the_form_with_every_problem_and_no_cookie(client, clinic):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
+def test_the_form_offers_only_a_listings_problems_not_an_articles(client, clinic):
+    html = client.get(url(clinic)).content.decode()
+    for value in ["fact", "source", "unclear"]:
+        assert f'value="{value}"' not in html
+    response = client.post(url(clinic), report_data(problem="fact"))
+    assert response.status_code == 400
+    assert "Select a valid choice" in " ".join(response.context["form"].errors["problem"])
+    assert not Submission.objects.exists()
+
+
 def test_a_good_report_is_filed_and_redirects_to_the_thank_you_page(client, clinic):
     response = client.post(url(clinic), report_data(email="pat@example.org"))
     assert response.status_code == 303
