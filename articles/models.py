@@ -271,11 +271,15 @@ class Article(VersionedModel):
     def natural_key(self):
         return (self.slug,)
 
-    def render(self):
-        """Turn the Markdown body into the stored HTML, contents list and back-links."""
-        rendered = rendering.render(
-            self.body, GlossaryTerm.objects.link_targets(), reverse("glossary")
-        )
+    def render(self, glossary=None):
+        """Turn the Markdown body into the stored HTML, contents list and back-links.
+
+        `glossary` is GlossaryTerm.objects.link_targets(), read here unless the
+        caller renders many articles and passes it once.
+        """
+        if glossary is None:
+            glossary = GlossaryTerm.objects.link_targets()
+        rendered = rendering.render(self.body, glossary, reverse("glossary"))
         self.body_html, self.backlinks = rendered.html, rendered.backlinks
         self.body_text = rendered.text
         self.toc = [list(entry) for entry in rendered.toc]

@@ -65,11 +65,10 @@ def article_json_ld(context, article):
 
 
 @register.inclusion_tag("articles/condition_articles.html")
-def condition_articles(condition, articles=None):
+def condition_articles(condition):
     """The article about `condition` with its key points, then the other published articles
-    about it (guides), for its landing page. Pass `articles` when the view has them."""
-    if articles is None:
-        articles = condition_article_list(condition)
+    about it (guides), for its landing page."""
+    articles = condition_article_list(condition)
     lead = next((a for a in articles if a.kind == Article.Kind.CONDITION), None)
     return {
         "condition": condition,

@@ -395,3 +395,11 @@ def test_a_phrase_with_an_apostrophe_is_linked_although_the_article_curls_it():
     # matched; a term typed with a plain apostrophe links all the same.
     html = render("People with Crohn's disease.", [("crohns", ["Crohn's disease"])]).html
     assert term_links(html) == [("crohns", "Crohn’s disease")]
+
+
+def test_a_term_change_relinks_every_article_in_a_fixed_number_of_queries(
+    shipped, django_assert_num_queries
+):
+    # The glossary is read once for all articles, not once per article.
+    with django_assert_num_queries(5):
+        GlossaryTerm.objects.create(term="Vial", slug="vial", definition="A small bottle.")
