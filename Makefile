@@ -39,7 +39,7 @@ install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 install-dev: $(VENV)/.installed-dev ## Also install the dev extra (pytest, ruff, mypy)
 
 setup: export DJANGO_DEBUG ?= 1
-setup: install ## Migrate and load fixtures and demo data into the local database
+setup: install translations ## Migrate and load fixtures and demo data into the local database
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_gazetteer
 	$(MANAGE) loaddata $(FIXTURES)
@@ -75,7 +75,7 @@ purge-moderation: install ## Delete moderation items past their retention (DRY_R
 serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_SECURE_SSL_REDIRECT = 0
 serve: export DJANGO_SECURE_COOKIES = 0
-serve: install ## Serve like production (gunicorn, debug off) on 127.0.0.1:$PORT
+serve: install translations ## Serve like production (gunicorn, debug off) on 127.0.0.1:$PORT
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) migrate --noinput
 	exec $(VENV)/bin/gunicorn --config ketanet/gunicorn.conf.py
@@ -92,7 +92,7 @@ $(AXE) $(VNU) &: tests/browser/package.json tests/browser/package-lock.json
 	fi
 	@command -v java >/dev/null || echo "java not found: the HTML checks will be skipped (they fail in CI)."
 
-test: install-dev $(AXE) $(VNU) ## Run the whole test suite (DATABASE_URL selects the database)
+test: install-dev translations $(AXE) $(VNU) ## Run the whole test suite (DATABASE_URL selects the database)
 	$(VENV)/bin/pytest --ignore=tests/resilience $(PYTEST_ARGS)
 
 # Load and faults against the production server on a PostgreSQL server of its
@@ -108,7 +108,7 @@ resilience: install-dev ## Load and fault tests (slow; CI runs them), with their
 
 # BENCH_PROVIDERS (default 100000), DATABASE_URL (default: a ketanet_bench_<N>
 # database on the local PostgreSQL), BENCH_SECONDS per URL (default 20).
-bench: install-dev ## Benchmark search at BENCH_PROVIDERS providers; writes docs/performance.md
+bench: install-dev translations ## Benchmark search at BENCH_PROVIDERS providers; writes docs/performance.md
 	$(PY) scripts/bench.py
 
 # The shipped articles against the editorial standards (manage.py check_content),
@@ -124,7 +124,7 @@ check-content: install ## Check the shipped articles: reading grade, claims, fig
 	  $(MANAGE) check_content; \
 	  status=$$?; rm -f var/check-content.sqlite3; exit $$status
 
-screenshots: install-dev ## Save screenshots of the site to docs/screenshots/
+screenshots: install-dev translations ## Save screenshots of the site to docs/screenshots/
 	$(VENV)/bin/pytest -q tests/browser/take_screenshots.py
 
 lint: install-dev ## Check code style and types (ruff check, format check, mypy)
@@ -146,3 +146,26 @@ lock: ## Re-pin every dependency to its newest allowed version
 
 clean: ## Remove .venv and build leftovers (keeps the database in var/)
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache var/static
+
+# --- Translations ---------------------------------------------------------------
+# locale/es/LC_MESSAGES/*.po are the Spanish catalogues (edited by hand or with a
+# PO editor); the compiled .mo files are built from them, never committed.
+# compilemessages and makemessages need GNU gettext (Debian: apt-get install gettext).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+# The admin and the management commands stay in English: not extracted (tests/test_catalogue.py
+# extracts with the same list).
+I18N_IGNORE := --ignore=.venv --ignore='tests/*' --ignore='docs/*' --ignore='scripts/*' \
+  --ignore='var/*' --ignore='templates/admin/*' --ignore='*/admin.py' --ignore='*/admin_*.py' \
+  --ignore='*_admin.py' --ignore='*/management/*'
+
+.PHONY: translations messages
+translations: $(MO_FILES) ## Compile the Spanish catalogues (compilemessages)
+
+$(MO_FILES): %.mo: %.po | $(PY)
+	@command -v msgfmt >/dev/null || { echo "Compiling translations needs GNU gettext (apt-get install gettext)"; exit 1; }
+	DJANGO_DEBUG=1 $(MANAGE) compilemessages --ignore=.venv --ignore=tests --ignore=var -v 0
+
+messages: install ## Update the catalogues from the code (makemessages); then translate what is new
+	DJANGO_DEBUG=1 $(MANAGE) makemessages -l es --no-obsolete $(I18N_IGNORE)
+	DJANGO_DEBUG=1 $(MANAGE) makemessages -l es -d djangojs --no-obsolete $(I18N_IGNORE) --ignore='static/vendor/*'

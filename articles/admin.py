@@ -5,7 +5,17 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import checks
-from articles.models import Article, Citation, Correction, GlossaryTerm, Person, hero_image_choices
+from articles.models import (
+    Article,
+    ArticleTranslation,
+    Citation,
+    Correction,
+    GlossaryTerm,
+    Person,
+    ReviewedText,
+    TranslationCitation,
+    hero_image_choices,
+)
 from core.admin import SubsetFilter
 from core.history_admin import VersionedAdmin, VersionedForm
 
@@ -23,8 +33,8 @@ class CitationFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        article = self.instance
-        if article.status != Article.Status.PUBLISHED or any(self.errors):
+        article = self.instance  # an article or a translation
+        if article.status != ReviewedText.Status.PUBLISHED or any(self.errors):
             return
         kept = [
             form
@@ -141,19 +151,95 @@ class ArticleAdmin(VersionedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        self.report_checks(request, form.instance)
+        report_checks(request, form.instance)
 
-    def report_checks(self, request, article):
-        """After a save, what `check_content` says: the reading grade, the warnings, and for
-        a draft the errors that will block publishing it."""
-        reading, findings = article.check_content()
+
+def report_checks(request, text):
+    """After a save, what `check_content` says: the reading level, the warnings, and for a
+    draft the errors that will block publishing it."""
+    reading, findings = text.check_content()
+    if isinstance(reading, checks.Readability):
         summary = f"Reading grade {reading.grade:.1f} (Flesch–Kincaid), SMOG {reading.smog:.1f}."
-        messages.info(request, summary)
-        for finding in findings:
-            if finding.level == "warning":
-                messages.warning(request, finding.message)
-            elif article.status != Article.Status.PUBLISHED:
-                messages.warning(request, f"Before publishing: {finding.message}")
+    else:
+        summary = f"Readability: {reading.describe()} (60 or more to publish)."
+    messages.info(request, summary)
+    for finding in findings:
+        if finding.level == "warning":
+            messages.warning(request, finding.message)
+        elif text.status != ReviewedText.Status.PUBLISHED:
+            messages.warning(request, f"Before publishing: {finding.message}")
+
+
+class TranslationCitationInline(admin.TabularInline):
+    model = TranslationCitation
+    formset = CitationFormSet
+    fields = ["position", "text", "url", "doi", "pmid", "in_english"]
+    extra = 1
+    formfield_overrides = CitationInline.formfield_overrides
+
+
+class TranslationForm(VersionedForm):
+    class Meta:
+        model = ArticleTranslation
+        fields = [
+            "article", "language", "status", "title", "summary", "key_points", "body",
+            "hero_alt", "translator", "reviewer", "published_at", "revised_on",
+            "last_reviewed", "next_review",
+        ]  # fmt: skip
+        widgets = {"key_points": forms.Textarea(attrs={"rows": 5})}
+
+    def _post_clean(self):
+        # Citations are checked by CitationFormSet against the ones being saved.
+        self.instance.citations_checked_by_form = True
+        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
+
+
+class TranslationReviewDueFilter(ReviewDueFilter):
+    def subset(self):
+        return ArticleTranslation.objects.review_due()
+
+
+@admin.register(ArticleTranslation)
+class ArticleTranslationAdmin(VersionedAdmin):
+    """A translation is edited, reviewed and published like an article, on its own."""
+
+    form = TranslationForm
+    list_display = ["title", "article", "language", "status", "translator", "last_reviewed"]
+    list_filter = ["language", "status", TranslationReviewDueFilter]
+    list_select_related = ["article", "translator", "reviewer"]
+    search_fields = ["title", "summary", "article__title"]
+    autocomplete_fields = ["article", "translator", "reviewer"]
+    inlines = [TranslationCitationInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["article", "language", "status", "title", "summary"],
+                "description": (
+                    "Written for readers of the language, not word for word; the same "
+                    "publishing rules as the original, with the Spanish readability formulas."
+                ),
+            },
+        ),
+        ("Text", {"fields": ["key_points", "body", "hero_alt"]}),
+        (
+            "People and dates",
+            {
+                "fields": [
+                    "translator",
+                    "reviewer",
+                    "published_at",
+                    "revised_on",
+                    "last_reviewed",
+                    "next_review",
+                ]
+            },
+        ),
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        report_checks(request, form.instance)
 
 
 @admin.register(GlossaryTerm)
@@ -161,4 +247,12 @@ class GlossaryTermAdmin(SimpleHistoryAdmin):
     list_display = ["term", "slug"]
     search_fields = ["term", "also_matches", "definition"]
     prepopulated_fields = {"slug": ["term"]}
-    fields = ["term", "slug", "definition", "also_matches"]
+    fields = [
+        "term",
+        "slug",
+        "definition",
+        "also_matches",
+        "term_es",
+        "definition_es",
+        "also_matches_es",
+    ]

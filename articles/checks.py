@@ -11,14 +11,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Literal, Protocol
 
+import silabeador
 import textstat
 
 from articles.rendering import CITE_RE, markdown
 
 MAX_GRADE = 8.0
+# Fernández Huerta's scale puts 60 to 70 at "normal (para adulto)", grades 7 and 8: the
+# Spanish counterpart of MAX_GRADE.
+MIN_FERNANDEZ_HUERTA = 60.0
 
 Level = Literal["error", "warning"]
 
@@ -36,6 +41,19 @@ class Readability:
     grade: float  # Flesch-Kincaid grade level
     smog: float
     words: int
+
+    def describe(self) -> str:
+        return f"grade {self.grade:.1f}, SMOG {self.smog:.1f}"
+
+
+@dataclass(frozen=True)
+class SpanishReadability:
+    fernandez_huerta: float  # 0 to 100, higher is easier; 60 to 70 is grades 7 and 8
+    inflesz: float  # Szigriszt-Pazos perspicuity; 55 to 65 is "normal"
+    words: int
+
+    def describe(self) -> str:
+        return f"Fernández Huerta {self.fernandez_huerta:.1f}, INFLESZ {self.inflesz:.1f}"
 
 
 class Reference(Protocol):
@@ -57,6 +75,7 @@ class Content:
     citations: list[Reference]
     last_reviewed: date | None
     next_review: date | None
+    language: str = "en"  # "es": Spanish readability formulas and claim words
 
 
 # ---------------------------------------------------------------- the body's prose
@@ -159,16 +178,45 @@ def readability(body: str) -> Readability:
     )
 
 
-# ---------------------------------------------------------------- claims
+SPANISH_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
-NEGATION = re.compile(
-    r"\b(?:not|no|never|nor|none|nobody|cannot|without|isn[’']t|aren[’']t|can[’']t|won[’']t|"
-    r"doesn[’']t|don[’']t|didn[’']t)\b",
-    re.I,
-)
-# A sentence that reports someone else's promise is a warning to readers, not a claim.
-REPORTED = re.compile(r"\b(?:promis\w*|claim\w*|red flags?|beware|wary|advertis\w*)\b", re.I)
-QUOTED = "\"“”'‘’"
+
+@lru_cache(maxsize=20_000)  # silabeador reads its list of exceptions on every call
+def _spanish_syllables(word: str) -> int:
+    try:
+        return len(silabeador.syllabify(word))
+    except TypeError:
+        # silabeador's exceptions for Latin endings fail on words such as "midazolam"
+        # and "chat"; its plain rules divide them right.
+        return len(silabeador.syllabify(word, exceptions=0))
+
+
+def spanish_readability(body: str) -> SpanishReadability:
+    """Fernández Huerta's readability and Szigriszt-Pazos' perspicuity (INFLESZ) of
+    the body's prose.
+
+    Fernández Huerta (1959) as corrected by Law (2011), which is what Spanish
+    readability tools use: 206.84 - 60 * syllables per word - 1.02 * words per
+    sentence (textstat's version counts sentences per word, so more, shorter
+    sentences lower its score). Szigriszt-Pazos (1993): 206.835 - 62.3 * syllables
+    per word - words per sentence. silabeador divides the words into syllables by
+    the rules of Spanish spelling (textstat's hyphenation dictionary reads "día"
+    and "leer" as one syllable).
+    """
+    found = sentences(body)
+    words = SPANISH_WORD.findall(" ".join(found))
+    if not words:
+        return SpanishReadability(fernandez_huerta=0.0, inflesz=0.0, words=0)
+    syllables = sum(_spanish_syllables(word) for word in words)
+    per_word, per_sentence = syllables / len(words), len(words) / len(found)
+    return SpanishReadability(
+        fernandez_huerta=206.84 - 60 * per_word - 1.02 * per_sentence,
+        inflesz=206.835 - 62.3 * per_word - per_sentence,
+        words=len(words),
+    )
+
+
+# ---------------------------------------------------------------- claims
 
 
 @dataclass(frozen=True)
@@ -178,31 +226,87 @@ class Claim:
     negation_allowed: bool = True
 
 
-CLAIMS = [
-    Claim(
-        re.compile(r"\bcur(?:e|es|ed|ing)\b", re.I),
-        "“{word}” promises a cure; ketamine treats symptoms, and results vary.",
-    ),
-    Claim(
-        re.compile(r"\bguarantee(?:s|d)?\b", re.I),
-        "“{word}” promises a result no treatment can guarantee.",
-    ),
-    Claim(
-        re.compile(
-            r"\bnon-?addictive\b|\bnot (?:habit-forming|addictive)\b|"
-            r"\bno risk of (?:addiction|dependence|misuse)\b",
+CURE = "“{word}” promises a cure; ketamine treats symptoms, and results vary."
+GUARANTEE = "“{word}” promises a result no treatment can guarantee."
+NOT_ADDICTIVE = "“{word}” is not true of ketamine: repeated use can lead to misuse and dependence."
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """The words of one language that make or excuse a claim."""
+
+    claims: list[Claim]
+    # Before the word, it denies the claim ("not a cure").
+    negation: re.Pattern[str]
+    # A sentence that reports someone else's promise is a warning to readers, not a claim.
+    reported: re.Pattern[str]
+    fda_approved: re.Pattern[str]
+    ketamine: re.Pattern[str]
+    esketamine: re.Pattern[str]
+    depression: re.Pattern[str]
+
+
+CLAIM_RULES = {
+    "en": ClaimRules(
+        claims=[
+            Claim(re.compile(r"\bcur(?:e|es|ed|ing)\b", re.I), CURE),
+            Claim(re.compile(r"\bguarantee(?:s|d)?\b", re.I), GUARANTEE),
+            Claim(
+                re.compile(
+                    r"\bnon-?addictive\b|\bnot (?:habit-forming|addictive)\b|"
+                    r"\bno risk of (?:addiction|dependence|misuse)\b",
+                    re.I,
+                ),
+                NOT_ADDICTIVE,
+                negation_allowed=False,
+            ),
+        ],
+        negation=re.compile(
+            r"\b(?:not|no|never|nor|none|nobody|cannot|without|isn[’']t|aren[’']t|can[’']t|"
+            r"won[’']t|doesn[’']t|don[’']t|didn[’']t)\b",
             re.I,
         ),
-        "“{word}” is not true of ketamine: repeated use can lead to misuse and dependence.",
-        negation_allowed=False,
+        reported=re.compile(r"\b(?:promis\w*|claim\w*|red flags?|beware|wary|advertis\w*)\b", re.I),
+        fda_approved=re.compile(
+            r"\bFDA[- ]approved\b|\bapproved by the (?:FDA|Food and Drug Administration)\b", re.I
+        ),
+        ketamine=re.compile(r"\bketamine\b", re.I),
+        esketamine=re.compile(r"\besketamine\b|\bspravato\b", re.I),
+        depression=re.compile(r"\bdepress", re.I),
     ),
-]
-FDA_APPROVED = re.compile(
-    r"\bFDA[- ]approved\b|\bapproved by the (?:FDA|Food and Drug Administration)\b", re.I
-)
-KETAMINE = re.compile(r"\bketamine\b", re.I)
-ESKETAMINE = re.compile(r"\besketamine\b|\bspravato\b", re.I)
-DEPRESSION = re.compile(r"\bdepress", re.I)
+    "es": ClaimRules(
+        claims=[
+            Claim(re.compile(r"\bcura(?:n|r|rá|rán|do|da|dos|das)?\b", re.I), CURE),
+            Claim(re.compile(r"\bgarantiz\w*|\bgarantía", re.I), GUARANTEE),
+            Claim(
+                re.compile(
+                    r"\bno (?:es |son )?adictiv[oa]s?\b|"
+                    r"\bno crea (?:adicción|dependencia|hábito)\b|"
+                    r"\bsin (?:ningún )?riesgo de (?:adicción|dependencia|abuso)\b",
+                    re.I,
+                ),
+                NOT_ADDICTIVE,
+                negation_allowed=False,
+            ),
+        ],
+        negation=re.compile(
+            r"\b(?:no|nunca|jamás|ni|sin|tampoco|nadie|ningún|ninguna|ninguno)\b", re.I
+        ),
+        reported=re.compile(
+            r"\b(?:promet\w*|promesas?|anunci\w*|señales? de alerta|desconf\w*|cuidado)\b",
+            re.I,
+        ),
+        fda_approved=re.compile(
+            r"\baprobad[oa]s? por la (?:FDA|Administración de Alimentos y Medicamentos)\b|"
+            r"\bla FDA (?:la |lo )?(?:ha )?aprob\w*",
+            re.I,
+        ),
+        ketamine=re.compile(r"\bketamina\b", re.I),
+        esketamine=re.compile(r"\besketamina\b|\bspravato\b", re.I),
+        depression=re.compile(r"\bdepresi", re.I),
+    ),
+}
+QUOTED = "\"“”'‘’«»"
 
 
 def _claim_sentences(text: str) -> list[str]:
@@ -225,31 +329,32 @@ def _quoted(sentence: str, start: int, end: int) -> bool:
     return bool(after) and (after[0] in QUOTED or (after[0] in ".,;:!?" and after[1:] in QUOTED))
 
 
-def claims(text: str) -> list[str]:
+def claims(text: str, language: str = "en") -> list[str]:
     """Messages for the claims in Markdown `text` that no health page should make.
 
     A word counts as a claim unless the sentence denies it before the word ("not a
     cure"), quotes it (a “cure”), or reports someone else's promise ("clinics that
     promise a cure").
     """
+    rules = CLAIM_RULES[language]
     found = []
     for sentence in _claim_sentences(text):
-        for claim in CLAIMS:
+        for claim in rules.claims:
             for match in claim.pattern.finditer(sentence):
                 if _quoted(sentence, match.start(), match.end()):
                     continue
-                if REPORTED.search(sentence):
+                if rules.reported.search(sentence):
                     continue
-                if claim.negation_allowed and NEGATION.search(sentence[: match.start()]):
+                if claim.negation_allowed and rules.negation.search(sentence[: match.start()]):
                     continue
                 found.append(claim.message.format(word=match.group(0)))
-        approved = FDA_APPROVED.search(sentence)
+        approved = rules.fda_approved.search(sentence)
         if (
             approved
-            and KETAMINE.search(sentence)
-            and DEPRESSION.search(sentence)
-            and not ESKETAMINE.search(sentence)
-            and not NEGATION.search(sentence[: approved.start()])
+            and rules.ketamine.search(sentence)
+            and rules.depression.search(sentence)
+            and not rules.esketamine.search(sentence)
+            and not rules.negation.search(sentence[: approved.start()])
         ):
             found.append(
                 "Ketamine itself is not FDA-approved for depression; only esketamine "
@@ -264,7 +369,8 @@ def claims(text: str) -> list[str]:
 
 # Helplines and phone numbers are not figures that need a source.
 NOT_FIGURES = re.compile(
-    r"\b1-\d{3}-\d{3}-\d{4}\b|\(?\b\d{3}\)?[-. ]\d{3}-\d{4}\b|\b(?:988|911)\b|\bpress \d\b",
+    r"\b1-\d{3}-\d{3}-\d{4}\b|\(?\b\d{3}\)?[-. ]\d{3}-\d{4}\b|\b(?:988|911)\b|"
+    r"\b(?:press|oprima|marque) (?:el )?\d\b",
     re.I,
 )
 FIGURE = re.compile(r"\d|\bpercent\b", re.I)
@@ -309,29 +415,46 @@ def reference_findings(citations: Iterable[Reference], today: date) -> list[Find
 # ---------------------------------------------------------------- all of it
 
 
-def check(content: Content, today: date) -> tuple[Readability, list[Finding]]:
-    """The article's reading level and what stands in the way of publishing it."""
+def check(content: Content, today: date) -> tuple[Readability | SpanishReadability, list[Finding]]:
+    """The text's reading level and what stands in the way of publishing it."""
     findings: list[Finding] = []
 
     def add(level: Level, field: str, messages: Iterable[str]) -> None:
         findings.extend(Finding(level, field, message) for message in messages)
 
-    reading = readability(content.body)
-    if reading.grade > MAX_GRADE:
-        add(
-            "error",
-            "body",
-            [
-                f"The text reads at grade {reading.grade:.1f} (Flesch–Kincaid); published "
-                f"articles read at grade {MAX_GRADE:.0f} or lower. Shorter sentences and "
-                "everyday words bring it down."
-            ],
-        )
+    reading: Readability | SpanishReadability
+    if content.language == "es":
+        reading = spanish_readability(content.body)
+        if reading.fernandez_huerta < MIN_FERNANDEZ_HUERTA:
+            add(
+                "error",
+                "body",
+                [
+                    f"The text scores {reading.fernandez_huerta:.1f} on Fernández Huerta's "
+                    f"scale; published Spanish texts score {MIN_FERNANDEZ_HUERTA:.0f} or more "
+                    "(grades 7–8). Shorter sentences and everyday words raise it."
+                ],
+            )
+    else:
+        reading = readability(content.body)
+        if reading.grade > MAX_GRADE:
+            add(
+                "error",
+                "body",
+                [
+                    f"The text reads at grade {reading.grade:.1f} (Flesch–Kincaid); published "
+                    f"articles read at grade {MAX_GRADE:.0f} or lower. Shorter sentences and "
+                    "everyday words bring it down."
+                ],
+            )
+    language = content.language
     for field in ("title", "summary", "body"):
-        add("error", field, claims(getattr(content, field)))
+        add("error", field, claims(getattr(content, field), language))
     # One key point a line, each its own statement.
     add(
-        "error", "key_points", (m for line in content.key_points.splitlines() for m in claims(line))
+        "error",
+        "key_points",
+        (m for line in content.key_points.splitlines() for m in claims(line, language)),
     )
     if not content.key_points.strip():
         add("error", "key_points", ["Published articles open with key points."])

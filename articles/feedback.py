@@ -9,9 +9,10 @@ knows nothing of articles.
 from django import forms
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from articles.models import Article
+from articles.models import Article, ReviewedText, in_page_language
 from core.public_forms import GuardedForm, PublicFormView
 from directory.feedback import DETAILS_REQUIRED, details_field, email_field
 from directory.moderation import submission_file
@@ -22,16 +23,18 @@ class ArticleReportForm(GuardedForm):
     form_name = "article-report"
 
     problem = forms.ChoiceField(
-        label="What is wrong?",
+        label=gettext_lazy("What is wrong?"),
         choices=ARTICLE_PROBLEMS,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose what is wrong with this article."},
+        error_messages={"required": gettext_lazy("Choose what is wrong with this article.")},
     )
     details = details_field(
-        label="Details",
-        help_text="What is wrong and where in the article, and what is right if you know "
-        "(for example a newer study). Please leave out anything about your health.",
-        required_message=DETAILS_REQUIRED,
+        label=gettext_lazy("Details"),
+        help_text=gettext_lazy(
+            "What is wrong and where in the article, and what is right if you know "
+            "(for example a newer study). Please leave out anything about your health."
+        ),
+        required_message=gettext_lazy(DETAILS_REQUIRED),
     )
     email = email_field()
 
@@ -39,6 +42,11 @@ class ArticleReportForm(GuardedForm):
 def published_article(slug: str) -> Article:
     """The published article `slug`, or 404: drafts take no reports."""
     return get_object_or_404(Article.objects.published(), slug=slug)
+
+
+def text_read(article: Article) -> ReviewedText:
+    """What the reader was reading: on a Spanish page, the Spanish translation if any."""
+    return in_page_language([article])[0]
 
 
 class ArticleReportView(PublicFormView):
@@ -50,14 +58,15 @@ class ArticleReportView(PublicFormView):
         self.article = published_article(kwargs["slug"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(article=self.article, **kwargs)
+        return super().get_context_data(article=text_read(self.article), **kwargs)
 
     def file(self, form):
+        text = text_read(self.article)
         return submission_file(
             Submission(
                 kind=Submission.Kind.ARTICLE,
-                page=self.article.get_absolute_url(),
-                page_title=self.article.title,
+                page=text.get_absolute_url(),  # /es/… for a report on the Spanish page
+                page_title=text.title,
                 problem=form.cleaned_data["problem"],
                 details=form.cleaned_data["details"].strip(),
                 email=form.cleaned_data["email"],
@@ -72,4 +81,5 @@ class ArticleReportSentView(TemplateView):
     template_name = "articles/report_sent.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(article=published_article(kwargs["slug"]), **kwargs)
+        article = text_read(published_article(kwargs["slug"]))
+        return super().get_context_data(article=article, **kwargs)

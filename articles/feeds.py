@@ -4,6 +4,7 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy
 
 from articles.models import Article
 
@@ -19,8 +20,8 @@ def xml_text(text):
 
 class ArticleFeed(Feed):
     feed_type = Atom1Feed
-    title = "ketanet articles"
-    subtitle = "Medically reviewed articles about ketamine treatment."
+    title = gettext_lazy("ketanet articles")
+    subtitle = gettext_lazy("Medically reviewed articles about ketamine treatment.")
     link = reverse_lazy("article-index")
 
     def items(self):

@@ -1,17 +1,20 @@
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Self
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Greatest, Lower, Replace, StrIndex, Substr
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from articles import checks, rendering
 from core.fields import WebsiteField
 from core.history import History, VersionedModel
+from core.i18n import in_language
 from core.models import PublishableQuerySet, SlugManager
 from directory.models import Condition
 
@@ -19,6 +22,11 @@ REVIEW_EVERY_DAYS = 365
 # Marks around the searched words in a search result's headline (see highlight_search).
 HIGHLIGHT = ("\u27e6", "\u27e7")
 HEADLINE_LT = "\ue000"  # a private-use character: "<" inside PostgreSQL's headline
+
+
+def lines(text: str) -> list[str]:
+    """The non-blank lines of `text`, stripped (key points, a term's other names)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def hero_image_choices():
@@ -39,8 +47,10 @@ class Person(models.Model):
     """A writer or medical reviewer, with a public bio page."""
 
     class Role(models.TextChoices):
-        WRITER = "writer", "Writer"
-        MEDICAL_REVIEWER = "medical_reviewer", "Medical reviewer"
+        # Shown to patients on the bio page.
+        WRITER = "writer", gettext_lazy("Writer")
+        MEDICAL_REVIEWER = "medical_reviewer", gettext_lazy("Medical reviewer")
+        TRANSLATOR = "translator", gettext_lazy("Translator")
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -48,6 +58,7 @@ class Person(models.Model):
         max_length=50, blank=True, help_text='As printed after the name, e.g. "MD" or "PharmD".'
     )
     bio = models.TextField(help_text="A short, plain-text biography shown on the bio page.")
+    bio_es = models.TextField("biography in Spanish", blank=True)
     role = models.CharField(max_length=20, choices=Role.choices)
 
     objects = SlugManager()
@@ -66,13 +77,19 @@ class Person(models.Model):
     def natural_key(self):
         return (self.slug,)
 
+    @property
+    def local_bio(self) -> str:
+        return in_language(self.bio, self.bio_es)
 
-class ArticleQuerySet(PublishableQuerySet):
-    def published(self):
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+class TextQuerySet(PublishableQuerySet):
+    """Articles' and translations' queries: review dates and the text search."""
+
+    # PostgreSQL's text search configuration for the texts' language.
+    search_config = "english"
 
     def review_due(self, today=None):
-        """Articles whose next medical review date has passed (or that have none)."""
+        """Texts whose next medical review date has passed (or that have none)."""
         today = today or timezone.localdate()
         return self.filter(Q(next_review__isnull=True) | Q(next_review__lt=today))
 
@@ -95,18 +112,19 @@ class ArticleQuerySet(PublishableQuerySet):
             SearchVector,
         )
 
-        query = SearchQuery(words, search_type="websearch", config="english")
+        config = self.search_config
+        query = SearchQuery(words, search_type="websearch", config=config)
         vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector("summary", weight="B", config="english")
-            + SearchVector("body_text", weight="C", config="english")
+            SearchVector("title", weight="A", config=config)
+            + SearchVector("summary", weight="B", config=config)
+            + SearchVector("body_text", weight="C", config=config)
         )
         # ts_headline reads its text as HTML and drops anything shaped like a tag, so "<"
         # goes in as a character no text has and comes back in highlight_search.
         headline = SearchHeadline(
             Replace("body_text", Value("<"), Value(HEADLINE_LT)),
             query,
-            config="english",
+            config=config,
             start_sel=HIGHLIGHT[0],
             stop_sel=HIGHLIGHT[1],
             max_words=30,
@@ -144,30 +162,31 @@ class ArticleQuerySet(PublishableQuerySet):
         )
 
 
+class ArticleQuerySet(TextQuerySet):
+    def published(self):
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
 ArticleManager = SlugManager.from_queryset(ArticleQuerySet)
 
 
-class Article(VersionedModel):
-    """A medically reviewed education page."""
+class ReviewedText(VersionedModel):
+    """What an article and each of its translations have alike: a text with its own
+    medical review, references and publishing rules."""
+
+    # The language of the text (its checks, its glossary links); set by subclasses.
+    text_language = "en"
+    # Each subclass's numbered references: the reverse manager of Citation or
+    # TranslationCitation.
+    citations: Any
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
-    class Kind(models.TextChoices):
-        CONDITION = "condition", "About a condition"
-        GUIDE = "guide", "A guide to a decision"
-
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
     summary = models.TextField(
         max_length=300, help_text="One or two sentences; also the page's description in search."
-    )
-    kind = models.CharField(
-        max_length=10,
-        choices=Kind.choices,
-        default=Kind.GUIDE,
-        help_text="The article index lists condition articles and guides apart.",
     )
     key_points = models.TextField(
         blank=True,
@@ -180,24 +199,16 @@ class Article(VersionedModel):
             "[cite:3] for one, [cite:7,8] for several at once."
         )
     )
-    hero_image = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="An illustration from the site's library (static/img/articles/).",
-    )
     hero_alt = models.CharField(
         "hero image alt text",
         max_length=300,
         blank=True,
         help_text="What the illustration shows, for people who cannot see it (required with one).",
     )
-    author = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="articles_written", null=True, blank=True
-    )
     reviewer = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
-        related_name="articles_reviewed",
+        related_name="%(class)ss_reviewed",
         null=True,
         blank=True,
         verbose_name="medical reviewer",
@@ -230,29 +241,19 @@ class Article(VersionedModel):
             "change. Left blank, it is set to 12 months after the last review."
         ),
     )
-    conditions = models.ManyToManyField(Condition, blank=True, related_name="articles")
-    related = models.ManyToManyField("self", blank=True)
     body_html = models.TextField(editable=False, default="")
     body_text = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     backlinks = models.JSONField(editable=False, default=dict)
     modified = models.DateTimeField(auto_now=True)
 
-    objects = ArticleManager()
     # The rendered HTML, contents and back-links follow from the body; `modified`
     # and `version` change on every save.
-    history = History(
-        m2m_fields=["conditions", "related"],
-        excluded_fields=["body_html", "body_text", "toc", "backlinks", "modified", "version"],
-    )
+    HISTORY_EXCLUDED = ["body_html", "body_text", "toc", "backlinks", "modified", "version"]
 
     class Meta:
+        abstract = True
         ordering = ["-published_at", "title"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]), name="article_status_valid"
-            ),
-        ]
 
     def __str__(self):
         return self.title
@@ -265,28 +266,25 @@ class Article(VersionedModel):
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
-        return reverse("article-detail", args=[self.slug])
-
-    def natural_key(self):
-        return (self.slug,)
-
     def render(self, glossary=None):
         """Turn the Markdown body into the stored HTML, contents list and back-links.
 
-        `glossary` is GlossaryTerm.objects.link_targets(), read here unless the
-        caller renders many articles and passes it once.
+        `glossary` is GlossaryTerm.objects.link_targets(language), read here unless
+        the caller renders many texts and passes it once.
         """
         if glossary is None:
-            glossary = GlossaryTerm.objects.link_targets()
-        rendered = rendering.render(self.body, glossary, reverse("glossary"))
+            glossary = GlossaryTerm.objects.link_targets(self.text_language)
+        with translation.override(self.text_language):
+            glossary_url = reverse("glossary")
+        rendered = rendering.render(self.body, glossary, glossary_url)
         self.body_html, self.backlinks = rendered.html, rendered.backlinks
         self.body_text = rendered.text
         self.toc = [list(entry) for entry in rendered.toc]
 
     def clean(self):
         errors: dict[str, list[str]] = defaultdict(list)
-        if self.hero_image and not self.hero_alt.strip():
+        # An article's field, its translations' property (the article's illustration).
+        if getattr(self, "hero_image", "") and not self.hero_alt.strip():
             errors["hero_alt"].append("Describe the image for people who cannot see it.")
         if self.last_reviewed and self.next_review:
             if self.next_review <= self.last_reviewed:
@@ -312,7 +310,7 @@ class Article(VersionedModel):
             raise ValidationError(dict(errors))
 
     def check_content(self, citations=None, today=None):
-        """The editorial checks (articles/checks.py) of this article as it stands.
+        """The editorial checks (articles/checks.py) of this text as it stands.
 
         `citations` defaults to the saved ones; pass the ones on a form to check those.
         """
@@ -326,13 +324,12 @@ class Article(VersionedModel):
             citations=citations,
             last_reviewed=self.last_reviewed,
             next_review=self.next_review,
+            language=self.text_language,
         )
         return checks.check(content, today or timezone.localdate())
 
     def publishing_errors(self) -> dict[str, str]:
         errors = {}
-        if self.author_id is None:
-            errors["author"] = "An article is published only with an author."
         if self.reviewer_id is None:
             errors["reviewer"] = "An article is published only with a medical reviewer."
         if self.last_reviewed is None:
@@ -354,12 +351,69 @@ class Article(VersionedModel):
 
     @property
     def key_point_list(self) -> list[str]:
-        return [line.strip() for line in self.key_points.splitlines() if line.strip()]
+        return lines(self.key_points)
+
+    @property
+    def other_language(self) -> bool:
+        """Whether this text is in another language than the page (an English article
+        listed on a Spanish page, marked as English there)."""
+        return self.text_language != translation.get_language()
+
+
+class Article(ReviewedText):
+    """A medically reviewed education page (in English; see ArticleTranslation)."""
+
+    class Kind(models.TextChoices):
+        CONDITION = "condition", gettext_lazy("About a condition")
+        GUIDE = "guide", gettext_lazy("A guide to a decision")
+
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.GUIDE,
+        help_text="The article index lists condition articles and guides apart.",
+    )
+    hero_image = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="An illustration from the site's library (static/img/articles/).",
+    )
+    author = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="articles_written", null=True, blank=True
+    )
+    conditions = models.ManyToManyField(Condition, blank=True, related_name="articles")
+    related = models.ManyToManyField("self", blank=True)
+
+    objects = ArticleManager()
+    history = History(
+        m2m_fields=["conditions", "related"], excluded_fields=ReviewedText.HISTORY_EXCLUDED
+    )
+
+    class Meta(ReviewedText.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="article_status_valid"
+            ),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("article-detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def publishing_errors(self) -> dict[str, str]:
+        errors = {}
+        if self.author_id is None:
+            errors["author"] = "An article is published only with an author."
+        return errors | super().publishing_errors()
 
     @property
     def condition_names(self) -> str:
-        """Its conditions' names, from the prefetched conditions: "Depression, PTSD"."""
-        return ", ".join(sorted(condition.name for condition in self.conditions.all()))
+        """Its conditions' names in the page's language, from the prefetched conditions:
+        "Depression, PTSD"."""
+        return ", ".join(sorted(condition.local_name for condition in self.conditions.all()))
 
     @property
     def about_mental_health(self) -> bool:
@@ -367,15 +421,113 @@ class Article(VersionedModel):
         return any(condition.mental_health for condition in self.conditions.all())
 
 
-class CitationManager(models.Manager):
-    def get_by_natural_key(self, article_slug, position):
-        return self.get(article__slug=article_slug, position=position)
+class ArticleTranslationQuerySet(TextQuerySet):
+    search_config = "spanish"
+
+    def get_by_natural_key(self, article_slug, language):
+        return self.get(article__slug=article_slug, language=language)
+
+    def published(self):
+        """Published translations of published articles."""
+        now = timezone.now()
+        return self.filter(
+            status=ArticleTranslation.Status.PUBLISHED,
+            published_at__lte=now,
+            article__status=Article.Status.PUBLISHED,
+            article__published_at__lte=now,
+        )
 
 
-class Citation(models.Model):
-    """One numbered reference of an article."""
+class ArticleTranslation(ReviewedText):
+    """An article in another language: its own record, with its own translator, medical
+    review and references, published under the same rules as the original."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citations")
+    text_language = "es"
+
+    class Language(models.TextChoices):
+        SPANISH = "es", "Spanish"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.SPANISH)
+    translator = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        related_name="translations_made",
+        null=True,
+        blank=True,
+    )
+
+    objects = ArticleTranslationQuerySet.as_manager()
+    history = History(excluded_fields=ReviewedText.HISTORY_EXCLUDED)
+
+    class Meta(ReviewedText.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "language"], name="article_translation_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]),
+                name="article_translation_status_valid",
+            ),
+        ]
+
+    def get_absolute_url(self):
+        with translation.override(self.language):
+            return reverse("article-detail", args=[self.article.slug])
+
+    def natural_key(self):
+        return (*self.article.natural_key(), self.language)
+
+    natural_key.dependencies = ["articles.article"]  # type: ignore[attr-defined]
+
+    @property
+    def hero_image(self) -> str:
+        return self.article.hero_image
+
+    @property
+    def slug(self) -> str:
+        """The article's: a translation lives at the same address under /es/."""
+        return self.article.slug
+
+    def publishing_errors(self) -> dict[str, str]:
+        errors = {}
+        if self.translator_id is None:
+            errors["translator"] = "A translation is published only with its translator."
+        return errors | super().publishing_errors()
+
+    @property
+    def original_updated_since_review(self) -> date | None:
+        """The date the English article was updated, if after this translation's review:
+        the Spanish page says so, so a stale translation never passes as current."""
+        updated = self.article.revised_on
+        if updated and self.last_reviewed and updated > self.last_reviewed:
+            return updated
+        return None
+
+
+def in_page_language(articles: Iterable[Article]) -> list[ReviewedText]:
+    """Each article in the page's language: its published translation where there is
+    one, else the article itself (which then says it is in English)."""
+    articles = list(articles)
+    language = translation.get_language()
+    if language == "en" or not articles:
+        return list(articles)
+    by_id = {article.pk: article for article in articles}
+    translations = (
+        ArticleTranslation.objects.published()
+        .filter(language=language, article__in=articles)
+        .select_related("reviewer")
+    )
+    found = {}
+    for text in translations:
+        text.article = by_id[text.article_id]  # no query for its address
+        found[text.article_id] = text
+    return [found.get(article.pk, article) for article in articles]
+
+
+class Reference(models.Model):
+    """One numbered reference of a text."""
+
     position = models.PositiveSmallIntegerField(
         help_text="Its number in the article: [cite:1] points at position 1."
     )
@@ -385,6 +537,28 @@ class Citation(models.Model):
         "DOI", max_length=200, blank=True, help_text="e.g. 10.15585/mmwr.mm6736a2"
     )
     pmid = models.CharField("PubMed ID", max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"[{self.position}] {self.text[:60]}"
+
+    def clean(self):
+        if self.pmid and not self.pmid.isdigit():
+            raise ValidationError({"pmid": "A PubMed ID is digits only."})
+        self.doi = self.doi.removeprefix("https://doi.org/").removeprefix("doi:").strip()
+
+
+class CitationManager(models.Manager):
+    def get_by_natural_key(self, article_slug, position):
+        return self.get(article__slug=article_slug, position=position)
+
+
+class Citation(Reference):
+    """One numbered reference of an article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citations")
 
     objects = CitationManager()
     history = History()
@@ -398,18 +572,50 @@ class Citation(models.Model):
             models.CheckConstraint(condition=Q(position__gte=1), name="citation_position_positive"),
         ]
 
-    def __str__(self):
-        return f"[{self.position}] {self.text[:60]}"
-
     def natural_key(self):
         return (*self.article.natural_key(), self.position)
 
     natural_key.dependencies = ["articles.article"]  # type: ignore[attr-defined]
 
-    def clean(self):
-        if self.pmid and not self.pmid.isdigit():
-            raise ValidationError({"pmid": "A PubMed ID is digits only."})
-        self.doi = self.doi.removeprefix("https://doi.org/").removeprefix("doi:").strip()
+
+class TranslationCitationManager(models.Manager):
+    def get_by_natural_key(self, article_slug, language, position):
+        return self.get(
+            translation__article__slug=article_slug,
+            translation__language=language,
+            position=position,
+        )
+
+
+class TranslationCitation(Reference):
+    """One numbered reference of a translation: its own list, often the original's
+    sources, which stay in the language they were written in."""
+
+    translation = models.ForeignKey(
+        ArticleTranslation, on_delete=models.CASCADE, related_name="citations"
+    )
+    in_english = models.BooleanField(
+        default=True, help_text="Labelled for readers as a source in English."
+    )
+
+    objects = TranslationCitationManager()
+    history = History()
+
+    class Meta:
+        ordering = ["translation", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation", "position"], name="translation_citation_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="translation_citation_position_positive"
+            ),
+        ]
+
+    def natural_key(self):
+        return (*self.translation.natural_key(), self.position)
+
+    natural_key.dependencies = ["articles.articletranslation"]  # type: ignore[attr-defined]
 
 
 class Correction(models.Model):
@@ -431,8 +637,14 @@ class Correction(models.Model):
 
 
 class GlossaryTermQuerySet(models.QuerySet["GlossaryTerm"]):
-    def link_targets(self) -> list[tuple[str, list[str]]]:
-        """(slug, every phrase that names the term) for linking articles to the glossary."""
+    def link_targets(self, language: str = "en") -> list[tuple[str, list[str]]]:
+        """(slug, every phrase that names the term) for linking texts in `language` to
+        the glossary (Spanish texts to the terms that have Spanish names)."""
+        if language == "es":
+            return [
+                (term.slug, [term.term_es, *lines(term.also_matches_es)])
+                for term in self.exclude(term_es="").only("slug", "term_es", "also_matches_es")
+            ]
         return [
             (term.slug, [term.term, *term.alias_list])
             for term in self.only("slug", "term", "also_matches")
@@ -452,6 +664,14 @@ class GlossaryTerm(models.Model):
         blank=True,
         help_text="Other words that name it in articles (plurals, abbreviations), one per line.",
     )
+    # The Spanish glossary (/es/glossary/) and the links from Spanish translations.
+    term_es = models.CharField("term in Spanish", max_length=100, blank=True)
+    definition_es = models.TextField("definition in Spanish", blank=True)
+    also_matches_es = models.TextField(
+        "also matches in Spanish",
+        blank=True,
+        help_text="Other words that name it in Spanish translations, one per line.",
+    )
 
     objects = GlossaryTermManager()
     history = History()
@@ -470,4 +690,12 @@ class GlossaryTerm(models.Model):
 
     @property
     def alias_list(self) -> list[str]:
-        return [line.strip() for line in self.also_matches.splitlines() if line.strip()]
+        return lines(self.also_matches)
+
+    @property
+    def local_term(self) -> str:
+        return in_language(self.term, self.term_es)
+
+    @property
+    def local_definition(self) -> str:
+        return in_language(self.definition, self.definition_es)

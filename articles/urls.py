@@ -2,9 +2,10 @@ from django.urls import path
 
 from articles import feedback, views
 from articles.feeds import ArticleFeed
+from core.i18n import switch_keeps_query
 
 urlpatterns = [
-    path("articles/", views.article_index, name="article-index"),
+    path("articles/", switch_keeps_query(views.article_index), name="article-index"),
     path("articles/feed/", ArticleFeed(), name="article-feed"),
     path("articles/<slug:slug>/", views.article_detail, name="article-detail"),
     path(

@@ -1,10 +1,20 @@
+from dataclasses import dataclass
+
 import django_filters
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language, gettext_lazy, override
 from django.views.decorators.http import require_safe
 
-from articles.models import Article, GlossaryTerm, Person
+from articles.models import (
+    Article,
+    ArticleTranslation,
+    GlossaryTerm,
+    Person,
+    ReviewedText,
+    in_page_language,
+)
 from core.cache import cache_anonymous, private_page, public_page
 from directory.filters import condition_choices
 
@@ -13,10 +23,12 @@ SEARCH_MAX_LENGTH = 100
 
 class ArticleFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", max_length=SEARCH_MAX_LENGTH, label="Search the articles"
+        method="search", max_length=SEARCH_MAX_LENGTH, label=gettext_lazy("Search the articles")
     )
     condition = django_filters.ChoiceFilter(
-        choices=condition_choices, field_name="conditions__slug", empty_label="All conditions"
+        choices=condition_choices,
+        field_name="conditions__slug",
+        empty_label=gettext_lazy("All conditions"),
     )
 
     class Meta:
@@ -27,24 +39,73 @@ class ArticleFilter(django_filters.FilterSet):
         return queryset.search(value) if value.strip() else queryset
 
 
+@dataclass(frozen=True)
+class ArticleCard:
+    """An article in a list: what the reader reads of it (`text`: the article, or its
+    translation), or the English article marked as such when it has none."""
+
+    article: Article
+    text: ReviewedText
+    english_only: bool = False
+
+
+class SpanishArticleFilter(ArticleFilter):
+    """The Spanish index searches the Spanish translations' own words."""
+
+    class Meta:
+        model = ArticleTranslation
+        fields = ["q", "condition"]
+
+    condition = django_filters.ChoiceFilter(
+        choices=condition_choices,
+        field_name="article__conditions__slug",
+        empty_label=gettext_lazy("All conditions"),
+    )
+
+
+def article_cards(request) -> tuple[ArticleFilter, list[ArticleCard]]:
+    """The index's filter and the articles it finds, in the page's language."""
+    articles = Article.objects.published().select_related("reviewer").prefetch_related("conditions")
+    if get_language() == "en":
+        filterset = ArticleFilter(request.GET or None, queryset=articles)
+        if filterset.is_bound and not filterset.is_valid():
+            return filterset, []
+        return filterset, [ArticleCard(article, article) for article in filterset.qs]
+    translations = ArticleTranslation.objects.published().select_related("reviewer")
+    filterset = SpanishArticleFilter(request.GET or None, queryset=translations)
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, []
+    found = {t.article_id: t for t in filterset.qs}
+    if filterset.is_bound and filterset.form.cleaned_data["q"].strip():
+        by_id = articles.in_bulk(found)
+        return filterset, [ArticleCard(by_id[pk], text) for pk, text in found.items()]
+    if filterset.is_bound and filterset.form.cleaned_data["condition"]:
+        articles = articles.filter(conditions__slug=filterset.form.cleaned_data["condition"])
+    return filterset, [
+        ArticleCard(a, found.get(a.pk, a), english_only=a.pk not in found) for a in articles
+    ]
+
+
 @require_safe
 @cache_anonymous
 def article_index(request):
-    articles = Article.objects.published().select_related("reviewer").prefetch_related("conditions")
-    filterset = ArticleFilter(request.GET or None, queryset=articles)
+    filterset, found = article_cards(request)
     valid = not filterset.is_bound or filterset.is_valid()
-    found = list(filterset.qs) if valid else []
     searched = filterset.is_bound and valid and bool(filterset.form.cleaned_data["q"].strip())
     context = {
         "filterset": filterset,
         "searched": searched,
         "articles": found,
-        # Without a search, the articles about each condition come first, then the guides.
+        # Without a search, the articles about each condition come first, then the guides
+        # (on the Spanish index, the translated ones first).
         "by_condition": sorted(
-            (a for a in found if a.kind == Article.Kind.CONDITION),
-            key=lambda a: (a.condition_names, a.title),
+            (c for c in found if c.article.kind == Article.Kind.CONDITION),
+            key=lambda c: (c.english_only, c.article.condition_names, c.text.title),
         ),
-        "guides": sorted((a for a in found if a.kind == Article.Kind.GUIDE), key=lambda a: a.title),
+        "guides": sorted(
+            (c for c in found if c.article.kind == Article.Kind.GUIDE),
+            key=lambda c: (c.english_only, c.text.title),
+        ),
     }
     response = render(request, "articles/index.html", context, status=200 if valid else 400)
     # The index may sit in shared caches; what a patient searched for stays in their browser.
@@ -56,18 +117,39 @@ def article_index(request):
 @public_page
 @cache_anonymous
 def article_detail(request, slug):
+    """An article, or on a Spanish page its Spanish translation: `text` is what readers
+    read (title, body, references, review), `article` what both share (conditions,
+    illustration, related articles)."""
+    related = Article.objects.published().order_by("title")
+    if get_language() != "en":
+        related = related.prefetch_related(
+            Prefetch("translations", queryset=ArticleTranslation.objects.published())
+        )
     article = get_object_or_404(
         Article.objects.visible_to(request.user)
         .select_related("author", "reviewer")
         .prefetch_related(
-            "citations",
-            "conditions",
-            "corrections",
-            Prefetch("related", queryset=Article.objects.published().order_by("title")),
+            "citations", "conditions", "corrections", Prefetch("related", queryset=related)
         ),
         slug=slug,
     )
-    return render(request, "articles/detail.html", {"article": article})
+    if get_language() == "en":
+        return render(request, "articles/detail.html", {"article": article, "text": article})
+    translation = (
+        ArticleTranslation.objects.visible_to(request.user)
+        .filter(article=article, language=get_language())
+        .select_related("translator", "reviewer")
+        .prefetch_related("citations")
+        .first()
+    )
+    if translation is None:
+        # Said plainly, with the English one link away; not a page to index or pair.
+        context = {"article": article, "no_translation": True}
+        with override("en"):
+            context["canonical_path"] = article.get_absolute_url()
+        return render(request, "articles/untranslated.html", context)
+    translation.article = article  # its prefetched conditions and related articles
+    return render(request, "articles/detail.html", {"article": article, "text": translation})
 
 
 @require_safe
@@ -81,15 +163,30 @@ def person_detail(request, slug):
         .select_related("author", "reviewer")
         .order_by("-published_at")
     )
-    return render(request, "articles/person.html", {"person": person, "articles": articles})
+    texts: list[ReviewedText] = list(articles)
+    if get_language() != "en":
+        # What they translated or reviewed in this language, then their English articles.
+        translated = (
+            ArticleTranslation.objects.published()
+            .filter(language=get_language())
+            .filter(Q(translator=person) | Q(reviewer=person))
+            .select_related("article")
+            .order_by("-published_at")
+        )
+        texts = [*translated, *(a for a in in_page_language(articles) if a.other_language)]
+    return render(request, "articles/person.html", {"person": person, "articles": texts})
 
 
 @require_safe
 @public_page
 @cache_anonymous
 def glossary(request):
-    # Case-insensitive, so "mTOR" sits among the other M's.
-    terms = GlossaryTerm.objects.order_by(Lower("term"))
+    # Case-insensitive, so "mTOR" sits among the other M's. The Spanish glossary lists
+    # the terms that have a Spanish name.
+    if get_language() == "en":
+        terms = GlossaryTerm.objects.order_by(Lower("term"))
+    else:
+        terms = GlossaryTerm.objects.exclude(term_es="").order_by(Lower("term_es"))
     return render(request, "articles/glossary.html", {"terms": terms})
 
 

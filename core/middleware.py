@@ -14,7 +14,9 @@ import time
 
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
+from django.middleware import locale
 from django.template import loader
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +67,17 @@ class DatabaseUnavailableMiddleware:
             self.down_since = time.monotonic()
             logger.error("Database unavailable, answering 503 until it is back: %s", exception)
         return database_unavailable(request)
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """Django's, without `Vary: Accept-Language` and without redirects.
+
+    The language is the URL's (English unprefixed, Spanish under /es/; see
+    ketanet/urls.py): Django's middleware still marks every unprefixed page as
+    varying by Accept-Language, which would make shared caches keep a copy per
+    browser language of pages that are the same for all of them.
+    """
+
+    def process_response(self, request, response):
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

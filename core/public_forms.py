@@ -24,6 +24,7 @@ from django.core import signing
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView
@@ -36,15 +37,16 @@ TOKEN_MAX_AGE_SECONDS = 24 * 60 * 60
 HONEYPOT = "homepage"
 STARTED = "started"
 
-NOT_CHECKED = (
+# English here (tests compare with them); translated where they are raised.
+NOT_CHECKED = gettext_noop(
     "This form could not be checked (it may have been open for more than a day). "
     "Nothing was sent: please check it and send it again."
 )
-TOO_FAST = (
+TOO_FAST = gettext_noop(
     "That was faster than a person can fill in a form. "
     "Nothing was sent: please check it and send it again."
 )
-HONEYPOT_FILLED = (
+HONEYPOT_FILLED = gettext_noop(
     "Nothing was sent: the form had an extra field filled in that should stay empty. "
     "Please send it again."
 )
@@ -76,7 +78,7 @@ class GuardedForm(forms.Form):
 
     homepage = forms.CharField(
         required=False,
-        label="Leave this field empty",
+        label=gettext_lazy("Leave this field empty"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
@@ -103,12 +105,12 @@ class GuardedForm(forms.Form):
     def clean(self):
         cleaned_data = super().clean()
         if self.data.get(HONEYPOT):
-            raise forms.ValidationError(HONEYPOT_FILLED, code="honeypot")
+            raise forms.ValidationError(gettext(HONEYPOT_FILLED), code="honeypot")
         age = token_age(self.form_name, self.data.get(STARTED, ""))
         if age is None or age > TOKEN_MAX_AGE_SECONDS:
-            raise forms.ValidationError(NOT_CHECKED, code="token")
+            raise forms.ValidationError(gettext(NOT_CHECKED), code="token")
         if age < settings.FORM_MIN_FILL_SECONDS:
-            raise forms.ValidationError(TOO_FAST, code="too_fast")
+            raise forms.ValidationError(gettext(TOO_FAST), code="too_fast")
         return cleaned_data
 
 

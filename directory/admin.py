@@ -39,8 +39,8 @@ ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 
 @admin.register(Condition, Treatment)
 class ReferenceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name", "slug"]
+    list_display = ["name", "name_es", "slug"]
+    search_fields = ["name", "name_es", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
@@ -288,7 +288,7 @@ def fact_fieldsets() -> list[tuple[str, dict[str, list[str | tuple[str, str]]]]]
         "access": ["accepting_new_patients", "wait_days", "languages"],
     }
     return [
-        (group.title, {"fields": [f"{group.key}_confirmed", *fields[group.key]]})
+        (str(group.title), {"fields": [f"{group.key}_confirmed", *fields[group.key]]})
         for group in FACT_GROUPS
     ]
 

@@ -127,7 +127,8 @@ def linked_terms(ids: list[int]) -> dict[int, Linked]:
 
 
 def by_name(term: CachedTerm) -> str:
-    return term.name
+    # The page's language: the same order as by the English name on an English page.
+    return term.local_name
 
 
 PAYMENT_ORDER = {slug: position for position, slug in enumerate(PAYMENT_OPTIONS)}

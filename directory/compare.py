@@ -13,7 +13,9 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.text import Truncator
+from django.utils.text import Truncator, get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from directory.factsheet import FACT_RELATIONS, FactSheet, fact_sheet
 from directory.models import Provider
@@ -38,33 +40,44 @@ class SlugsField(forms.Field):
         return [slug for slug in (str(item).strip() for item in value) if slug]
 
 
+def listed(items: list[str]) -> str:
+    """ "a, b and c" in the page's language."""
+    return str(get_text_list(items, pgettext("the last two items of a list", "and")))
+
+
 def quoted(slugs: list[str]) -> str:
     """“a”, “b” and “c”: slugs as a visitor typed them, cut short if long."""
-    shown = [f"“{Truncator(slug).chars(60)}”" for slug in slugs]
-    if len(shown) == 1:
-        return shown[0]
-    return f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return listed(
+        [
+            pgettext("a web address as typed, in quotation marks", "“%(slug)s”")
+            % {"slug": Truncator(slug).chars(60)}
+            for slug in slugs
+        ]
+    )
 
 
 class CompareForm(forms.Form):
-    p = SlugsField(required=False, label="Providers to compare")
+    p = SlugsField(required=False, label=gettext_lazy("Providers to compare"))
 
     def clean_p(self) -> list[str]:
         slugs: list[str] = self.cleaned_data["p"]
         if len(slugs) < MIN_COMPARED:
-            chosen = "none" if not slugs else "only one"
-            raise ValidationError(
-                f"Choose at least two providers to compare; you chose {chosen}.", code="too_few"
-            )
+            if not slugs:
+                message = _("Choose at least two providers to compare; you chose none.")
+            else:
+                message = _("Choose at least two providers to compare; you chose only one.")
+            raise ValidationError(message, code="too_few")
         if len(slugs) > MAX_COMPARED:
             raise ValidationError(
-                f"You can compare up to four providers at once; you chose {len(slugs)}.",
+                _("You can compare up to four providers at once; you chose %(count)s.")
+                % {"count": len(slugs)},
                 code="too_many",
             )
         repeated = [slug for slug, times in Counter(slugs).items() if times > 1]
         if repeated:
             raise ValidationError(
-                f"You chose {quoted(repeated)} more than once; choose each provider once.",
+                _("You chose %(slugs)s more than once; choose each provider once.")
+                % {"slugs": quoted(repeated)},
                 code="duplicate",
             )
         return slugs
@@ -82,14 +95,15 @@ class CompareForm(forms.Form):
         }
         missing = [slug for slug in slugs if slug not in found]
         if missing:
-            listing = "listing" if len(missing) == 1 else "listings"
+            message = ngettext(
+                "We have no published listing at %(slugs)s. It may have closed,"
+                " or the address may have a typo.",
+                "We have no published listings at %(slugs)s. It may have closed,"
+                " or the address may have a typo.",
+                len(missing),
+            )
             self.add_error(
-                "p",
-                ValidationError(
-                    f"We have no published {listing} at {quoted(missing)}. It may have closed,"
-                    " or the address may have a typo.",
-                    code="unknown",
-                ),
+                "p", ValidationError(message % {"slugs": quoted(missing)}, code="unknown")
             )
         else:
             cleaned["providers"] = [found[slug] for slug in slugs]
@@ -114,11 +128,11 @@ class CompareForm(forms.Form):
         """Whether the only trouble is a provider we do not publish (a 404, not a 400)."""
         return self.has_error("p", "unknown")
 
-    def columns(self) -> list["Column"]:
+    def columns(self) -> "Columns":
         """One column per provider, in the order asked for (call after is_valid())."""
         providers: list[Provider] = self.cleaned_data["providers"]
         slugs = [provider.slug for provider in providers]
-        return [
+        return Columns(
             Column(
                 sheet=fact_sheet(provider),
                 remove_url=compare_url([s for s in slugs if s != provider.slug])
@@ -126,13 +140,21 @@ class CompareForm(forms.Form):
                 else "",
             )
             for provider in providers
-        ]
+        )
 
 
 @dataclass(frozen=True)
 class Column:
     sheet: FactSheet
     remove_url: str  # this comparison without the provider; "" when two are left
+
+
+class Columns(list[Column]):
+    """The columns compared, in order; `names` lists their providers for the page title."""
+
+    @property
+    def names(self) -> str:
+        return listed([column.sheet.provider.name for column in self])
 
 
 def compare_url(slugs: list[str]) -> str:

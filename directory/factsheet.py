@@ -9,13 +9,35 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from directory.facts import DAYS, FACT_GROUPS, PAYMENT_OPTIONS, OpeningRange
-from directory.models import PROVIDER_RELATIONS, Location, Provider
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 
-UNKNOWN = "Not confirmed yet"
-NO_SITE = "No clinic to visit (at-home care only)"
-NO_AT_HOME = "Does not treat patients at home"
+from directory.facts import (
+    DAYS,
+    FACT_GROUPS,
+    LANGUAGES,
+    PAYMENT_OPTIONS,
+    PRESCRIBER_TYPES,
+    OpeningRange,
+)
+from directory.models import (
+    PROVIDER_RELATIONS,
+    Condition,
+    FixedTerm,
+    Language,
+    Location,
+    Provider,
+    Treatment,
+)
+
+UNKNOWN = gettext_lazy("Not confirmed yet")
+NO_SITE = gettext_lazy("No clinic to visit (at-home care only)")
+NO_AT_HOME = gettext_lazy("Does not treat patients at home")
 SPRAVATO = "esketamine-nasal-spray"
+SPANISH = "es"  # the ISO 639-1 code of a language staff speak
 
 # What the profile and the compare page read from related tables: prefetch them
 # all so a page takes the same number of queries whatever the provider holds.
@@ -27,16 +49,24 @@ class Fact:
     """One labelled fact; `value` None means nobody has confirmed it yet."""
 
     key: str  # the same for every provider, so a comparison can line facts up
-    label: str
-    value: str | None
+    label: str | Promise
+    value: str | Promise | None
     per_site: bool = False  # summarised over the sites; the profile shows each site instead
+    # The listing's own words as the editors wrote them (in English), not our labels.
+    as_written: bool = False
 
     @property
     def known(self) -> bool:
         return self.value is not None
 
     @property
-    def shown(self) -> str:
+    def lang(self) -> str:
+        """"en" where a page in another language shows the listing's English words, so
+        screen readers read them as English; "" otherwise."""
+        return "en" if self.as_written and self.known and get_language() != "en" else ""
+
+    @property
+    def shown(self) -> str | Promise:
         return UNKNOWN if self.value is None else self.value
 
 
@@ -62,7 +92,7 @@ class Group:
     """One of the fact groups of directory/facts.py, as one provider's facts."""
 
     key: str
-    title: str
+    title: str | Promise
     confirmed: date | None
     facts: tuple[Fact, ...]
     # What the profile lists when it differs from `facts` (payment: accepted,
@@ -115,6 +145,8 @@ class FactSheet:
     provider: Provider
     treats_at_home: bool
     offers_spravato: bool
+    # Staff speak Spanish: the Spanish profile says "Se habla español".
+    speaks_spanish: bool
     overview: tuple[Fact, ...]
     groups: tuple[Group, ...]
     sites: tuple[Site, ...]
@@ -131,6 +163,7 @@ def fact_sheet(provider: Provider) -> FactSheet:
     """Every fact group that applies to `provider` (its relations prefetched: FACT_RELATIONS)."""
     states = list(provider.serves_states.all())
     treatments = list(provider.treatments.all())
+    languages = list(provider.languages.all())
     treats_at_home = bool(states)
     offers_spravato = any(treatment.slug == SPRAVATO for treatment in treatments)
     sites = tuple(site_facts(location) for location in provider.locations.all())
@@ -144,7 +177,7 @@ def fact_sheet(provider: Provider) -> FactSheet:
         "psychotherapy": lambda: psychotherapy_facts(provider),
         "course": lambda: course_facts(provider),
         "telehealth": lambda: telehealth_facts(provider, [state.name for state in states]),
-        "access": lambda: access_facts(provider, sites),
+        "access": lambda: access_facts(provider, sites, languages),
     }
     titles = {group.key: group.title for group in FACT_GROUPS}
     groups = []
@@ -169,6 +202,7 @@ def fact_sheet(provider: Provider) -> FactSheet:
         provider=provider,
         treats_at_home=treats_at_home,
         offers_spravato=offers_spravato,
+        speaks_spanish=any(language.slug == SPANISH for language in languages),
         overview=overview_facts(provider, sites, states),
         groups=tuple(groups),
         sites=sites,
@@ -176,11 +210,13 @@ def fact_sheet(provider: Provider) -> FactSheet:
     )
 
 
-def yes_no(value: bool | None, yes: str = "Yes", no: str = "No") -> str | None:
+def yes_no(value: bool | None, yes: str | None = None, no: str | None = None) -> str | None:
     """Yes or No for a confirmed answer; None (unknown) stays None, never "No"."""
     if value is None:
         return None
-    return yes if value else no
+    if value:
+        return _("Yes") if yes is None else yes
+    return _("No") if no is None else no
 
 
 def dollars(amount: int) -> str:
@@ -192,9 +228,9 @@ def price_range(low: int | None, high: int | None) -> str | None:
     if low is not None and high is not None:
         return dollars(low) if low == high else f"{dollars(low)}–{dollars(high)}"
     if low is not None:
-        return f"From {dollars(low)}"
+        return _("From %(price)s") % {"price": dollars(low)}
     if high is not None:
-        return f"Up to {dollars(high)}"
+        return _("Up to %(price)s") % {"price": dollars(high)}
     return None
 
 
@@ -203,32 +239,65 @@ def names(items: Iterable[object]) -> str | None:
     return ", ".join(str(item) for item in items) or None
 
 
+def local_names(terms: Iterable[Condition | Treatment]) -> str | None:
+    """Conditions' or treatments' names in the page's language, comma-separated."""
+    return names(term.local_name for term in terms)
+
+
+def labels(items: Iterable[FixedTerm], fixed: dict[str, str | Promise]) -> str | None:
+    """Fixed-list entries (facts.py) by their label in the page's language, comma-separated
+    (the tables hold the English)."""
+    return names(fixed.get(item.slug, item) for item in items)
+
+
 def text(value: str) -> str | None:
     return value.strip() or None
 
 
-def count(number: int | None, unit: str) -> str | None:
+def count_sessions(number: int | None) -> str | None:
     if number is None:
         return None
-    return f"{number} {unit}{'' if number == 1 else 's'}"
+    return ngettext("%(count)s session", "%(count)s sessions", number) % {"count": number}
+
+
+def count_weeks(number: int | None) -> str | None:
+    if number is None:
+        return None
+    return ngettext("%(count)s week", "%(count)s weeks", number) % {"count": number}
+
+
+def count_days(number: int | None) -> str | None:
+    if number is None:
+        return None
+    return ngettext("%(count)s day", "%(count)s days", number) % {"count": number}
 
 
 def cost_facts(provider: Provider) -> tuple[Fact, ...]:
     fee = provider.consultation_fee
     return (
-        Fact("price", "Price per session", price_range(provider.price_min, provider.price_max)),
+        Fact("price", _("Price per session"), price_range(provider.price_min, provider.price_max)),
         Fact(
             "consultation_fee",
-            "Consultation fee",
-            None if fee is None else ("Free" if fee == 0 else dollars(fee)),
+            _("Consultation fee"),
+            None if fee is None else (pgettext("price", "Free") if fee == 0 else dollars(fee)),
         ),
         Fact(
             "course_price",
-            "Price of a typical course",
+            _("Price of a typical course"),
             None if provider.course_price is None else dollars(provider.course_price),
         ),
-        Fact("price_includes", "What the price includes", text(provider.price_includes)),
-        Fact("cancellation_terms", "Cancellation and refunds", text(provider.cancellation_terms)),
+        Fact(
+            "price_includes",
+            _("What the price includes"),
+            text(provider.price_includes),
+            as_written=True,
+        ),
+        Fact(
+            "cancellation_terms",
+            _("Cancellation and refunds"),
+            text(provider.cancellation_terms),
+            as_written=True,
+        ),
     )
 
 
@@ -244,7 +313,15 @@ def payment_status(provider: Provider) -> dict[str, bool | None]:
 
 def payment_facts(provider: Provider) -> tuple[Fact, ...]:
     return tuple(
-        Fact(f"payment-{slug}", PAYMENT_OPTIONS[slug], yes_no(status, "Accepted", "Not accepted"))
+        Fact(
+            f"payment-{slug}",
+            PAYMENT_OPTIONS[slug],
+            yes_no(
+                status,
+                pgettext("payment option", "Accepted"),
+                pgettext("payment option", "Not accepted"),
+            ),
+        )
         for slug, status in payment_status(provider).items()
     )
 
@@ -252,28 +329,32 @@ def payment_facts(provider: Provider) -> tuple[Fact, ...]:
 def payment_summary(provider: Provider) -> tuple[Fact, ...]:
     """Accepted and not accepted, then the options nobody has confirmed either way."""
     status = payment_status(provider)
-    by_answer: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+    by_answer: dict[bool | None, list[str | Promise]] = {True: [], False: [], None: []}
     for slug, answer in status.items():
         by_answer[answer].append(PAYMENT_OPTIONS[slug])
     if not by_answer[True] and not by_answer[False]:
-        return (Fact("payment", "Ways to pay", None),)
+        return (Fact("payment", _("Ways to pay"), None),)
     summary = []
     if by_answer[True]:
-        summary.append(Fact("accepted", "Accepted", names(by_answer[True])))
+        summary.append(
+            Fact("accepted", pgettext("payment options", "Accepted"), names(by_answer[True]))
+        )
     if by_answer[False]:
-        summary.append(Fact("declined", "Not accepted", names(by_answer[False])))
+        summary.append(
+            Fact("declined", pgettext("payment options", "Not accepted"), names(by_answer[False]))
+        )
     if by_answer[None]:
         summary.append(Fact("unconfirmed", UNKNOWN, names(by_answer[None])))
     return tuple(summary)
 
 
-def treatment_facts(provider: Provider, treatments: Sequence[object]) -> tuple[Fact, ...]:
+def treatment_facts(provider: Provider, treatments: Sequence[Treatment]) -> tuple[Fact, ...]:
     return (
-        Fact("treatments", "Treatments offered", names(treatments)),
+        Fact("treatments", _("Treatments offered"), local_names(treatments)),
         Fact(
             "rems_certified",
-            "Certified to give Spravato (REMS)",
-            yes_no(provider.rems_certified, "Certified", "Not certified"),
+            _("Certified to give Spravato (REMS)"),
+            yes_no(provider.rems_certified, _("Certified"), _("Not certified")),
         ),
     )
 
@@ -283,35 +364,42 @@ def prescriber_facts(provider: Provider) -> tuple[Fact, ...]:
     if director and provider.medical_director_credential:
         director = f"{director}, {provider.medical_director_credential}"
     return (
-        Fact("prescriber_types", "Who prescribes", names(provider.prescriber_types.all())),
-        Fact("board_certified", "Prescribers board-certified", yes_no(provider.board_certified)),
-        Fact("medical_director", "Medical director", director or None),
-        Fact("npi", "National Provider Identifier (NPI)", text(provider.npi)),
+        Fact(
+            "prescriber_types",
+            _("Who prescribes"),
+            labels(provider.prescriber_types.all(), PRESCRIBER_TYPES),
+        ),
+        Fact("board_certified", _("Prescribers board-certified"), yes_no(provider.board_certified)),
+        Fact("medical_director", _("Medical director"), director or None),
+        Fact("npi", _("National Provider Identifier (NPI)"), text(provider.npi)),
     )
 
 
 def minutes(value: int | None) -> str | None:
     if value is None:
         return None
+    in_minutes = ngettext("%(count)s minute", "%(count)s minutes", value) % {"count": value}
     if value >= 60 and value % 60 == 0:
-        return f"{count(value, 'minute')} ({count(value // 60, 'hour')})"
-    return count(value, "minute")
+        hours = value // 60
+        in_hours = ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+        return f"{in_minutes} ({in_hours})"
+    return in_minutes
 
 
 def safety_facts(provider: Provider) -> tuple[Fact, ...]:
     return (
-        Fact("vitals_monitored", "Vital signs monitored", yes_no(provider.vitals_monitored)),
+        Fact("vitals_monitored", _("Vital signs monitored"), yes_no(provider.vitals_monitored)),
         Fact(
             "present_throughout",
-            "Who is present throughout",
+            _("Who is present throughout"),
             provider.get_present_throughout_display() or None,
         ),
         Fact(
             "observation_minutes",
-            "Observation after a dose",
+            _("Observation after a dose"),
             minutes(provider.observation_minutes),
         ),
-        Fact("ride_home_required", "Ride home required", yes_no(provider.ride_home_required)),
+        Fact("ride_home_required", _("Ride home required"), yes_no(provider.ride_home_required)),
     )
 
 
@@ -319,76 +407,92 @@ def intake_facts(provider: Provider) -> tuple[Fact, ...]:
     return (
         Fact(
             "consultation_required",
-            "Consultation required first",
+            _("Consultation required first"),
             yes_no(provider.consultation_required),
         ),
         Fact(
             "consultation_fee_refunded",
-            "Consultation fee refunded if not a candidate",
+            _("Consultation fee refunded if not a candidate"),
             yes_no(provider.consultation_fee_refunded),
         ),
         Fact(
             "referral_required",
-            "Referral or records required",
+            _("Referral or records required"),
             yes_no(provider.referral_required),
         ),
         Fact(
             "existing_patients_only",
-            "Existing patients only",
+            _("Existing patients only"),
             yes_no(provider.existing_patients_only),
         ),
     )
 
 
 def psychotherapy_facts(provider: Provider) -> tuple[Fact, ...]:
-    return (Fact("kap", "Ketamine-assisted psychotherapy", provider.get_kap_display() or None),)
+    return (Fact("kap", _("Ketamine-assisted psychotherapy"), provider.get_kap_display() or None),)
 
 
 def course_facts(provider: Provider) -> tuple[Fact, ...]:
     return (
-        Fact("course_sessions", "Sessions in a course", count(provider.course_sessions, "session")),
-        Fact("course_weeks", "Length of a course", count(provider.course_weeks, "week")),
-        Fact("course_notes", "About the course", text(provider.course_notes)),
+        Fact(
+            "course_sessions",
+            _("Sessions in a course"),
+            count_sessions(provider.course_sessions),
+        ),
+        Fact(
+            "course_weeks",
+            _("Length of a course"),
+            count_weeks(provider.course_weeks),
+        ),
+        Fact("course_notes", _("About the course"), text(provider.course_notes), as_written=True),
     )
 
 
 def telehealth_facts(provider: Provider, state_names: list[str]) -> tuple[Fact, ...]:
     return (
-        Fact("states", "States", names(state_names)),
+        Fact("states", _("States"), names(state_names)),
         Fact(
             "in_person_evaluation",
-            "In-person evaluation first",
+            _("In-person evaluation first"),
             yes_no(provider.in_person_evaluation),
         ),
-        Fact("compounded", "Compounded ketamine", yes_no(provider.compounded)),
-        Fact("sent_home", "What is sent home", text(provider.sent_home)),
+        Fact("compounded", _("Compounded ketamine"), yes_no(provider.compounded)),
+        Fact("sent_home", _("What is sent home"), text(provider.sent_home), as_written=True),
     )
 
 
-def access_facts(provider: Provider, sites: Sequence[Site]) -> tuple[Fact, ...]:
+def access_facts(
+    provider: Provider, sites: Sequence[Site], languages: Sequence[Language]
+) -> tuple[Fact, ...]:
     wait = provider.wait_days
     return (
         Fact(
             "accepting_new_patients",
-            "Accepting new patients",
+            _("Accepting new patients"),
             yes_no(provider.accepting_new_patients),
         ),
         Fact(
             "wait_days",
-            "Wait for a first appointment",
-            None if wait is None else ("Same day" if wait == 0 else count(wait, "day")),
+            _("Wait for a first appointment"),
+            None if wait is None else (_("Same day") if wait == 0 else count_days(wait)),
         ),
-        Fact("languages", "Languages spoken", names(provider.languages.all())),
-        over_sites("hours", "Opening hours", sites, lambda site: site.hours_line),
-        over_sites("wheelchair", "Wheelchair access", sites, lambda site: site.wheelchair.value),
+        Fact("languages", _("Languages spoken"), labels(languages, LANGUAGES)),
+        over_sites("hours", _("Opening hours"), sites, lambda site: site.hours_line),
+        over_sites("wheelchair", _("Wheelchair access"), sites, lambda site: site.wheelchair.value),
         over_sites(
-            "private_room", "Private treatment room", sites, lambda site: site.private_room.value
+            "private_room",
+            _("Private treatment room"),
+            sites,
+            lambda site: site.private_room.value,
         ),
     )
 
 
 def over_sites(
-    key: str, label: str, sites: Sequence[Site], value: Callable[[Site], str | None]
+    key: str,
+    label: str | Promise,
+    sites: Sequence[Site],
+    value: Callable[[Site], str | Promise | None],
 ) -> Fact:
     """One fact summarised over a provider's sites, each named when there are several."""
     if not sites:
@@ -414,10 +518,13 @@ def overview_facts(
 ) -> tuple[Fact, ...]:
     where = [f"{site.location.city}, {site.location.state_id}" for site in sites]
     if states:
-        where.append(f"At home in {count(len(states), 'state')}")
+        where.append(
+            ngettext("At home in %(count)s state", "At home in %(count)s states", len(states))
+            % {"count": len(states)}
+        )
     return (
-        Fact("where", "Where", "; ".join(dict.fromkeys(where)) or None),
-        Fact("conditions", "Conditions treated", names(provider.conditions.all())),
+        Fact("where", _("Where"), "; ".join(dict.fromkeys(where)) or None),
+        Fact("conditions", _("Conditions treated"), local_names(provider.conditions.all())),
     )
 
 
@@ -429,8 +536,12 @@ def site_facts(location: Location) -> Site:
         location=location,
         hours=hours_lines(location.opening_hours or []),
         hours_note=location.hours.strip(),
-        wheelchair=Fact("wheelchair", "Wheelchair access", yes_no(location.wheelchair_accessible)),
-        private_room=Fact("private_room", "Private treatment room", yes_no(location.private_room)),
+        wheelchair=Fact(
+            "wheelchair", _("Wheelchair access"), yes_no(location.wheelchair_accessible)
+        ),
+        private_room=Fact(
+            "private_room", _("Private treatment room"), yes_no(location.private_room)
+        ),
     )
 
 
@@ -438,19 +549,29 @@ def clock_text(value: str) -> str:
     """ "08:00" → "8:00 AM"; midnight, at either end of a day, by name."""
     hours, minutes = map(int, value.split(":"))
     if (hours, minutes) in {(0, 0), (24, 0)}:
-        return "midnight"
+        return pgettext("time of day", "midnight")
     if (hours, minutes) == (12, 0):
-        return "noon"
-    suffix = "AM" if hours < 12 else "PM"
-    return f"{(hours - 1) % 12 + 1}:{minutes:02d} {suffix}"
+        return pgettext("time of day", "noon")
+    parts = {"hour": (hours - 1) % 12 + 1, "minute": minutes}
+    if hours < 12:
+        return _("%(hour)d:%(minute)02d AM") % parts
+    return _("%(hour)d:%(minute)02d PM") % parts
 
 
 def day_span(first: int, last: int) -> tuple[str, str]:
-    """The long and short names of days `first` to `last` (0 is Monday): Monday to Friday."""
+    """The long and short names of days `first` to `last` (0 is Monday): Monday to Friday.
+
+    Django's own day names (django.utils.dates), in the page's language; DAYS
+    stays the English of schema.org and the API.
+    """
     if first == last:
-        return DAYS[first], DAYS[first][:3]
-    joiner = " and " if last == first + 1 else " to "
-    return f"{DAYS[first]}{joiner}{DAYS[last]}", f"{DAYS[first][:3]}–{DAYS[last][:3]}"
+        return capfirst(str(WEEKDAYS[first])), str(WEEKDAYS_ABBR[first])
+    ends = {"first": WEEKDAYS[first], "last": WEEKDAYS[last]}
+    if last == first + 1:
+        span = pgettext("days of the week", "%(first)s and %(last)s") % ends
+    else:
+        span = pgettext("days of the week", "%(first)s to %(last)s") % ends
+    return capfirst(span), f"{WEEKDAYS_ABBR[first]}–{WEEKDAYS_ABBR[last]}"
 
 
 def hours_lines(ranges: list[OpeningRange]) -> tuple[HoursLine, ...]:
@@ -460,7 +581,7 @@ def hours_lines(ranges: list[OpeningRange]) -> tuple[HoursLine, ...]:
     """
     if not ranges:
         return ()
-    by_day: list[tuple[tuple[str, str], ...]] = [() for _ in DAYS]
+    by_day: list[tuple[tuple[str, str], ...]] = [() for _day in DAYS]
     for item in sorted(ranges, key=lambda item: (item["day"], item["opens"])):
         by_day[item["day"]] += ((item["opens"], item["closes"]),)
     lines = []
@@ -471,8 +592,14 @@ def hours_lines(ranges: list[OpeningRange]) -> tuple[HoursLine, ...]:
             end += 1
         days, short_days = day_span(start, end)
         spans = by_day[start]
-        times = ", ".join(f"{clock_text(o)} to {clock_text(c)}" for o, c in spans) or "Closed"
-        short = ", ".join(f"{clock_text(o)}–{clock_text(c)}" for o, c in spans) or "closed"
+        times = ", ".join(
+            pgettext("opening hours", "%(opens)s to %(closes)s")
+            % {"opens": clock_text(o), "closes": clock_text(c)}
+            for o, c in spans
+        ) or pgettext("opening hours", "Closed")
+        short = ", ".join(f"{clock_text(o)}–{clock_text(c)}" for o, c in spans) or pgettext(
+            "opening hours", "closed"
+        )
         lines.append(HoursLine(days, short_days, times, short))
         start = end + 1
     return tuple(lines)
@@ -502,7 +629,7 @@ def opening_hours_specification(ranges: list[OpeningRange]) -> list[dict[str, ob
 
 @dataclass(frozen=True)
 class ComparedRow:
-    label: str
+    label: str | Promise
     cells: tuple[Fact, ...]  # one per provider, in the order compared
 
 
@@ -517,7 +644,7 @@ class Confirmed:
 @dataclass(frozen=True)
 class ComparedGroup:
     key: str
-    title: str
+    title: str | Promise
     confirmed: tuple[Confirmed, ...]  # empty: the group has no confirmation date
     rows: tuple[ComparedRow, ...]
 
@@ -531,7 +658,7 @@ def compare(sheets: Sequence[FactSheet]) -> tuple[ComparedGroup, ...]:
     compared = [
         ComparedGroup(
             "overview",
-            "Overview",
+            _("Overview"),
             (),
             tuple(
                 ComparedRow(fact.label, tuple(sheet.overview[index] for sheet in sheets))

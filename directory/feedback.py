@@ -8,6 +8,8 @@ from django import forms
 from django.core.validators import URLValidator
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.generic import TemplateView
 
 from core.public_forms import GuardedForm, PublicFormView
@@ -17,17 +19,23 @@ from directory.moderation import submission_file
 from directory.states import STATES
 from directory.submissions import DETAILS_MAX_LENGTH, LISTING_PROBLEMS, Submission
 
-EMAIL_HELP = "Optional, only if you would like a reply. Erased as soon as we have dealt with it."
-DETAILS_REQUIRED = "Tell us what is wrong, in a few words."
+EMAIL_HELP = gettext_lazy(
+    "Optional, only if you would like a reply. Erased as soon as we have dealt with it."
+)
+# English here (tests compare with it); translated where it is shown.
+DETAILS_REQUIRED = gettext_noop("Tell us what is wrong, in a few words.")
 
 
-def details_field(*, label: str, help_text: str, required_message: str = "") -> forms.CharField:
-    """The free-text box of a public form; required only when given the message to show."""
+def details_field(*, label, help_text, required_message="") -> forms.CharField:
+    """The free-text box of a public form; required only when given the message to show.
+
+    `label`, `help_text` and `required_message` are lazy translations (import time).
+    """
     return forms.CharField(
         label=label,
         required=bool(required_message),
         max_length=DETAILS_MAX_LENGTH,
-        help_text=f"{help_text} Up to 2,000 characters.",
+        help_text=format_lazy("{} {}", help_text, gettext_lazy("Up to 2,000 characters.")),
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": required_message} if required_message else None,
     )
@@ -35,7 +43,7 @@ def details_field(*, label: str, help_text: str, required_message: str = "") -> 
 
 def email_field() -> forms.EmailField:
     return forms.EmailField(
-        label="Your email address",
+        label=gettext_lazy("Your email address"),
         required=False,
         max_length=254,
         help_text=EMAIL_HELP,
@@ -47,15 +55,17 @@ class ReportForm(GuardedForm):
     form_name = "report"
 
     problem = forms.ChoiceField(
-        label="What is wrong?",
+        label=gettext_lazy("What is wrong?"),
         choices=LISTING_PROBLEMS,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose what is wrong with this listing."},
+        error_messages={"required": gettext_lazy("Choose what is wrong with this listing.")},
     )
     details = details_field(
-        label="Details",
-        help_text="What you found, and the right details if you know them "
-        "(for example the working phone number). Please leave out anything about your health.",
+        label=gettext_lazy("Details"),
+        help_text=gettext_lazy(
+            "What you found, and the right details if you know them "
+            "(for example the working phone number). Please leave out anything about your health."
+        ),
     )
     email = email_field()
 
@@ -65,7 +75,7 @@ class ReportForm(GuardedForm):
             cleaned_data.get("problem") == Submission.Problem.OTHER
             and not cleaned_data.get("details", "").strip()
         ):
-            self.add_error("details", DETAILS_REQUIRED)
+            self.add_error("details", gettext(DETAILS_REQUIRED))
         return cleaned_data
 
 
@@ -73,33 +83,38 @@ class SuggestionForm(GuardedForm):
     form_name = "suggest"
 
     name = forms.CharField(
-        label="Name of the clinic or service",
+        label=gettext_lazy("Name of the clinic or service"),
         max_length=200,
-        error_messages={"required": "Give the name of the clinic or service."},
+        error_messages={"required": gettext_lazy("Give the name of the clinic or service.")},
     )
     website = forms.URLField(
-        label="Website",
+        label=gettext_lazy("Website"),
         required=False,
         max_length=500,
         assume_scheme="https",
         validators=[URLValidator(schemes=["http", "https"])],
         widget=forms.URLInput(attrs={"inputmode": "url"}),
     )
-    city = forms.CharField(label="City", required=False, max_length=100)
+    city = forms.CharField(label=gettext_lazy("City"), required=False, max_length=100)
     state = forms.ChoiceField(
-        label="State",
-        choices=[("", "Choose a state"), *sorted(STATES.items(), key=lambda item: item[1])],
-        error_messages={"required": "Choose the state it is in (or treats patients in)."},
+        label=gettext_lazy("State"),
+        choices=[
+            ("", gettext_lazy("Choose a state")),
+            *sorted(STATES.items(), key=lambda item: item[1]),
+        ],
+        error_messages={
+            "required": gettext_lazy("Choose the state it is in (or treats patients in).")
+        },
     )
     phone = forms.CharField(
-        label="Phone",
+        label=gettext_lazy("Phone"),
         required=False,
         max_length=32,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     details = details_field(
-        label="Anything else we should know",
-        help_text="For example the treatments it offers, or how you know of it.",
+        label=gettext_lazy("Anything else we should know"),
+        help_text=gettext_lazy("For example the treatments it offers, or how you know of it."),
     )
     email = email_field()
 

@@ -9,13 +9,17 @@ PlaceQueryForm checks what the location field's type-ahead sends (/api/places/?q
 """
 
 import unicodedata
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
 
 from django import forms
 from django.http import QueryDict
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from directory.facts import LANGUAGES, PAYMENT_OPTIONS
-from directory.gazetteer import MAX_QUERY_LENGTH, find_place, place_at
+from directory.gazetteer import MAX_QUERY_LENGTH, find_place, fold, place_at
 from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS, query_words
 from directory.reference import reference
 from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
@@ -33,26 +37,67 @@ OFFERED_LANGUAGES = [
 ]  # fmt: skip
 
 
+class Named(Protocol):
+    @property
+    def local_name(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
+
+
+# The choices below are built each time a form draws or checks them (callables, never
+# cached lists): their labels are in the language of the page being drawn.
+
+
+def in_local_order(terms: Iterable[T]) -> list[T]:
+    """Conditions or treatments (anything with a local_name) in the page's alphabetical order.
+
+    English pages keep the order they come in (the database's, by English name).
+    """
+    if get_language() == "en":
+        return list(terms)
+    return sorted(terms, key=lambda term: fold(term.local_name))
+
+
 def condition_choices() -> list[tuple[str, str]]:
-    return [(term.slug, term.name) for term in reference().conditions]
+    return [(term.slug, term.local_name) for term in in_local_order(reference().conditions)]
 
 
 def condition_options() -> list[tuple[str, str]]:
-    return [("", "Any condition"), *condition_choices()]
+    return [("", _("Any condition")), *condition_choices()]
 
 
 def treatment_choices() -> list[tuple[str, str]]:
-    return [(term.slug, term.name) for term in reference().treatments]
+    return [(term.slug, term.local_name) for term in in_local_order(reference().treatments)]
+
+
+def radius_choices() -> list[tuple[str, str]]:
+    return [(str(miles), _("%(miles)s miles") % {"miles": miles}) for miles in RADIUS_CHOICES]
 
 
 def language_options(extra: str | None = None) -> list[tuple[str, str]]:
     """ "Any language", English, then the others offered by name (and `extra`, if given)."""
     codes = set(OFFERED_LANGUAGES) - {"en"} | ({extra} if extra in LANGUAGES else set())
     return [
-        ("", "Any language"),
-        ("en", LANGUAGES["en"]),
-        *sorted(((code, LANGUAGES[code]) for code in codes), key=lambda option: option[1]),
+        ("", _("Any language")),
+        ("en", str(LANGUAGES["en"])),
+        *sorted(((code, str(LANGUAGES[code])) for code in codes), key=by_label),
     ]
+
+
+def by_label(option: tuple[str, str]) -> Any:
+    """An option's place in the list: by its label, accents aside on a page not in English."""
+    label = option[1]
+    return label if get_language() == "en" else fold(label)
+
+
+def _filled(message: Any, values: dict[str, Any]) -> str:
+    # Keeps "%(value)s" for the ValidationError's own params.
+    return str(message) % {"value": "%(value)s", **values}
+
+
+# An error message with some placeholders filled when it is shown (in the page's language).
+filled_lazy = lazy(_filled, str)
 
 
 class ListSelect(forms.Select):
@@ -84,98 +129,123 @@ class SearchForm(forms.Form):
     """Where to search (`near` text or a browser's `lat`/`lng`, and how far) and for what."""
 
     near = forms.CharField(
-        label="Location",
+        label=gettext_lazy("Location"),
         required=False,
         max_length=MAX_QUERY_LENGTH,
-        help_text="ZIP code or City, ST",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. 78701 or Austin, TX"}),
+        help_text=gettext_lazy("ZIP code or City, ST"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. 78701 or Austin, TX")}),
     )
     lat = forms.FloatField(
-        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput, label="Latitude"
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.HiddenInput,
+        label=gettext_lazy("Latitude"),
     )
     lng = forms.FloatField(
-        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput, label="Longitude"
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.HiddenInput,
+        label=gettext_lazy("Longitude"),
     )
     radius = forms.TypedChoiceField(
-        label="Distance",
-        choices=[(str(miles), f"{miles} miles") for miles in RADIUS_CHOICES],
+        label=gettext_lazy("Distance"),
+        choices=radius_choices,
         coerce=int,
         required=False,
         empty_value=DEFAULT_RADIUS,  # type: ignore[arg-type]  # coerced like a chosen value
         widget=ListSelect,
     )
     q = forms.CharField(
-        label="Provider name",
+        label=gettext_lazy("Provider name"),
         required=False,
         max_length=MAX_NAME_QUERY_LENGTH,
-        help_text="Optional: words in the name, or their start, e.g. mind body",
+        help_text=gettext_lazy("Optional: words in the name, or their start, e.g. mind body"),
         error_messages={
-            "max_length": f"Enter at most {MAX_NAME_QUERY_LENGTH} characters of the name.",
+            "max_length": filled_lazy(
+                gettext_lazy("Enter at most %(limit)s characters of the name."),
+                {"limit": MAX_NAME_QUERY_LENGTH},
+            ),
         },
     )
     condition = forms.ChoiceField(
-        label="Condition", choices=condition_options, required=False, widget=ListSelect
+        label=gettext_lazy("Condition"),
+        choices=condition_options,
+        required=False,
+        widget=ListSelect,
     )
     treatment = forms.MultipleChoiceField(
-        label="Treatment",
+        label=gettext_lazy("Treatment"),
         choices=treatment_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     accepting = forms.ChoiceField(
-        label="Only providers accepting new patients",
-        choices=[("1", "Yes"), ("0", "No preference")],
+        label=gettext_lazy("Only providers accepting new patients"),
+        choices=[("1", gettext_lazy("Yes")), ("0", gettext_lazy("No preference"))],
         required=False,
         widget=OneCheckbox,
     )
     payment = forms.MultipleChoiceField(
-        label="Payment",
+        label=gettext_lazy("Payment"),
         choices=list(PAYMENT_OPTIONS.items()),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Providers that take any of these.",
+        help_text=gettext_lazy("Providers that take any of these."),
         error_messages={
-            "invalid_choice": '"%(value)s" is not a payment option; use one of '
-            + ", ".join(PAYMENT_OPTIONS)
-            + ".",
+            "invalid_choice": filled_lazy(
+                gettext_lazy('"%(value)s" is not a payment option; use one of %(options)s.'),
+                {"options": ", ".join(PAYMENT_OPTIONS)},
+            ),
         },
     )
     max_price = forms.IntegerField(
-        label="Highest price per session",
+        label=gettext_lazy("Highest price per session"),
         required=False,
         min_value=0,
         max_value=MAX_PRICE_LIMIT,
-        help_text="Whole dollars. Providers that have not told us a price are left out.",
+        help_text=gettext_lazy(
+            "Whole dollars. Providers that have not told us a price are left out."
+        ),
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
         error_messages={
-            "invalid": "Enter a whole number of dollars, such as 500.",
-            "min_value": "Enter a whole number of dollars, such as 500.",
-            "max_value": f"Enter at most {MAX_PRICE_LIMIT:,} dollars.",
+            "invalid": gettext_lazy("Enter a whole number of dollars, such as 500."),
+            "min_value": gettext_lazy("Enter a whole number of dollars, such as 500."),
+            "max_value": filled_lazy(
+                gettext_lazy("Enter at most %(limit)s dollars."),
+                {"limit": f"{MAX_PRICE_LIMIT:,}"},
+            ),
         },
     )
     language = LanguageField(
-        label="Staff speak",
+        label=gettext_lazy("Staff speak"),
         choices=language_options,
         required=False,
         widget=ListSelect,
         error_messages={
-            "invalid_choice": '"%(value)s" is not a language code we know; use a two-letter '
-            'ISO 639-1 code such as "es".',
+            "invalid_choice": gettext_lazy(
+                '"%(value)s" is not a language code we know; use a two-letter '
+                'ISO 639-1 code such as "es".'
+            ),
         },
     )
     kap = forms.ChoiceField(
-        label="Only providers with ketamine-assisted psychotherapy",
-        choices=[("1", "Yes"), ("0", "No preference")],
+        label=gettext_lazy("Only providers with ketamine-assisted psychotherapy"),
+        choices=[("1", gettext_lazy("Yes")), ("0", gettext_lazy("No preference"))],
         required=False,
         widget=OneCheckbox,
     )
     sort = forms.ChoiceField(
-        label="Sort by",
-        choices=[("", "Best match"), *SORTS.items()],
+        label=gettext_lazy("Sort by"),
+        choices=[("", gettext_lazy("Best match")), *SORTS.items()],
         required=False,
         widget=ListSelect,
         error_messages={
-            "invalid_choice": '"%(value)s" is not a sort order; use ' + ", ".join(SORTS) + ".",
+            "invalid_choice": filled_lazy(
+                gettext_lazy('"%(value)s" is not a sort order; use %(options)s.'),
+                {"options": ", ".join(SORTS)},
+            ),
         },
     )
 
@@ -200,12 +270,14 @@ class SearchForm(forms.Form):
         """The folded words of the name, each once (directory/names.py); () for no name."""
         text = self.cleaned_data["q"]
         if any(unicodedata.category(ch) == "Cc" for ch in text):
-            raise forms.ValidationError("Use only letters, digits and punctuation in the name.")
+            raise forms.ValidationError(_("Use only letters, digits and punctuation in the name."))
         words = tuple(query_words(text))
         if text and not words:
-            raise forms.ValidationError("Enter some letters or digits of the name.")
+            raise forms.ValidationError(_("Enter some letters or digits of the name."))
         if len(words) > MAX_NAME_WORDS:
-            raise forms.ValidationError(f"Enter at most {MAX_NAME_WORDS} words of the name.")
+            raise forms.ValidationError(
+                _("Enter at most %(count)s words of the name.") % {"count": MAX_NAME_WORDS}
+            )
         return words
 
     def clean(self) -> dict[str, Any]:
@@ -216,20 +288,24 @@ class SearchForm(forms.Form):
             return cleaned
         if (lat is None) != (lng is None):
             missing = "lng" if lng is None else "lat"
-            self.add_error(missing, "Give both latitude and longitude.")
+            self.add_error(missing, _("Give both latitude and longitude."))
         elif near:
             # Typed text wins over a position left in the form by an earlier search.
             cleaned["place"] = find_place(near)
             if cleaned["place"] is None:
-                self.add_error("near", f'We couldn\'t find "{near}". Try a ZIP code or City, ST.')
+                self.add_error(
+                    "near",
+                    _('We couldn\'t find "%(place)s". Try a ZIP code or City, ST.')
+                    % {"place": near},
+                )
         elif lat is not None and lng is not None:
             cleaned["place"] = place_at(lat, lng)
             if cleaned["place"] is None:
-                self.add_error("lat", "That point is not near any U.S. place we know.")
+                self.add_error("lat", _("That point is not near any U.S. place we know."))
         place = cleaned["place"]
         no_point = place is None or place.point is None
         if cleaned.get("sort") == "distance" and no_point and not self.errors:
-            self.add_error("sort", "Sorting by distance needs a ZIP code or City, ST.")
+            self.add_error("sort", _("Sorting by distance needs a ZIP code or City, ST."))
         return cleaned
 
     def search_query(self) -> SearchQuery:
@@ -265,13 +341,15 @@ class PlaceQueryForm(forms.Form):
     q = forms.CharField(
         max_length=MAX_QUERY_LENGTH,
         strip=False,
-        error_messages={"required": "Type the start of a ZIP code, a city or a state."},
+        error_messages={
+            "required": gettext_lazy("Type the start of a ZIP code, a city or a state.")
+        },
     )
 
     def clean_q(self) -> str:
         text = self.cleaned_data["q"]
         if any(unicodedata.category(ch) == "Cc" for ch in text):
-            raise forms.ValidationError("Control characters are not part of any place name.")
+            raise forms.ValidationError(_("Control characters are not part of any place name."))
         if not text.strip():
-            raise forms.ValidationError("Type the start of a ZIP code, a city or a state.")
+            raise forms.ValidationError(_("Type the start of a ZIP code, a city or a state."))
         return text.strip()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext
 
 from directory.geo import Point
 from directory.models import GreatCircleMiles, Place, bounding_box_q
@@ -131,7 +132,8 @@ def place_at(latitude: float, longitude: float) -> SearchedPlace | None:
     return SearchedPlace(
         "point",
         f"{latitude},{longitude}",
-        f"{place.name}, {place.state_id} (your location)",
+        gettext("%(city)s, %(state)s (your location)")
+        % {"city": place.name, "state": place.state_id},
         place.state_id,
         latitude,
         longitude,

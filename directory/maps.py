@@ -11,6 +11,8 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from directory import geo
 from directory.atlas import INSETS, XY, Box, Frame, atlas, inset_index, path_data
 from directory.models import Location
@@ -107,7 +109,7 @@ def shade_ranges() -> list[tuple[int, str]]:
     for index, low in enumerate(lows):
         high = lows[index + 1] - 1 if index + 1 < len(lows) else None
         if high is None:
-            text = f"{low} or more"
+            text = gettext("%(number)s or more") % {"number": low}
         elif high == low:
             text = str(low)
         else:

@@ -22,9 +22,12 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.fields import WebsiteField
 from core.history import History, VersionedModel
+from core.i18n import in_language
 from core.models import PublishableQuerySet, SlugManager
 from directory import geo
 from directory.facts import (
@@ -67,6 +70,12 @@ class Term(models.Model):
     description = models.TextField(
         blank=True, help_text="One or two plain-language sentences shown to patients."
     )
+    # Two languages, two columns: the pages under /es/ read these (local_name); the
+    # API and the admin keep the English.
+    name_es = models.CharField(
+        "name in Spanish", max_length=100, blank=True, help_text="Shown on the Spanish pages."
+    )
+    description_es = models.TextField("description in Spanish", blank=True)
 
     objects = SlugManager()
 
@@ -76,6 +85,15 @@ class Term(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the page's language (English when there is no translation)."""
+        return in_language(self.name, self.name_es)
+
+    @property
+    def local_description(self) -> str:
+        return in_language(self.description, self.description_es)
 
     def natural_key(self):
         return (self.slug,)
@@ -419,22 +437,24 @@ class ProviderQuerySet(PublishableQuerySet):
 class Provider(VersionedModel):
     """An outpatient ketamine clinic, an at-home (telehealth) service, or both."""
 
+    # The labels of these three show on public pages (a draft's or closed listing's
+    # banner for editors, and the fact sheet), so they follow the page's language.
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", pgettext_lazy("listing status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("listing status", "Published")
+        CLOSED = "closed", pgettext_lazy("listing status", "Closed")
 
     class Kap(models.TextChoices):
-        IN_HOUSE = "in-house", "In-house"
-        PARTNER = "partner", "Through a partner"
-        NOT_OFFERED = "not-offered", "Not offered"
+        IN_HOUSE = "in-house", _("In-house")
+        PARTNER = "partner", _("Through a partner")
+        NOT_OFFERED = "not-offered", _("Not offered")
 
     class Presence(models.TextChoices):
-        PHYSICIAN = "physician", "A physician"
-        ADVANCED = "advanced-practice", "A nurse practitioner, PA or nurse anesthetist"
-        NURSE = "nurse", "A registered nurse"
-        REMOTE = "remote", "A clinician by video"
-        NONE = "none", "No clinician"
+        PHYSICIAN = "physician", _("A physician")
+        ADVANCED = "advanced-practice", _("A nurse practitioner, PA or nurse anesthetist")
+        NURSE = "nurse", _("A registered nurse")
+        REMOTE = "remote", _("A clinician by video")
+        NONE = "none", _("No clinician")
 
     class Credential(models.TextChoices):
         MD = "MD", "MD"
@@ -843,12 +863,12 @@ class Verification(models.Model):
 
     class Method(models.TextChoices):
         # The labels finish the sentence "Verified on <date> (…)" on the profile.
-        PHONE = "phone", "by phone"
-        EMAIL_ON_FILE = "email-on-file", "by email to the address on file"
-        PRACTICE_UPDATE = "practice-update", "through an update the practice confirmed"
-        WEBSITE = "website", "on the provider’s website"
-        DOCUMENT = "document", "from a document the provider sent"
-        REGISTRY = "registry", "in a public registry (NPI, state licence board or Spravato REMS)"
+        PHONE = "phone", _("by phone")
+        EMAIL_ON_FILE = "email-on-file", _("by email to the address on file")
+        PRACTICE_UPDATE = "practice-update", _("through an update the practice confirmed")
+        WEBSITE = "website", _("on the provider’s website")
+        DOCUMENT = "document", _("from a document the provider sent")
+        REGISTRY = "registry", _("in a public registry (NPI, state licence board or Spravato REMS)")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="verifications")
     verified_on = models.DateField(default=timezone.localdate)

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-CACHE_KEY = "directory:reference:v1"
+from core.i18n import in_language
+
+CACHE_KEY = "directory:reference:v2"
 CACHE_SECONDS = 300
 LOCAL_SECONDS = 2.0
 _local: tuple[float, "Reference | None"] = (0.0, None)  # (monotonic expiry, data), this process
@@ -24,9 +26,15 @@ class CachedTerm:
     id: int
     slug: str
     name: str
+    name_es: str = ""
 
     def __str__(self):
         return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the page's language (English when there is no translation)."""
+        return in_language(self.name, self.name_es)
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,12 @@ def reference() -> Reference:
 
         data = Reference(
             conditions=tuple(
-                CachedTerm(*row) for row in Condition.objects.values_list("id", "slug", "name")
+                CachedTerm(*row)
+                for row in Condition.objects.values_list("id", "slug", "name", "name_es")
             ),
             treatments=tuple(
-                CachedTerm(*row) for row in Treatment.objects.values_list("id", "slug", "name")
+                CachedTerm(*row)
+                for row in Treatment.objects.values_list("id", "slug", "name", "name_es")
             ),
         )
         cache.set(CACHE_KEY, data, CACHE_SECONDS)

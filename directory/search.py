@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, Model, QuerySet, Window
+from django.utils.translation import gettext_lazy
 
 from directory.cards import ProviderCard, ShownSite, linked_terms, provider_cards
 from directory.gazetteer import SearchedPlace
@@ -40,10 +41,10 @@ CARD_SITE_FIELDS = ("id", "provider", "address1", "city", "state", "zip", "latit
 # The orders a patient may ask for (the `sort` parameter); without one, a search
 # with a point is nearest first, and the others by city or name.
 SORTS = {
-    "distance": "Distance",
-    "price": "Lowest price",
-    "verified": "Recently verified",
-    "name": "Name",
+    "distance": gettext_lazy("Distance"),
+    "price": gettext_lazy("Lowest price"),
+    "verified": gettext_lazy("Recently verified"),
+    "name": gettext_lazy("Name"),
 }
 
 

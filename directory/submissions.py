@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from directory.fields import PhoneField
 from directory.states import STATES
@@ -51,18 +52,19 @@ class Submission(models.Model):
         REJECTED = "rejected", "Rejected"
 
     class Problem(models.TextChoices):
-        CLOSED = "closed", "It has closed"
-        PHONE = "phone", "The phone number is wrong"
-        ADDRESS = "address", "The address is wrong"
-        WEBSITE = "website", "The website is wrong"
-        HOURS = "hours", "The opening hours are wrong"
-        PRICES = "prices", "The prices are wrong"
-        NOT_ACCEPTING = "not-accepting", "It is not taking new patients"
-        OTHER = "other", "Something else"
+        # The public report forms offer these (translated); editors read them in English.
+        CLOSED = "closed", gettext_lazy("It has closed")
+        PHONE = "phone", gettext_lazy("The phone number is wrong")
+        ADDRESS = "address", gettext_lazy("The address is wrong")
+        WEBSITE = "website", gettext_lazy("The website is wrong")
+        HOURS = "hours", gettext_lazy("The opening hours are wrong")
+        PRICES = "prices", gettext_lazy("The prices are wrong")
+        NOT_ACCEPTING = "not-accepting", gettext_lazy("It is not taking new patients")
+        OTHER = "other", gettext_lazy("Something else")
         # Of an article
-        FACT = "fact", "A fact is wrong or out of date"
-        SOURCE = "source", "A reference is wrong or its link does not work"
-        UNCLEAR = "unclear", "Something is hard to understand"
+        FACT = "fact", gettext_lazy("A fact is wrong or out of date")
+        SOURCE = "source", gettext_lazy("A reference is wrong or its link does not work")
+        UNCLEAR = "unclear", gettext_lazy("Something is hard to understand")
 
     class Confirmation(models.TextChoices):
         # Only update proposals have one.

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 from django.views.generic import TemplateView
 
 from core.cache import cache_anonymous
+from core.i18n import switch_keeps_query
 from directory import feedback, proposal_views, views
 from directory.api import PlaceSuggestionsView, ProviderDetailView, ProviderSearchView
 
@@ -22,7 +23,7 @@ register_converter(StateCodeConverter, "state")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("clinics/", views.clinic_search, name="clinics"),
+    path("clinics/", switch_keeps_query(views.clinic_search), name="clinics"),
     path("clinics/<state:state>/", views.state_landing, name="state-landing"),
     path("clinics/<state:state>/<slug:city>/", views.city_landing, name="city-landing"),
     path("providers/<slug:slug>/", views.provider_detail, name="provider-detail"),
@@ -49,9 +50,13 @@ urlpatterns = [
         name="provider-update-sent",
     ),
     path("confirm/<str:token>/", proposal_views.proposal_confirm, name="proposal-confirm"),
-    path("compare/", views.compare_providers, name="compare"),
+    path("compare/", switch_keeps_query(views.compare_providers), name="compare"),
     path("saved/", views.saved_providers, name="saved"),
     path("conditions/<slug:slug>/", views.condition_landing, name="condition-landing"),
+]
+
+# Not under /es/: the API keeps one address and its English names (ketanet/urls.py).
+api_urlpatterns = [
     path("api/providers/", cache_anonymous(ProviderSearchView.as_view()), name="api-providers"),
     path("api/places/", cache_anonymous(PlaceSuggestionsView.as_view()), name="api-places"),
     path(

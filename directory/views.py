@@ -8,7 +8,7 @@ from core.cache import cache_anonymous, private_page, public_page
 from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
 from directory.factsheet import FACT_RELATIONS, compare, fact_sheet, safety_notes
-from directory.filters import SearchForm
+from directory.filters import SearchForm, in_local_order
 from directory.freshness import provider_freshness
 from directory.gazetteer import SearchedPlace
 from directory.models import Condition, Location, Provider, State
@@ -25,7 +25,7 @@ CONDITION_AT_HOME_SHOWN = 30
 def home(request):
     context = {
         "form": SearchForm(),
-        "conditions": Condition.objects.with_provider_counts(),
+        "conditions": in_local_order(Condition.objects.with_provider_counts()),
         # A list: the map and the list of states both read it.
         "states": list(State.objects.with_provider_counts()),
     }

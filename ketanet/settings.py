@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before the response cache and the 503 page, which both need the page's language.
+    "core.middleware.LocaleMiddleware",
     # Before anything that needs the database or a session: a cached page for an
     # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
     "core.cache.AnonymousResponseCacheMiddleware",
@@ -136,6 +138,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -245,9 +248,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Internationalisation -----------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# English at the site's original addresses, Spanish under /es/ (i18n_patterns in
+# ketanet/urls.py). The language comes from the URL only: never from the browser's
+# Accept-Language header or a cookie, so a page has one language per address.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Spanish numbers as U.S. government sites in Spanish write them (README, "Languages").
+FORMAT_MODULE_PATH = ["ketanet.formats"]
 TIME_ZONE = "America/New_York"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 # --- Static files -------------------------------------------------------------

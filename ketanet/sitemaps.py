@@ -1,5 +1,7 @@
-"""The sitemap: articles, published providers, and the landing pages that exist."""
+"""The sitemap: articles, published providers, and the landing pages that exist, each
+in English and in Spanish (/es/…) with the other as its hreflang alternate."""
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max
 from django.urls import reverse
@@ -8,7 +10,38 @@ from articles.models import Article
 from directory.models import Condition, Location, Provider
 
 
-class StaticSitemap(Sitemap):
+class BilingualSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class LanguagePairs:
+    """(item, language) for each item of a queryset and each language, as Django's
+    i18n sitemap pages them, but read from the database a page at a time: Django's
+    own makes the whole list first, a hundred thousand providers for every page."""
+
+    def __init__(self, queryset, languages):
+        self.queryset, self.languages = queryset, languages
+
+    def count(self):
+        return self.queryset.count() * len(self.languages)
+
+    def __getitem__(self, pairs):
+        n = len(self.languages)
+        start, stop = pairs.start // n, -(-pairs.stop // n)
+        everything = [(item, code) for item in self.queryset[start:stop] for code in self.languages]
+        offset = start * n
+        return everything[pairs.start - offset : pairs.stop - offset]
+
+
+class LargeBilingualSitemap(BilingualSitemap):
+    def _items(self):
+        languages = self.languages or [code for code, _name in settings.LANGUAGES]
+        return LanguagePairs(self.items(), languages)
+
+
+class StaticSitemap(BilingualSitemap):
     def items(self):
         return ["home", "clinics", "article-index", "glossary", "editorial-policy"]
 
@@ -16,7 +49,11 @@ class StaticSitemap(Sitemap):
         return reverse(name)
 
 
-class ArticleSitemap(Sitemap):
+class ArticleSitemap(BilingualSitemap):
+    # Spanish article pages say that the article is not translated yet, and point to
+    # the English: nothing to list until translations exist.
+    languages = ["en"]
+
     def items(self):
         return Article.objects.published().order_by("pk")
 
@@ -24,7 +61,7 @@ class ArticleSitemap(Sitemap):
         return article.modified
 
 
-class ProviderSitemap(Sitemap):
+class ProviderSitemap(LargeBilingualSitemap):
     limit = 10_000
 
     def items(self):
@@ -34,7 +71,7 @@ class ProviderSitemap(Sitemap):
         return provider.updated_at
 
 
-class StateSitemap(Sitemap):
+class StateSitemap(BilingualSitemap):
     def items(self):
         clinic_states = Location.objects.published()
         at_home_states = Provider.serves_states.through.objects.filter(
@@ -48,7 +85,7 @@ class StateSitemap(Sitemap):
         return reverse("state-landing", args=[code])
 
 
-class CitySitemap(Sitemap):
+class CitySitemap(LargeBilingualSitemap):
     limit = 10_000
 
     def items(self):
@@ -68,7 +105,7 @@ class CitySitemap(Sitemap):
         return item[2]
 
 
-class ConditionSitemap(Sitemap):
+class ConditionSitemap(BilingualSitemap):
     def items(self):
         return Condition.objects.filter(providers__status=Provider.Status.PUBLISHED).distinct()
 

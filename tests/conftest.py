@@ -196,6 +196,18 @@ def fresh_cache():
     forget_reference()
 
 
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Start every test in English. LocaleMiddleware activates each request's language in
+    its thread and leaves it there; a Spanish page fetched by an earlier test must not
+    make this test's own code (a form, a model method) speak Spanish."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def providers(db):
     """Austin (0.3 mi from 78701), Round Rock (17 mi), an at-home service, a draft."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.management import call_command
 from django.test import Client, RequestFactory
+from django.utils import translation
 from django.views.defaults import server_error
 
 from tests.cast import at_home_service, austin_clinic, round_rock_clinic
@@ -24,8 +25,9 @@ class Page:
     html: str
 
 
-def every_kind_of_page(client: Client) -> list[Page]:
-    """Create the cast and articles, then fetch each kind of page, checking its status."""
+def every_kind_of_page(client: Client, language: str = "en") -> list[Page]:
+    """Create the cast and articles, then fetch each kind of page, checking its status:
+    the English pages, or with language="es" the same pages under /es/."""
     call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
     austin = austin_clinic()
     bayou = fully_confirmed_clinic()
@@ -65,19 +67,23 @@ def every_kind_of_page(client: Client) -> list[Page]:
         ("article report sent", "/articles/ketamine-for-ptsd/report/sent/", 200),
         ("404", "/no-such-page/", 404),
     ]
-    pages = [fetch(client, name, url, status) for name, url, status in gets]
     posts = [
         ("report form with errors", f"{austin.get_absolute_url()}report/"),
         ("suggest form with errors", "/suggest/"),
         ("update form with errors", f"{austin.get_absolute_url()}update/"),
         ("article report form with errors", "/articles/ketamine-for-ptsd/report/"),
     ]
+    prefix = "" if language == "en" else f"/{language}"
+    pages = [fetch(client, name, prefix + url, status) for name, url, status in gets]
     for name, url in posts:
+        url = prefix + url
         response = client.post(url, {})
         assert response.status_code == 400, (name, response.status_code)
         pages.append(Page(name, url, response.status_code, response.content.decode()))
-    error = server_error(RequestFactory().get("/"))
-    pages.append(Page("500", "/", error.status_code, error.content.decode()))
+    # Rendered as LocaleMiddleware leaves it: the language of the address asked for.
+    with translation.override(language):
+        error = server_error(RequestFactory().get(prefix + "/"))
+    pages.append(Page("500", prefix + "/", error.status_code, error.content.decode()))
     return pages
 
 

@@ -13,9 +13,10 @@ from django.db import connection
 from django.db.utils import ConnectionHandler
 from django.http import HttpResponse
 from django.template import Context, Template
-from django.urls import include, path
+from django.urls import path
 
 from core.middleware import RETRY_AFTER_SECONDS, database_unavailable
+from ketanet import urls as site_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +51,13 @@ def uses_the_database(request):
 
 
 urlpatterns = [
+    # The site's own URLs, which the 503 page's layout links to.
+    *site_urls.urlpatterns,
     path("in-view/", fails_in_the_view),
     path("in-template/", fails_in_the_template),
     path("api/in-view/", fails_in_the_view),
     path("works/", uses_the_database),
     path("divides-by-zero/", lambda request: HttpResponse(1 / 0)),
-    # The site's own URLs, which the 503 page's layout links to.
-    path("", include("ketanet.urls")),
 ]
 
 

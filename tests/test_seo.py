@@ -44,16 +44,24 @@ def test_sitemap_lists_published_providers_and_existing_landing_pages_only(clien
     at_home_service()
     draft_provider()
     providers = locations(client, "/sitemap-providers.xml")
+    # Every page in English, then in Spanish (/es/).
     assert providers == [
         "http://testserver/providers/austin-ketamine-clinic/",
+        "http://testserver/es/providers/austin-ketamine-clinic/",
         "http://testserver/providers/lone-star-ketamine-at-home/",
+        "http://testserver/es/providers/lone-star-ketamine-at-home/",
     ]
     # Texas has a clinic and at-home care, Ohio only at-home care; nothing else exists.
     assert locations(client, "/sitemap-states.xml") == [
         "http://testserver/clinics/oh/",
+        "http://testserver/es/clinics/oh/",
         "http://testserver/clinics/tx/",
+        "http://testserver/es/clinics/tx/",
     ]
-    assert locations(client, "/sitemap-cities.xml") == ["http://testserver/clinics/tx/austin/"]
+    assert locations(client, "/sitemap-cities.xml") == [
+        "http://testserver/clinics/tx/austin/",
+        "http://testserver/es/clinics/tx/austin/",
+    ]
     conditions = locations(client, "/sitemap-conditions.xml")
     assert "http://testserver/conditions/ptsd/" in conditions
     assert "http://testserver/conditions/ocd/" not in conditions
@@ -67,6 +75,7 @@ def test_sitemap_lists_published_articles(client):
     call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
     articles = locations(client, "/sitemap-articles.xml")
     assert "http://testserver/articles/ketamine-for-pain-management/" in articles
+    # English only: untranslated articles' Spanish pages only point to the English.
     assert len(articles) == 14
 
 

@@ -3,8 +3,9 @@ import re
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
-from articles.models import HEADLINE_LT, HIGHLIGHT, Article
+from articles.models import HEADLINE_LT, HIGHLIGHT, Article, ArticleTranslation, in_page_language
 from core.html import json_ld, web_url
 
 register = template.Library()
@@ -22,21 +23,24 @@ def person_json(request, person):
 
 
 @register.simple_tag(takes_context=True)
-def article_json_ld(context, article):
-    """schema.org MedicalWebPage data for an article, with its review and references."""
+def article_json_ld(context, article, text=None):
+    """schema.org MedicalWebPage data for an article or its translation (`text`), with its
+    review and references."""
     request = context["request"]
-    url = request.build_absolute_uri(article.get_absolute_url())
+    text = text or article
+    translated = text is not article
+    url = request.build_absolute_uri(text.get_absolute_url())
     page = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "@id": url,
         "url": url,
-        "headline": article.title,
-        "name": article.title,
-        "description": article.summary,
-        "inLanguage": "en-US",
+        "headline": text.title,
+        "name": text.title,
+        "description": text.summary,
+        "inLanguage": f"{text.language}-US" if translated else "en-US",
         "about": [
-            {"@type": "MedicalCondition", "name": condition.name}
+            {"@type": "MedicalCondition", "name": condition.local_name}
             for condition in article.conditions.all()
         ],
         "citation": [
@@ -48,32 +52,39 @@ def article_json_ld(context, article):
                 if citation.pmid and not citation.doi
                 else {}
             )
-            for citation in article.citations.all()
+            for citation in text.citations.all()
         ],
     }
     if article.author:
         page["author"] = person_json(request, article.author)
-    if article.reviewer:
-        page["reviewedBy"] = person_json(request, article.reviewer)
-    if article.last_reviewed:
-        page["lastReviewed"] = article.last_reviewed.isoformat()
-    if article.published_at:
-        page["datePublished"] = article.published_at.date().isoformat()
-    if article.revised_on:
-        page["dateModified"] = article.revised_on.isoformat()
+    if translated:
+        page["translationOfWork"] = {"@id": request.build_absolute_uri(article.get_absolute_url())}
+        if text.translator:
+            page["translator"] = person_json(request, text.translator)
+    if text.reviewer:
+        page["reviewedBy"] = person_json(request, text.reviewer)
+    if text.last_reviewed:
+        page["lastReviewed"] = text.last_reviewed.isoformat()
+    if text.published_at:
+        page["datePublished"] = text.published_at.date().isoformat()
+    if text.revised_on:
+        page["dateModified"] = text.revised_on.isoformat()
     return json_ld(page)
 
 
 @register.inclusion_tag("articles/condition_articles.html")
 def condition_articles(condition):
     """The article about `condition` with its key points, then the other published articles
-    about it (guides), for its landing page."""
+    about it (guides), for its landing page, in the page's language where translated."""
     articles = condition_article_list(condition)
     lead = next((a for a in articles if a.kind == Article.Kind.CONDITION), None)
+    texts = in_page_language(articles)
     return {
         "condition": condition,
-        "lead": lead,
-        "others": [a for a in articles if a is not lead],
+        "lead": texts[articles.index(lead)] if lead else None,
+        "others": [
+            text for article, text in zip(articles, texts, strict=True) if article is not lead
+        ],
     }
 
 
@@ -89,14 +100,18 @@ def condition_article_list(condition):
 
 @register.inclusion_tag("articles/latest_articles.html")
 def latest_articles(count):
-    """The `count` most recently published articles that name their medical review."""
-    articles = (
-        Article.objects.published()
+    """The `count` most recently published articles (on a Spanish page, translations) that
+    name their medical review."""
+    texts = Article.objects if get_language() == "en" else ArticleTranslation.objects
+    latest = (
+        texts.published()
         .filter(reviewer__isnull=False, last_reviewed__isnull=False)
         .select_related("reviewer")
         .order_by("-published_at", "title")
     )
-    return {"articles": articles[:count]}
+    if texts is ArticleTranslation.objects:
+        latest = latest.filter(language=get_language()).select_related("article")
+    return {"articles": latest[:count]}
 
 
 @register.inclusion_tag("articles/article_links.html")
@@ -107,7 +122,7 @@ def article_links(*slugs):
     """
     published = Article.objects.published().filter(slug__in=slugs)
     found = {article.slug: article for article in published}
-    return {"articles": [found[slug] for slug in slugs if slug in found]}
+    return {"articles": in_page_language(found[slug] for slug in slugs if slug in found)}
 
 
 @register.filter

@@ -1,9 +1,16 @@
-"""Site-wide template tags: JSON-LD blocks and breadcrumbs."""
+"""Site-wide template tags: JSON-LD blocks, breadcrumbs and the page in other languages."""
+
+from dataclasses import dataclass
 
 from django import template
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse, translate_url
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.html import json_ld, web_url
+from core.i18n import keeps_query
 
 register = template.Library()
 
@@ -20,7 +27,11 @@ def breadcrumbs(context, *trail):
     """
     request = context["request"]
     *pairs, current = trail
-    crumbs = [("Home", "/"), *zip(pairs[0::2], pairs[1::2], strict=True), (current, None)]
+    crumbs = [
+        (_("Home"), reverse("home")),
+        *zip(pairs[0::2], pairs[1::2], strict=True),
+        (current, None),
+    ]
     items = [
         {
             "@type": "ListItem",
@@ -43,3 +54,44 @@ def in_sentence(name):
     if len(name) > 1 and name[1].isupper():
         return name
     return name[:1].lower() + name[1:]
+
+
+@dataclass(frozen=True)
+class LanguageVersion:
+    code: str  # "es"
+    name: str  # in its own language: "Español"
+    url: str  # this page in that language, query string kept (the language switch)
+    canonical: str  # its canonical address in that language (hreflang); "" for a missing page
+
+
+@register.simple_tag(takes_context=True)
+def language_versions(context) -> list[LanguageVersion]:
+    """This page in each of the site's languages, the current one included.
+
+    The switch keeps the query string on the pages that read it (core.i18n). A page
+    with no counterpart (a 404) links to the other language's home page and has no
+    canonical addresses to pair.
+    """
+    request = context.get("request")
+    if request is None:
+        return []
+    current = translation.get_language()
+    missing = getattr(request, "resolver_match", None) is None
+    canonical_path = context.get("canonical_path") or request.path
+    page = request.get_full_path() if keeps_query(request) else request.path
+    versions = []
+    for code, name in settings.LANGUAGES:
+        url = translate_url(page, code)
+        if missing and code != current:
+            with translation.override(code):
+                url = reverse("home")
+        canonical = "" if missing else translate_url(canonical_path, code)
+        versions.append(
+            LanguageVersion(
+                code=code,
+                name=name,
+                url=url,
+                canonical=canonical and request.build_absolute_uri(canonical),
+            )
+        )
+    return versions

@@ -2,9 +2,10 @@ import re
 
 import phonenumbers
 from django import template
-from django.template.defaultfilters import date, pluralize
+from django.template.defaultfilters import date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext
 
 from core.html import json_ld, web_url
 from directory.cards import ProviderCard
@@ -37,9 +38,8 @@ def miles(distance):
     """Format a distance for people: "0.4 mi", "12 mi"."""
     if distance is None:
         return ""
-    if distance < 10:
-        return f"{distance:.1f} mi"
-    return f"{distance:.0f} mi"
+    figure = f"{distance:.1f}" if distance < 10 else f"{distance:.0f}"
+    return gettext("%(distance)s mi") % {"distance": figure}
 
 
 @register.simple_tag
@@ -72,28 +72,38 @@ def provider_card(
     if site:
         where += format_html("{}, {}, {} {}", site.address1, site.city, site.state_id, site.zip)
     elif card.states:
+        count = len(card.states)
         where += format_html(
-            "Treats patients at home in {} state{}", len(card.states), pluralize(len(card.states))
+            "{}",
+            ngettext(
+                "Treats patients at home in %(count)s state",
+                "Treats patients at home in %(count)s states",
+                count,
+            )
+            % {"count": count},
         )
     badges = []
     if site:
-        badges.append(("", "Clinic"))
+        badges.append(("", gettext("Clinic")))
     if card.states:
-        badges.append(("", "At-home care"))
+        badges.append(("", gettext("At-home care")))
     if provider.accepting_new_patients is True:
-        badges.append((" badge--yes", "Accepting new patients"))
+        badges.append((" badge--yes", gettext("Accepting new patients")))
     elif provider.accepting_new_patients is False:
-        badges.append(("", "Not accepting new patients"))
+        badges.append(("", gettext("Not accepting new patients")))
     facts = format_html_join(
         "",
         "<dt>{}</dt><dd>{}</dd>",
         (
             (label, text)
             for label, text in [
-                ("Treats", ", ".join(term.name for term in card.conditions)),
-                ("Offers", ", ".join(term.name for term in card.treatments)),
-                ("Per session", price_range(provider.price_min, provider.price_max)),
-                ("Takes", ", ".join(PAYMENT_OPTIONS[slug] for slug in card.payment_options)),
+                (gettext("Treats"), ", ".join(term.local_name for term in card.conditions)),
+                (gettext("Offers"), ", ".join(term.local_name for term in card.treatments)),
+                (gettext("Per session"), price_range(provider.price_min, provider.price_max)),
+                (
+                    gettext("Takes"),
+                    ", ".join(str(PAYMENT_OPTIONS[slug]) for slug in card.payment_options),
+                ),
             ]
             if text
         ),
@@ -103,35 +113,42 @@ def provider_card(
         contact += format_html('<a href="{}">{}</a>\n', tel_uri(provider.phone), provider.phone)
     if website := web_url(provider.website):
         contact += format_html(
-            '<a href="{}" rel="noopener nofollow">Website<span class="visually-hidden"> of {}'
-            "</span></a>\n",
+            '<a href="{}" rel="noopener nofollow">{}</a>\n',
             website,
-            provider.name,
+            format_html(
+                gettext('Website<span class="visually-hidden"> of {name}</span>'),
+                name=provider.name,
+            ),
         )
-    verified = (
-        f"Verified {date(provider.last_verified, 'M j, Y')}"
-        if provider.last_verified
-        else "Not yet verified"
-    )
+    if provider.last_verified:
+        # Translators: a PHP-style date format (Django's "date" filter) for "Verified …".
+        day = date(provider.last_verified, pgettext("result card date format", "M j, Y"))
+        verified = gettext("Verified %(date)s") % {"date": day}
+    else:
+        verified = gettext("Not yet verified")
     pick = SafeString()
     if compare:
         pick += format_html(
             '<p class="result__compare check"><input type="checkbox" name="p" value="{slug}"'
-            ' form="compare-form" id="{id}-compare"><label for="{id}-compare">Compare'
-            '<span class="visually-hidden"> {name}</span></label></p>\n',
+            ' form="compare-form" id="{id}-compare"><label for="{id}-compare">{label}'
+            "</label></p>\n",
             slug=provider.slug,
             id=card_id,
-            name=provider.name,
+            label=format_html(
+                gettext('Compare<span class="visually-hidden"> {name}</span>'), name=provider.name
+            ),
         )
     if save:
         pick += format_html(
             '<p class="result__save"><button type="button" class="button button--secondary'
             ' save-toggle" data-save-slug="{slug}" data-save-name="{name}" data-save-url="{url}"'
-            ' aria-pressed="false" hidden>Save<span class="visually-hidden"> {name}</span>'
-            "</button></p>\n",
+            ' aria-pressed="false" hidden>{label}</button></p>\n',
             slug=provider.slug,
             name=provider.name,
             url=url,
+            label=format_html(
+                gettext('Save<span class="visually-hidden"> {name}</span>'), name=provider.name
+            ),
         )
     if pick:  # side by side where there is room
         pick = format_html('<div class="result__actions">\n{}</div>\n', pick)
@@ -139,7 +156,7 @@ def provider_card(
         '<article class="result" aria-labelledby="{id}">\n'
         '<h3 class="result__name" id="{id}">{number}<a href="{url}">{name}</a></h3>\n'
         '<p class="result__where">{where}</p>\n'
-        '<ul class="badges" aria-label="About this provider">{badges}</ul>\n'
+        '<ul class="badges" aria-label="{about}">{badges}</ul>\n'
         '<dl class="result__facts">{facts}</dl>\n'
         '<p class="result__contact">\n{contact}<span class="result__verified">{verified}</span>'
         "</p>\n{pick}</article>",
@@ -150,6 +167,7 @@ def provider_card(
         url=url,
         name=provider.name,
         where=where,
+        about=gettext("About this provider"),
         badges=format_html_join("", '<li class="badge{}">{}</li>', badges),
         facts=facts,
         contact=contact,

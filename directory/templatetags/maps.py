@@ -8,8 +8,8 @@ the page by keyboard or screen reader. Without JavaScript nothing changes.
 from collections.abc import Iterable, Sequence
 
 from django import template
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from directory.factsheet import Site
 from directory.maps import locations_map as build_locations_map
@@ -54,16 +54,35 @@ def results_map(results: SearchResults) -> dict[str, object]:
         return {"map": None}
     count = len(results.clinics)
     first = results.page.start_index()
-    which = (
-        f"the {count} clinic{pluralize(count)} on this page"
-        if first == 1
-        else f"clinics {first} to {first + count - 1}"
-    )
-    caption = (
-        f"Map of {which} within {results.radius} miles of {results.place.label} (the orange "
-        f"dot; the dashed circle is {results.radius} miles from it), numbered as in the list "
-        "below, which has the same clinics."
-    )
+    values = {
+        "count": count,
+        "first": first,
+        "last": first + count - 1,
+        "radius": results.radius,
+        "place": results.place.label,
+    }
+    if first == 1:
+        caption = (
+            ngettext(
+                "Map of the %(count)s clinic on this page within %(radius)s miles of %(place)s "
+                "(the orange dot; the dashed circle is %(radius)s miles from it), numbered as in "
+                "the list below, which has the same clinics.",
+                "Map of the %(count)s clinics on this page within %(radius)s miles of %(place)s "
+                "(the orange dot; the dashed circle is %(radius)s miles from it), numbered as in "
+                "the list below, which has the same clinics.",
+                count,
+            )
+            % values
+        )
+    else:
+        caption = (
+            gettext(
+                "Map of clinics %(first)s to %(last)s within %(radius)s miles of %(place)s "
+                "(the orange dot; the dashed circle is %(radius)s miles from it), numbered as in "
+                "the list below, which has the same clinics."
+            )
+            % values
+        )
     return {"map": drawn, "caption": caption, "id": "results-map"}
 
 
@@ -74,8 +93,9 @@ def locations_map(provider: Provider, sites: Sequence[Site]) -> dict[str, object
     if drawn is None:
         return {"map": None}
     count = len(drawn.markers)
-    caption = (
-        f"Map of {provider.name}’s {'location' if count == 1 else f'{count} locations'}, "
-        "numbered as in the list of locations below."
-    )
+    caption = ngettext(
+        "Map of %(name)s’s location, numbered as in the list of locations below.",
+        "Map of %(name)s’s %(count)s locations, numbered as in the list of locations below.",
+        count,
+    ) % {"name": provider.name, "count": count}
     return {"map": drawn, "caption": caption, "id": "locations-map"}

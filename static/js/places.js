@@ -11,6 +11,17 @@
 // site, with no cookies and no Referer.
 (function () {
   "use strict";
+  // The page's language, from Django's JavaScriptCatalog (/jsi18n/); English without it.
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (singular, plural, count) {
+    return count === 1 ? singular : plural;
+  };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    // Named placeholders only, as used below: %(count)s.
+    return fmt.replace(/%\(\w+\)s/g, function (match) {
+      return String(obj[match.slice(2, -2)]);
+    });
+  };
   if (!("fetch" in window) || !("AbortController" in window)) {
     return;
   }
@@ -29,7 +40,7 @@
     list.id = id + "-suggestions";
     list.className = "places__list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggested places");
+    list.setAttribute("aria-label", gettext("Suggested places"));
     list.hidden = true;
     box.appendChild(list);
 
@@ -115,7 +126,13 @@
       shownFor = text;
       var count = results.length;
       status.textContent =
-        count === 0 ? "No suggestions" : count === 1 ? "1 suggestion" : count + " suggestions";
+        count === 0
+          ? gettext("No suggestions")
+          : interpolate(
+              ngettext("%(count)s suggestion", "%(count)s suggestions", count),
+              { count: count },
+              true
+            );
       if (count) {
         open();
       } else {

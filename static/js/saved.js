@@ -7,6 +7,19 @@
 // hidden and /saved/ says that saving needs JavaScript.
 (function () {
   "use strict";
+  // Messages from Django's JavaScript catalogue (loaded before this script),
+  // in the page's language; English as written here if it did not load.
+  var gettext = window.gettext || function (text) {
+    return text;
+  };
+  var ngettext = window.ngettext || function (singular, plural, count) {
+    return count === 1 ? singular : plural;
+  };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) {
+      return String(values[name]);
+    });
+  };
   var KEY = "ketanet:saved";
   var SLUG = /^[-\w]{1,200}$/;
   var MAX_COMPARED = 4;
@@ -119,11 +132,18 @@
         });
       }
       if (!write(list)) {
-        say(saveStatus, "This browser would not save it: its storage may be full or turned off.");
+        say(saveStatus, gettext("This browser would not save it: its storage may be full or turned off."));
         return;
       }
       showToggles();
-      say(saveStatus, saving ? "Saved " + name + " in this browser." : "Removed " + name + " from your saved providers.");
+      say(
+        saveStatus,
+        interpolate(
+          saving ? gettext("Saved %(name)s in this browser.") : gettext("Removed %(name)s from your saved providers."),
+          { name: name },
+          true
+        )
+      );
     });
   });
   document.querySelectorAll("[data-saved-link]").forEach(function (link) {
@@ -154,7 +174,10 @@
     if (!iso || isNaN(when.getTime())) {
       return "";
     }
-    return "Saved on " + when.toLocaleDateString("en-US", { year: "numeric", month: "long", day: "numeric" });
+    // "December 1, 2026", or on a Spanish page "1 de diciembre de 2026".
+    var locale = document.documentElement.lang === "es" ? "es-US" : "en-US";
+    var date = when.toLocaleDateString(locale, { year: "numeric", month: "long", day: "numeric" });
+    return interpolate(gettext("Saved on %(date)s"), { date: date }, true);
   }
 
   function compareUrl(list) {
@@ -173,7 +196,11 @@
     var empty = document.getElementById("saved-empty");
     var picking = list.length > MAX_COMPARED;
 
-    heading.textContent = list.length === 1 ? "1 saved provider" : list.length + " saved providers";
+    heading.textContent = interpolate(
+      ngettext("%(count)s saved provider", "%(count)s saved providers", list.length),
+      { count: list.length },
+      true
+    );
     empty.hidden = list.length > 0;
     items.replaceChildren();
     list.forEach(function (item, index) {
@@ -195,13 +222,13 @@
         box.name = "p";
         box.value = item.slug;
         box.id = "saved-pick-" + index;
-        var label = element("label", "", "Compare");
+        var label = element("label", "", gettext("Compare"));
         label.htmlFor = box.id;
         label.append(hiddenText(" " + item.name));
         check.append(box, label);
         actions.append(check);
       }
-      var remove = element("button", "button button--secondary", "Remove");
+      var remove = element("button", "button button--secondary", gettext("Remove"));
       remove.type = "button";
       remove.append(hiddenText(" " + item.name));
       remove.addEventListener("click", function () {
@@ -210,7 +237,7 @@
             return other.slug !== item.slug;
           })
         );
-        say(pageStatus, "Removed " + item.name + ".");
+        say(pageStatus, interpolate(gettext("Removed %(name)s."), { name: item.name }, true));
         renderPage(index);
       });
       actions.append(remove);
@@ -220,16 +247,20 @@
 
     compare.replaceChildren();
     if (list.length === 1) {
-      compare.append(element("p", "", "Save one more provider to compare them side by side."));
+      compare.append(element("p", "", gettext("Save one more provider to compare them side by side.")));
     } else if (list.length >= 2 && !picking) {
-      var button = element("a", "button", "Compare these " + list.length + " providers");
+      var button = element(
+        "a",
+        "button",
+        interpolate(gettext("Compare these %(count)s providers"), { count: list.length }, true)
+      );
       button.href = compareUrl(list);
       compare.append(button);
     } else if (picking) {
       compare.append(
-        element("p", "", "You can compare up to four providers at once: tick two to four of them above, then")
+        element("p", "", gettext("You can compare up to four providers at once: tick two to four of them above, then"))
       );
-      var submit = element("button", "button", "Compare the ticked providers");
+      var submit = element("button", "button", gettext("Compare the ticked providers"));
       submit.type = "submit";
       compare.append(submit);
     }

@@ -6,6 +6,10 @@
 // read-only field for the patient to copy themselves.
 (function () {
   "use strict";
+  // Django's JavaScript catalogue, loaded before this script; English if it did not load.
+  var gettext = window.gettext || function (text) {
+    return text;
+  };
   var button = document.querySelector("[data-copy-link]");
   if (!button) {
     return;
@@ -27,7 +31,7 @@
     fallback.hidden = false;
     field.focus();
     field.select();
-    say("Copying is not available here: the link is selected in the box, ready to copy.");
+    say(gettext("Copying is not available here: the link is selected in the box, ready to copy."));
   }
 
   button.hidden = false;
@@ -40,7 +44,7 @@
     navigator.clipboard.writeText(href).then(
       function () {
         fallback.hidden = true;
-        say("Link copied");
+        say(gettext("Link copied"));
       },
       showField
     );

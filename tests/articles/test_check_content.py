@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 
-from articles.models import Article, Citation, Person
+from articles.models import Article, ArticleTranslation, Citation, Person
 from tests.articles.test_admin import TWO_SOURCES, errors_of, person, post_article
 
 pytestmark = pytest.mark.django_db
@@ -97,9 +97,37 @@ def test_every_shipped_article_is_ok(shipped):
         assert float(line["smog"]) > 3
         assert int(line["words"].replace(",", "")) == reading.words > 300
         assert int(line["references"]) == article.citations.count() > 0
-    assert lines[-1] == "Checked 14 articles: 0 errors, 0 warnings."
-    # Nothing but the article lines and the summary.
-    assert len(lines) == 15
+    assert lines[-1] == "Checked 14 articles and 5 translations: 0 errors, 0 warnings."
+    # Nothing but the article lines, the translation lines and the summary.
+    assert len(lines) == 20
+
+
+SPANISH_LINE = re.compile(
+    r"^(?P<slug>[a-z0-9-]+) \[es\]: Fernández Huerta (?P<fh>[\d.]+), INFLESZ (?P<inflesz>[\d.]+), "
+    r"(?P<words>[\d,]+) words, (?P<references>\d+) references: (?P<status>\w+)$"
+)
+
+
+def test_every_shipped_translation_is_checked_with_the_spanish_formulas(shipped):
+    lines, error = run()
+    assert error is None
+    found = {m["slug"]: m for m in map(SPANISH_LINE.match, lines) if m}
+    assert set(found) == {
+        "ketamine-for-pain-management",
+        "ketamine-for-depression",
+        "ketamine-for-ptsd",
+        "ketamine-cost-and-insurance",
+        "choosing-a-ketamine-provider",
+    }
+    for translation in ArticleTranslation.objects.select_related("article"):
+        line = found[translation.article.slug]
+        reading, findings = translation.check_content()
+        assert findings == []
+        assert line["status"] == "ok"
+        assert float(line["fh"]) == pytest.approx(reading.fernandez_huerta, abs=0.05)
+        # The same goal as the English grade 8: 60 or more on Fernández Huerta's scale.
+        assert float(line["fh"]) >= 60
+        assert int(line["references"]) == translation.citations.count() > 0
 
 
 def test_articles_are_listed_in_slug_order(shipped):
@@ -113,7 +141,7 @@ def test_an_article_with_an_error_fails_the_run_and_the_error_is_printed(shipped
     lines, error = run()
     assert reports(lines)["ketamine-for-ocd"]["status"] == "errors"
     assert findings_under(lines, "ketamine-for-ocd") == [f"error (summary): {CURE}"]
-    assert str(error) == "Checked 14 articles: 1 error, 0 warnings."
+    assert str(error) == "Checked 14 articles and 5 translations: 1 error, 0 warnings."
     # The other articles are still checked and reported.
     assert sum(line["status"] == "ok" for line in reports(lines).values()) == 13
 
@@ -128,7 +156,7 @@ def test_reference_and_publishing_errors_are_reported_too(shipped):
         "cannot check it.",
         "error (reviewer): An article is published only with a medical reviewer.",
     ]
-    assert str(error) == "Checked 1 article: 2 errors, 0 warnings."
+    assert str(error) == "Checked 1 article and 1 translation: 2 errors, 0 warnings."
 
 
 def test_a_marker_without_its_citation_is_an_error(shipped):
@@ -155,7 +183,7 @@ def test_warnings_alone_pass(shipped):
         f"warning (body): {UNCITED}",
         f"warning (next_review): The medical review was due on {due}.",
     ]
-    assert lines[-1] == "Checked 14 articles: 0 errors, 2 warnings."
+    assert lines[-1] == "Checked 14 articles and 5 translations: 0 errors, 2 warnings."
 
 
 def test_slugs_limit_the_run_to_those_articles(shipped):
@@ -163,7 +191,7 @@ def test_slugs_limit_the_run_to_those_articles(shipped):
     lines, error = run("ketamine-for-ptsd", "ketamine-for-anxiety")
     assert error is None
     assert list(reports(lines)) == ["ketamine-for-anxiety", "ketamine-for-ptsd"]
-    assert lines[-1] == "Checked 2 articles: 0 errors, 0 warnings."
+    assert lines[-1] == "Checked 2 articles and 1 translation: 0 errors, 0 warnings."
 
 
 def test_an_unknown_slug_is_an_error_naming_it(shipped):
@@ -182,13 +210,13 @@ def test_published_leaves_out_drafts(shipped):
     assert "error (author): An article is published only with an author." in findings_under(
         lines, "ketamine-and-sleep"
     )
-    assert str(error).startswith("Checked 15 articles: ")
+    assert str(error).startswith("Checked 15 articles and 5 translations: ")
 
     lines, error = run("--published")
     assert error is None
     assert "ketamine-and-sleep" not in reports(lines)
     assert len(reports(lines)) == 14
-    assert lines[-1] == "Checked 14 articles: 0 errors, 0 warnings."
+    assert lines[-1] == "Checked 14 articles and 5 translations: 0 errors, 0 warnings."
 
 
 def test_published_leaves_out_scheduled_articles(shipped):

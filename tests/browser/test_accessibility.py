@@ -36,16 +36,27 @@ def summarise(violations):
 
 
 def test_no_page_has_an_accessibility_violation(page, site_url, axe_source):
+    check_every_page(page, site_url, axe_source, "en")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_spanish_page_has_an_accessibility_violation(page, site_url, axe_source, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    check_every_page(page, site_url, axe_source, "es")
+
+
+def check_every_page(page, site_url, axe_source, language):
+    prefix = "" if language == "en" else f"/{language}"
     seen_titles = {}
     failures = {}
     for name, path in pages().items():
-        page.goto(site_url + path)
+        page.goto(site_url + prefix + path)
         result = run_axe(page, axe_source)
         assert result["passes"], f"axe checked nothing on {name}"
         if result["violations"]:
             failures[name] = summarise(result["violations"])
         assert page.locator("h1").count() == 1, name
-        assert page.locator("html").get_attribute("lang") == "en", name
+        assert page.locator("html").get_attribute("lang") == language, name
         title = page.title()
         assert title not in seen_titles, f"{name} and {seen_titles.get(title)} share '{title}'"
         seen_titles[title] = name

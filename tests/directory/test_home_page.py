@@ -186,7 +186,8 @@ def test_guide_links_the_articles_index_and_editorial_policy_without_articles(cl
 def test_crisis_line_calls_and_texts(client):
     _, page = home(client)
     assert page.links["crisis"] == [
-        "tel:988", "sms:988", "https://988lifeline.org/chat/", "sms:838255", "tel:911"
+        "tel:988", "sms:988", "https://988lifeline.org/chat/", "sms:838255",
+        "tel:+1-800-662-4357", "tel:911",
     ]  # fmt: skip
 
 
