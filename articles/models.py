@@ -258,6 +258,9 @@ class ReviewedText(VersionedModel):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self) -> str:
+        raise NotImplementedError
+
     def save(self, *args, **kwargs):
         self.render()
         if self.next_review is None and self.last_reviewed is not None:

@@ -12,8 +12,8 @@ from datetime import date
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext as _
 
 from directory.facts import (
     DAYS,
@@ -61,7 +61,7 @@ class Fact:
 
     @property
     def lang(self) -> str:
-        """"en" where a page in another language shows the listing's English words, so
+        """ "en" where a page in another language shows the listing's English words, so
         screen readers read them as English; "" otherwise."""
         return "en" if self.as_written and self.known and get_language() != "en" else ""
 

@@ -4,6 +4,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext as _
 from stdnum import luhn
 
 # Older migrations import WebsiteField from here; it lives in the shared app.
@@ -22,10 +23,10 @@ def normalize_phone(value):
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            "Enter a U.S. phone number with area code, e.g. (512) 555-0100.", code="invalid"
+            _("Enter a U.S. phone number with area code, e.g. (512) 555-0100."), code="invalid"
         )
     if number.country_code != 1:
-        raise ValidationError("Enter a U.S. phone number (+1).", code="invalid")
+        raise ValidationError(_("Enter a U.S. phone number (+1)."), code="invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
@@ -50,8 +51,8 @@ def validate_npi(value):
     industry's card-issuer prefix).
     """
     if not (len(value) == 10 and value.isascii() and value.isdigit()):
-        raise ValidationError("An NPI is exactly 10 digits.", code="invalid")
+        raise ValidationError(_("An NPI is exactly 10 digits."), code="invalid")
     if not luhn.is_valid("80840" + value):
         raise ValidationError(
-            "This NPI's check digit is wrong; check it against the NPI registry.", code="invalid"
+            _("This NPI's check digit is wrong; check it against the NPI registry."), code="invalid"
         )

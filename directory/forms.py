@@ -3,9 +3,16 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.history_admin import VersionedForm
-from directory.facts import HoursError, OpeningRange, format_hours, parse_hours
+from directory.facts import (
+    PAYMENT_OPTIONS,
+    HoursError,
+    OpeningRange,
+    format_hours,
+    parse_hours,
+)
 from directory.models import Location, Verification
 
 HOURS_HELP = (
@@ -77,13 +84,19 @@ def check_payment(form: forms.BaseForm, cleaned_data: dict) -> None:
     declined = cleaned_data.get("payment_declined")
     if accepted is not None and declined is not None:
         declined_slugs = {option.pk for option in declined}
-        both = [option.name for option in accepted if option.pk in declined_slugs]
+        both = [
+            str(PAYMENT_OPTIONS.get(option.pk, option.name))  # in the page's language
+            for option in accepted
+            if option.pk in declined_slugs
+        ]
         if both:
             form.add_error(
                 "payment_declined",
                 ValidationError(
-                    "%(options)s cannot be both accepted and not accepted; "
-                    "keep each option in one list, or in neither if it is not confirmed.",
+                    _(
+                        "%(options)s cannot be both accepted and not accepted; "
+                        "keep each option in one list, or in neither if it is not confirmed."
+                    ),
                     code="payment_both",
                     params={"options": ", ".join(both)},
                 ),

@@ -676,7 +676,7 @@ class Provider(VersionedModel):
             and self.price_min > self.price_max
         ):
             raise ValidationError(
-                {"price_max": "The highest price must be at least the lowest price."}
+                {"price_max": _("The highest price must be at least the lowest price.")}
             )
 
 

@@ -13,7 +13,7 @@ import logging
 import secrets
 import smtplib
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -23,12 +23,27 @@ from django.core.mail import send_mail
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import capfirst
+from django.utils.translation import (
+    get_language,
+    gettext,
+    gettext_lazy,
+    gettext_noop,
+    ngettext,
+    pgettext_lazy,
+)
 
 from core.public_forms import GuardedForm
+from directory.facts import LANGUAGES, PAYMENT_OPTIONS, PRESCRIBER_TYPES
 from directory.filters import OFFERED_LANGUAGES
 from directory.forms import check_payment
-from directory.models import Language, Provider
+from directory.gazetteer import fold
+from directory.models import Condition, Language, PaymentOption, PrescriberType, Provider, Treatment
 from directory.submissions import DETAILS_MAX_LENGTH, Submission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +52,12 @@ logger = logging.getLogger(__name__)
 # Not proposed: the description (editors write it in our own words), the
 # *_confirmed dates, status, slug, last_verified and external_id (editors' own);
 # sites and opening hours go in the free-text details.
-PROPOSAL_GROUPS: list[tuple[str, list[str]]] = [
-    ("Name and contact", ["name", "website", "phone", "email"]),
-    ("Conditions treated", ["conditions"]),
+# The legends are shown to the practice, so translated (lazily: read per request).
+PROPOSAL_GROUPS: "list[tuple[StrOrPromise, list[str]]]" = [
+    (gettext_lazy("Name and contact"), ["name", "website", "phone", "email"]),
+    (gettext_lazy("Conditions treated"), ["conditions"]),
     (
-        "Cost",
+        gettext_lazy("Cost"),
         [
             "price_min",
             "price_max",
@@ -51,10 +67,10 @@ PROPOSAL_GROUPS: list[tuple[str, list[str]]] = [
             "cancellation_terms",
         ],
     ),
-    ("Payment", ["payment_options", "payment_declined"]),
-    ("Treatments offered", ["treatments", "rems_certified"]),
+    (gettext_lazy("Payment"), ["payment_options", "payment_declined"]),
+    (gettext_lazy("Treatments offered"), ["treatments", "rems_certified"]),
     (
-        "Who prescribes and supervises",
+        gettext_lazy("Who prescribes and supervises"),
         [
             "prescriber_types",
             "board_certified",
@@ -64,11 +80,11 @@ PROPOSAL_GROUPS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "Safety and monitoring",
+        gettext_lazy("Safety and monitoring"),
         ["vitals_monitored", "present_throughout", "observation_minutes", "ride_home_required"],
     ),
     (
-        "Intake",
+        gettext_lazy("Intake"),
         [
             "consultation_required",
             "referral_required",
@@ -76,13 +92,13 @@ PROPOSAL_GROUPS: list[tuple[str, list[str]]] = [
             "consultation_fee_refunded",
         ],
     ),
-    ("Psychotherapy", ["kap"]),
-    ("Typical course", ["course_sessions", "course_weeks", "course_notes"]),
+    (gettext_lazy("Psychotherapy"), ["kap"]),
+    (gettext_lazy("Typical course"), ["course_sessions", "course_weeks", "course_notes"]),
     (
-        "Treatment at home",
+        gettext_lazy("Treatment at home"),
         ["serves_states", "in_person_evaluation", "compounded", "sent_home"],
     ),
-    ("Access", ["accepting_new_patients", "wait_days", "languages"]),
+    (gettext_lazy("Access"), ["accepting_new_patients", "wait_days", "languages"]),
 ]
 PROPOSAL_FIELDS: list[str] = [name for _, names in PROPOSAL_GROUPS for name in names]
 
@@ -124,18 +140,79 @@ FREE_MAIL_DOMAINS = frozenset(
     }
 )
 
-# The model's help is written for editors; a practice reads these instead.
-PUBLIC_HELP = {
-    "price_includes": "For example: the infusion, monitoring, a follow-up call. We may shorten it.",
-    "cancellation_terms": "We may shorten it.",
-    "payment_declined": "Only the ways of paying you do not take at all.",
-    "serves_states": (
+# The model's names and help are written for editors (the admin keeps them, in
+# English); a practice reads these instead, in the page's language. The English
+# labels are the model's verbose names as a form shows them.
+PUBLIC_LABELS: "dict[str, StrOrPromise]" = {
+    "name": gettext_lazy("Name"),
+    "website": gettext_lazy("Website"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("Email"),
+    "conditions": gettext_lazy("Conditions"),
+    "price_min": gettext_lazy("Lowest price per session (USD)"),
+    "price_max": gettext_lazy("Highest price per session (USD)"),
+    "consultation_fee": gettext_lazy("Consultation fee (USD)"),
+    "course_price": gettext_lazy("Price of a typical course (USD)"),
+    "price_includes": gettext_lazy("What the price includes"),
+    "cancellation_terms": gettext_lazy("Cancellation and refunds"),
+    "payment_options": gettext_lazy("Payment accepted"),
+    "payment_declined": gettext_lazy("Payment not accepted"),
+    "treatments": gettext_lazy("Treatments"),
+    "rems_certified": gettext_lazy("Spravato REMS-certified"),
+    "prescriber_types": gettext_lazy("Prescribers"),
+    "board_certified": gettext_lazy("Prescribers board-certified"),
+    "npi": gettext_lazy("NPI"),
+    "medical_director_name": gettext_lazy("Medical director name"),
+    "medical_director_credential": gettext_lazy("Medical director credential"),
+    "vitals_monitored": gettext_lazy("Vital signs monitored"),
+    "present_throughout": gettext_lazy("Who is present throughout"),
+    "observation_minutes": gettext_lazy("Observation after a dose (minutes)"),
+    "ride_home_required": gettext_lazy("Ride home required"),
+    "consultation_required": gettext_lazy("Consultation required"),
+    "referral_required": gettext_lazy("Referral or records required"),
+    "existing_patients_only": gettext_lazy("Existing patients only"),
+    # The fact sheet's wording speaks to a patient ("if you are not a candidate").
+    "consultation_fee_refunded": pgettext_lazy(
+        "practice update form", "Consultation fee refunded if not a candidate"
+    ),
+    "kap": gettext_lazy("Ketamine-assisted psychotherapy"),
+    "course_sessions": gettext_lazy("Sessions in a typical course"),
+    "course_weeks": gettext_lazy("Weeks a course takes"),
+    "course_notes": gettext_lazy("About the course"),
+    "serves_states": gettext_lazy("At-home care in"),
+    "in_person_evaluation": gettext_lazy("In-person evaluation first"),
+    "compounded": gettext_lazy("Compounded medicine"),
+    "sent_home": gettext_lazy("What is sent home"),
+    "accepting_new_patients": gettext_lazy("Accepting new patients"),
+    "wait_days": gettext_lazy("Days until a first appointment"),
+    "languages": gettext_lazy("Languages spoken"),
+}
+
+# Help for a practice: the model's own (for editors) is never shown.
+PUBLIC_HELP: "dict[str, StrOrPromise]" = {
+    "phone": gettext_lazy("Saved as (512) 555-0100."),
+    "price_includes": gettext_lazy(
+        "For example: the infusion, monitoring, a follow-up call. We may shorten it."
+    ),
+    "cancellation_terms": gettext_lazy("We may shorten it."),
+    "payment_declined": gettext_lazy("Only the ways of paying you do not take at all."),
+    "rems_certified": gettext_lazy(
+        "Certified to give esketamine (Spravato) under the FDA's REMS program."
+    ),
+    "npi": gettext_lazy(
+        "The practice's or the medical director's 10-digit National Provider Identifier."
+    ),
+    "vitals_monitored": gettext_lazy("Blood pressure, heart rate, oxygen."),
+    "course_notes": gettext_lazy("e.g. maintenance sessions."),
+    "sent_home": gettext_lazy("e.g. a blood-pressure monitor."),
+    "serves_states": gettext_lazy(
         "The states where you treat patients at home. None, if you only see them at a clinic."
     ),
     "accepting_new_patients": "",
 }
 
-NOTHING_CHANGED = "Change at least one field or tell us what is wrong."
+# English here (tests compare with it); translated where it is raised.
+NOTHING_CHANGED = gettext_noop("Change at least one field or tell us what is wrong.")
 
 
 # --- Values as JSON ------------------------------------------------------------
@@ -146,8 +223,24 @@ def is_many(field_name: str) -> bool:
 
 
 def field_label(field_name: str) -> str:
-    """The field's name as editors and practices read it ("lowest price per session (USD)")."""
+    """The field's name as editors read it ("lowest price per session (USD)"), in English."""
     return str(cast(models.Field, Provider._meta.get_field(field_name)).verbose_name)
+
+
+def public_field_label(field_name: str) -> str:
+    """The field's name for a practice inside a sentence, in the active language.
+
+    English keeps the model's name as it is ("lowest price per session (USD)",
+    "NPI"); another language lowers the form label's first letter unless it
+    starts an abbreviation ("NPI", "REMS").
+    """
+    english = field_label(field_name)
+    label = str(PUBLIC_LABELS.get(field_name, english))
+    if label == capfirst(english):
+        return english
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def json_value(value: Any) -> Any:
@@ -240,27 +333,51 @@ def read_confirmation_token(token: str) -> tuple[int, str]:
 
 
 def confirmation_mail(submission: Submission, link: str) -> tuple[str, str]:
-    """(subject, plain-text body) of the mail asking the practice to confirm."""
+    """(subject, plain-text body) of the mail asking the practice to confirm.
+
+    In the active language: the practice's when it sends the form, English when
+    an editor resends the link from the admin.
+    """
     provider = submission.provider
-    labels = [field_label(name) for name in submission.changes]
-    if labels:
-        what = "changes to " + ", ".join(labels[:6]) + (" and more" if len(labels) > 6 else "")
+    labels = [public_field_label(name) for name in submission.changes]
+    names = {"provider": provider, "fields": ", ".join(labels[:6])}
+    if len(labels) > 6:
+        proposed = gettext(
+            "Someone using this address proposed changes to %(fields)s and more for the "
+            "listing of %(provider)s on ketanet."
+        )
+    elif labels:
+        proposed = gettext(
+            "Someone using this address proposed changes to %(fields)s for the listing of "
+            "%(provider)s on ketanet."
+        )
     else:
-        what = "a note about the listing"
-    subject = f"Please confirm the update to {provider} on ketanet"
-    body = (
-        f"Hello {submission.submitter_name},\n\n"
-        f"Someone using this address proposed {what} for the listing of {provider} on "
-        "ketanet.\n\n"
-        "If that was you, please confirm it by opening this link:\n\n"
-        f"{link}\n\n"
-        f"The link works once and for {CONFIRMATION_MAX_AGE.days} days. An editor reviews "
-        "every update before it appears on the site.\n\n"
-        "If this wasn't you, ignore this message: nothing changes without an editor, "
-        "and we will not write again about it.\n\n"
-        "ketanet\n"
-    )
-    return subject, body
+        proposed = gettext(
+            "Someone using this address proposed a note about the listing for the listing of "
+            "%(provider)s on ketanet."
+        )
+    days = CONFIRMATION_MAX_AGE.days
+    subject = gettext("Please confirm the update to %(provider)s on ketanet") % names
+    paragraphs = [
+        gettext("Hello %(name)s,") % {"name": submission.submitter_name},
+        proposed % names,
+        gettext("If that was you, please confirm it by opening this link:"),
+        link,
+        ngettext(
+            "The link works once and for %(days)s day. An editor reviews every update "
+            "before it appears on the site.",
+            "The link works once and for %(days)s days. An editor reviews every update "
+            "before it appears on the site.",
+            days,
+        )
+        % {"days": days},
+        gettext(
+            "If this wasn't you, ignore this message: nothing changes without an editor, "
+            "and we will not write again about it."
+        ),
+        "ketanet",
+    ]
+    return subject, "\n\n".join(paragraphs) + "\n"
 
 
 def send_confirmation(submission: Submission) -> bool:
@@ -292,7 +409,60 @@ def send_confirmation(submission: Submission) -> bool:
 class UnknownYesNo(forms.NullBooleanSelect):
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.choices = [("unknown", "Not confirmed"), ("true", "Yes"), ("false", "No")]
+        self.choices = [
+            ("unknown", gettext_lazy("Not confirmed")),
+            ("true", gettext_lazy("Yes")),
+            ("false", gettext_lazy("No")),
+        ]
+
+
+def payment_label(option: PaymentOption) -> str:
+    return str(PAYMENT_OPTIONS.get(option.slug, option.name))
+
+
+def prescriber_label(prescriber: PrescriberType) -> str:
+    return str(PRESCRIBER_TYPES.get(prescriber.slug, prescriber.name))
+
+
+def language_label(language: Language) -> str:
+    return str(LANGUAGES.get(language.slug, language.name))
+
+
+def local_name_label(term: Condition | Treatment) -> str:
+    return term.local_name
+
+
+# The boxes' labels in the page's language (the tables hold the English names).
+CHOICE_LABELS = {
+    "conditions": local_name_label,
+    "treatments": local_name_label,
+    "payment_options": payment_label,
+    "payment_declined": payment_label,
+    "prescriber_types": prescriber_label,
+    "languages": language_label,
+}
+# Lists in alphabetical order: the database's (by English name) on an English
+# page, by the translated label on another (payment options and prescribers keep
+# their fixed order, states their names).
+ALPHABETICAL_FIELDS = {"conditions", "treatments", "languages"}
+
+
+class LocalOrderIterator(forms.models.ModelChoiceIterator):
+    """A list's choices by their label in the page's language, accents aside."""
+
+    def __iter__(self):
+        choices = super().__iter__()
+        if get_language() == "en":
+            yield from choices
+        else:
+            yield from sorted(choices, key=lambda choice: fold(str(choice[1])))
+
+
+def details_help() -> str:
+    """The update form's help for its free text, in the active language."""
+    return gettext(
+        "Anything else, such as a new address or opening hours (at most %(count)s characters)."
+    ) % {"count": DETAILS_MAX_LENGTH}
 
 
 class UpdateForm(GuardedForm, forms.ModelForm):
@@ -305,28 +475,25 @@ class UpdateForm(GuardedForm, forms.ModelForm):
 
     form_name = "update"
 
-    your_name = forms.CharField(label="Your name", max_length=200)
+    your_name = forms.CharField(label=gettext_lazy("Your name"), max_length=200)
     your_role = forms.CharField(
-        label="Your role at the practice",
+        label=gettext_lazy("Your role at the practice"),
         max_length=200,
-        help_text="For example: office manager, medical director.",
+        help_text=gettext_lazy("For example: office manager, medical director."),
     )
     work_email = forms.EmailField(
-        label="Your work email",
+        label=gettext_lazy("Your work email"),
         max_length=254,  # Submission.email's column
-        help_text=(
+        help_text=gettext_lazy(
             "If it is the practice’s address on file, or at the practice’s own website, "
             "we send it a link to confirm this update."
         ),
     )
     details = forms.CharField(
-        label="Anything else",
+        label=gettext_lazy("Anything else"),
         required=False,
         max_length=DETAILS_MAX_LENGTH,
-        help_text=(
-            "Anything else, such as a new address or opening hours "
-            f"(at most {DETAILS_MAX_LENGTH} characters)."
-        ),
+        help_text=lazy(details_help, str)(),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": DETAILS_MAX_LENGTH}),
     )
 
@@ -344,11 +511,18 @@ class UpdateForm(GuardedForm, forms.ModelForm):
         self.changes: dict[str, Any] = {}
         self.original: dict[str, Any] = {}
         for name, field in self.fields.items():
+            field.label = PUBLIC_LABELS.get(name, field.label)
             field.help_text = PUBLIC_HELP.get(name, field.help_text)
+            if name in CHOICE_LABELS:
+                assert isinstance(field, forms.ModelMultipleChoiceField)
+                field.label_from_instance = CHOICE_LABELS[name]  # type: ignore[method-assign,assignment]
+                if name in ALPHABETICAL_FIELDS:
+                    field.iterator = LocalOrderIterator
+                    field.widget.choices = field.choices
             if isinstance(field, forms.NullBooleanField):
                 field.widget = UnknownYesNo()
             elif isinstance(field, forms.TypedChoiceField) and field.choices:
-                field.choices = [("", "Not confirmed"), *cast(list, field.choices)[1:]]
+                field.choices = [("", gettext("Not confirmed")), *cast(list, field.choices)[1:]]
         spoken = provider.languages.values_list("pk", flat=True)
         languages = self.fields["languages"]
         assert isinstance(languages, forms.ModelMultipleChoiceField)
@@ -372,7 +546,7 @@ class UpdateForm(GuardedForm, forms.ModelForm):
                 self.cleaned_data[name] = getattr(self.instance, name)
         self.changes, self.original = proposal_changes(self.listing, self.cleaned_data)
         if not self.changes and not self.cleaned_data.get("details"):
-            self.add_error(None, forms.ValidationError(NOTHING_CHANGED, code="nothing"))
+            self.add_error(None, forms.ValidationError(gettext(NOTHING_CHANGED), code="nothing"))
 
     def save(self, commit=True):
         raise NotImplementedError(

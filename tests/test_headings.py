@@ -66,7 +66,8 @@ def test_the_checker_finds_a_jump_from_h1_to_h3():
     assert skipped_levels("<h1>A</h1><h2>B</h2><h3>C</h3><h2>D</h2><h3>E</h3>") == []
 
 
-def test_no_page_skips_a_heading_level(client):
-    pages = every_kind_of_page(client)
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_no_page_skips_a_heading_level(client, language):
+    pages = every_kind_of_page(client, language)
     skips = {page.name: found for page in pages if (found := skipped_levels(page.html))}
     assert skips == {}

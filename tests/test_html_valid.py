@@ -69,9 +69,10 @@ def test_the_checker_reports_an_error_with_its_page_and_line(vnu, tmp_path):
     assert found[0].startswith("broken (/broken/) line 2: Element “p” not allowed")
 
 
-def test_every_kind_of_page_is_valid_html(client, vnu, tmp_path):
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_kind_of_page_is_valid_html(client, vnu, tmp_path, language):
     pages = {}
-    for number, page in enumerate(every_kind_of_page(client)):
+    for number, page in enumerate(every_kind_of_page(client, language)):
         path = tmp_path / f"{number:02d}.html"
         path.write_text(page.html)
         pages[path] = f"{page.name} ({page.url})"

@@ -218,3 +218,17 @@ def test_se_habla_espanol_comes_from_the_listing_languages(client):
     assert "Se habla español" not in (
         client.get(f"/es/providers/{english_only.slug}/").content.decode()
     )
+
+
+def test_form_errors_are_in_spanish_on_spanish_pages(client):
+    austin_clinic()
+    search = client.get("/es/clinics/?near=Springfeld")
+    assert search.status_code == 400
+    assert "No encontramos &quot;Springfeld&quot;" in search.content.decode()
+    english = client.get("/clinics/?near=Springfeld").content.decode()
+    assert "We couldn&#x27;t find &quot;Springfeld&quot;" in english
+    report = client.post("/es/providers/austin-ketamine-clinic/report/", {})
+    assert report.status_code == 400
+    html = report.content.decode()
+    assert "Todavía no se envió: por favor, revise el formulario." in html
+    assert "Elija qué está mal en esta ficha." in html

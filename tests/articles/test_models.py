@@ -291,8 +291,9 @@ def test_loaded_articles_are_rendered_although_fixtures_skip_save(shipped):
 
 def test_shipped_bios_say_they_are_sample_profiles(shipped):
     people = Person.objects.all()
-    assert len(people) == 4
+    assert len(people) == 6  # two writers, a translator, three medical reviewers
     for person in people:
         assert "sample profile" in person.bio, person.name
+        assert "perfil de muestra" in person.bio_es, person.name
     reviewers = people.filter(role=Person.Role.MEDICAL_REVIEWER)
     assert all(person.credentials for person in reviewers)
