@@ -4,9 +4,9 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
-from articles.models import Article
+from articles.models import Article, ArticleTranslation
 
 # Characters XML 1.0 cannot carry: one pasted page break (a form feed) in a
 # title must not take the whole feed down.
@@ -25,7 +25,15 @@ class ArticleFeed(Feed):
     link = reverse_lazy("article-index")
 
     def items(self):
-        return Article.objects.published().select_related("author")[:20]
+        """The newest articles; the Spanish feed (/es/articles/feed/), the newest Spanish
+        translations."""
+        if get_language() == "en":
+            return Article.objects.published().select_related("author")[:20]
+        return (
+            ArticleTranslation.objects.published()
+            .filter(language=get_language())
+            .select_related("article__author")[:20]
+        )
 
     def item_title(self, article):
         return xml_text(article.title)
@@ -40,5 +48,6 @@ class ArticleFeed(Feed):
     def item_updateddate(self, article):
         return article.modified
 
-    def item_author_name(self, article):
+    def item_author_name(self, text):
+        article = text.article if isinstance(text, ArticleTranslation) else text
         return xml_text(article.author.name) if article.author else None

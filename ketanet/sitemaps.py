@@ -3,10 +3,10 @@ in English and in Spanish (/es/…) with the other as its hreflang alternate."""
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 
-from articles.models import Article
+from articles.models import Article, ArticleTranslation
 from directory.models import Condition, Location, Provider
 
 
@@ -50,12 +50,17 @@ class StaticSitemap(BilingualSitemap):
 
 
 class ArticleSitemap(BilingualSitemap):
-    # Spanish article pages say that the article is not translated yet, and point to
-    # the English: nothing to list until translations exist.
-    languages = ["en"]
-
     def items(self):
-        return Article.objects.published().order_by("pk")
+        translated = ArticleTranslation.objects.published().filter(article=OuterRef("pk"))
+        return (
+            Article.objects.published()
+            .annotate(translated=Exists(translated.filter(language="es")))
+            .order_by("pk")
+        )
+
+    def get_languages_for_item(self, article):
+        # A Spanish page without a translation only points to the English one.
+        return ["en", "es"] if article.translated else ["en"]
 
     def lastmod(self, article):
         return article.modified

@@ -143,6 +143,11 @@ def test_production_server_answers_503_and_logs_the_outage_once(
         assert status == 503
         assert headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert "The directory is briefly unavailable" in body.decode()
+        # In the page's language: LocaleMiddleware runs before the outage is caught.
+        status, headers, body = server.get("/es/clinics/?near=78701")
+        assert status == 503
+        assert '<html lang="es">' in body.decode()
+        assert "El directorio no está disponible por un momento" in body.decode()
         status, headers, body = server.get("/api/providers/?near=78701")
         assert (status, headers["Content-Type"]) == (503, "application/json")
         assert "unavailable" in json.loads(body)["detail"]

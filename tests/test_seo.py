@@ -75,8 +75,16 @@ def test_sitemap_lists_published_articles(client):
     call_command("loaddata", "fixtures/people.json", "fixtures/articles.json", verbosity=0)
     articles = locations(client, "/sitemap-articles.xml")
     assert "http://testserver/articles/ketamine-for-pain-management/" in articles
-    # English only: untranslated articles' Spanish pages only point to the English.
-    assert len(articles) == 14
+    # The five translations in Spanish too; an untranslated article's Spanish page only
+    # points to the English one, so it is left out.
+    assert "http://testserver/es/articles/ketamine-for-pain-management/" in articles
+    assert "http://testserver/es/articles/ketamine-for-ocd/" not in articles
+    assert len(articles) == 14 + 5
+    xml = client.get("/sitemap-articles.xml").content.decode()
+    assert (
+        '<xhtml:link rel="alternate" hreflang="es" '
+        'href="http://testserver/es/articles/ketamine-for-pain-management/"/>'
+    ) in xml
 
 
 def canonical(html):

@@ -273,3 +273,11 @@ def test_a_person_page_lists_translations_in_spanish(client, library):
     html = html_of(client, "/es/people/ximena-arrieta-lindqvist/")
     assert "traductora ficticia" in html
     assert html.count('href="/es/articles/ket') + html.count('href="/es/articles/cho') == 5
+
+
+def test_the_spanish_feed_lists_the_translations(client, library):
+    xml = html_of(client, "/es/articles/feed/")
+    for text in ArticleTranslation.objects.all():
+        assert f"<title>{text.title}</title>" in xml
+    assert "<title>Ketamine for OCD</title>" not in xml
+    assert "<title>Ketamine for OCD" in html_of(client, "/articles/feed/")
