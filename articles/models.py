@@ -277,9 +277,9 @@ class ReviewedText(VersionedModel):
         """
         if glossary is None:
             glossary = GlossaryTerm.objects.link_targets(self.text_language)
+        # Stored HTML: its links and labels in the text's language, whatever the request's.
         with translation.override(self.text_language):
-            glossary_url = reverse("glossary")
-        rendered = rendering.render(self.body, glossary, glossary_url)
+            rendered = rendering.render(self.body, glossary, reverse("glossary"))
         self.body_html, self.backlinks = rendered.html, rendered.backlinks
         self.body_text = rendered.text
         self.toc = [list(entry) for entry in rendered.toc]

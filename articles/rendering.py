@@ -13,6 +13,7 @@ from html import escape, unescape
 
 import nh3
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
@@ -79,7 +80,9 @@ class Rendered:
 
 
 def render(body, glossary=(), glossary_url="/glossary/"):
-    """Render an article body; markers are linked, everything else is sanitised.
+    """Render an article body; markers are linked, everything else is sanitised. The
+    markers' and tables' labels are in the active language (the text's: see
+    ReviewedText.render).
 
     `glossary` is [(slug, [phrases])]: the first use of each term in the running
     text links to its definition at `glossary_url#slug`.
@@ -110,9 +113,10 @@ def render(body, glossary=(), glossary_url="/glossary/"):
             marker_id = f"cite-{number}-{_letter(len(uses))}"
             uses.append(marker_id)
             text = f"({number})" if len(numbers) == 1 else str(number)
+            label = gettext("Reference %(number)s") % {"number": number}
             parts.append(
                 f'<a href="#ref-{number}" id="{marker_id}" class="cite" '
-                f'aria-label="Reference {number}">{text}</a>'
+                f'aria-label="{escape(label)}">{text}</a>'
             )
         if len(parts) == 1:
             return f'<sup class="cites">{parts[0]}</sup>'
@@ -124,7 +128,10 @@ def render(body, glossary=(), glossary_url="/glossary/"):
         html = link_terms(html, glossary, glossary_url)
     # A table wider than a phone scrolls in its own box, which keyboard users can focus.
     html = html.replace(
-        "<table>", '<div class="table-scroll" role="region" aria-label="Table" tabindex="0"><table>'
+        "<table>",
+        '<div class="table-scroll" role="region" aria-label="'
+        + escape(gettext("Table"))
+        + '" tabindex="0"><table>'
     ).replace("</table>", "</table></div>")
     return Rendered(html, toc, backlinks, markers, text)
 

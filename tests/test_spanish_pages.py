@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 ENGLISH = re.compile(
     r"\b(?:the|and|you|your|with|near|this|that|from|what|which|please|are|is|our|we|of|"
     r"to|in|on|or|by|it|be|for|not|providers?|search|find|report|email|phone|price|"
-    r"session|results?)\b",
+    r"session|results?|references?|table)\b",
     re.I,
 )
 READ_ATTRIBUTES = {"aria-label", "alt", "placeholder", "title"}

@@ -162,6 +162,9 @@ def test_the_spanish_page_is_the_translation_with_its_own_people_and_references(
     references = html[html.index('id="references-heading"') :]
     assert references.count('<span lang="en">') == text.citations.filter(in_english=True).count()
     assert "(en inglés)" in references
+    # Rendered in the text's language: its markers' labels too.
+    assert 'aria-label="Referencia 1"' in html
+    assert 'aria-label="Reference 1"' not in html
     assert alternates(html) == {
         "en": "http://testserver/articles/ketamine-for-pain-management/",
         "es": "http://testserver/es/articles/ketamine-for-pain-management/",
