@@ -131,7 +131,7 @@ def render(body, glossary=(), glossary_url="/glossary/"):
         "<table>",
         '<div class="table-scroll" role="region" aria-label="'
         + escape(gettext("Table"))
-        + '" tabindex="0"><table>'
+        + '" tabindex="0"><table>',
     ).replace("</table>", "</table></div>")
     return Rendered(html, toc, backlinks, markers, text)
 
