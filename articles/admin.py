@@ -69,7 +69,16 @@ class CitationInline(admin.TabularInline):
     }
 
 
-class ArticleForm(VersionedForm):
+class ReviewedTextForm(VersionedForm):
+    """An article's or a translation's form, saved with its citations."""
+
+    def _post_clean(self):
+        # Citations are checked by CitationFormSet against the ones being saved.
+        self.instance.citations_checked_by_form = True
+        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
+
+
+class ArticleForm(ReviewedTextForm):
     class Meta:
         model = Article
         fields = [
@@ -86,11 +95,6 @@ class ArticleForm(VersionedForm):
             required=False,
             help_text=Article._meta.get_field("hero_image").help_text,
         )
-
-    def _post_clean(self):
-        # Citations are checked by CitationFormSet against the ones being saved.
-        self.instance.citations_checked_by_form = True
-        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
 
 
 class CorrectionInline(admin.StackedInline):
@@ -117,8 +121,16 @@ class ReviewDueFilter(SubsetFilter):
         return Article.objects.review_due()
 
 
+class ReviewedTextAdmin(VersionedAdmin):
+    """After each save, what the editorial checks say (report_checks)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        report_checks(request, form.instance)
+
+
 @admin.register(Article)
-class ArticleAdmin(VersionedAdmin):
+class ArticleAdmin(ReviewedTextAdmin):
     form = ArticleForm
     list_display = ["title", "kind", "status", "reviewer", "last_reviewed", "next_review"]
     list_filter = ["status", "kind", "reviewer", ReviewDueFilter, "conditions"]
@@ -149,10 +161,6 @@ class ArticleAdmin(VersionedAdmin):
         ("Connections", {"fields": ["conditions", "related"]}),
     ]
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        report_checks(request, form.instance)
-
 
 def report_checks(request, text):
     """After a save, what `check_content` says: the reading level, the warnings, and for a
@@ -178,7 +186,7 @@ class TranslationCitationInline(admin.TabularInline):
     formfield_overrides = CitationInline.formfield_overrides
 
 
-class TranslationForm(VersionedForm):
+class TranslationForm(ReviewedTextForm):
     class Meta:
         model = ArticleTranslation
         fields = [
@@ -188,11 +196,6 @@ class TranslationForm(VersionedForm):
         ]  # fmt: skip
         widgets = {"key_points": forms.Textarea(attrs={"rows": 5})}
 
-    def _post_clean(self):
-        # Citations are checked by CitationFormSet against the ones being saved.
-        self.instance.citations_checked_by_form = True
-        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs omit it
-
 
 class TranslationReviewDueFilter(ReviewDueFilter):
     def subset(self):
@@ -200,7 +203,7 @@ class TranslationReviewDueFilter(ReviewDueFilter):
 
 
 @admin.register(ArticleTranslation)
-class ArticleTranslationAdmin(VersionedAdmin):
+class ArticleTranslationAdmin(ReviewedTextAdmin):
     """A translation is edited, reviewed and published like an article, on its own."""
 
     form = TranslationForm
@@ -236,10 +239,6 @@ class ArticleTranslationAdmin(VersionedAdmin):
             },
         ),
     ]
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        report_checks(request, form.instance)
 
 
 @admin.register(GlossaryTerm)

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Citation, Person
+from articles.models import Article, ArticleTranslation, Citation, Person
 from core.editors import EDITORS_GROUP
 from directory.models import Condition
 from tests.admin_forms import form_data as admin_form_data
@@ -254,3 +254,71 @@ def test_editor_adds_a_person(editor_client):
     cora = Person.objects.get(slug="cora-lind")
     assert (str(cora), cora.role) == ("Cora Lind, PharmD", Person.Role.MEDICAL_REVIEWER)
     assert editor_client.get("/people/cora-lind/").status_code == 200
+
+
+# --- Translations ------------------------------------------------------------------------------
+
+TRANSLATION_ADD = reverse("admin:articles_articletranslation_add")
+
+
+@pytest.fixture
+def untranslated(pain):
+    """A shipped article without a Spanish translation (OCD) and without an illustration."""
+    return Article.objects.get(slug="ketamine-for-ocd")
+
+
+def post_translation(client, article, people, citations=(), **fields):
+    data = admin_form_data(client.get(TRANSLATION_ADD), "articletranslation_form")
+    translator, _ = Person.objects.get_or_create(
+        slug="ana-ruiz", defaults={"name": "Ana Ruiz", "bio": "Translator.", "role": "translator"}
+    )
+    data.update(
+        article=article.pk, language="es", status="published", title="Ketamina para el dolor",
+        summary="Lo que pueden hacer las dosis bajas.",
+        body="Puede calmar el dolor por un tiempo [cite:1].",
+        key_points="Puede calmar el dolor por un tiempo.",
+        translator=translator.pk, reviewer=people["reviewer"].pk,
+        last_reviewed=timezone.localdate().isoformat(),
+    )  # fmt: skip
+    data["citations-TOTAL_FORMS"] = str(max(len(citations), 1))
+    for row, citation in enumerate(citations):
+        citation = {"position": row + 1} | citation
+        data.update({f"citations-{row}-{key}": value for key, value in citation.items()})
+    data.update(fields)
+    return client.post(TRANSLATION_ADD, data)
+
+
+def test_editor_publishes_a_translation_and_sees_its_spanish_readability(
+    editor_client, people, untranslated
+):
+    response = post_translation(
+        editor_client,
+        untranslated,
+        people,
+        [{"text": "Orhurhu 2019.", "pmid": "3", "in_english": "on"}],
+    )
+    assert response.status_code == 302, errors_of(response)
+    translation = ArticleTranslation.objects.get(article=untranslated)
+    assert translation.status == ArticleTranslation.Status.PUBLISHED
+    assert translation.citations.get().in_english
+    shown = [str(m) for m in editor_client.get(response["Location"]).context["messages"]]
+    assert any(m.startswith("Readability: Fernández Huerta") for m in shown), shown
+
+
+def test_publishing_a_hard_or_unsourced_translation_is_refused(editor_client, people, untranslated):
+    response = post_translation(editor_client, untranslated, people)
+    assert "An article is published only with at least one citation." in errors_of(response)
+    response = post_translation(
+        editor_client,
+        untranslated,
+        people,
+        [{"text": "Orhurhu 2019.", "pmid": "3"}],
+        body=(
+            "La administración intravenosa de ketamina en concentraciones subanestésicas "
+            "proporciona analgesia complementaria perioperatoria significativamente "
+            "superior en determinadas poblaciones quirúrgicas especialmente seleccionadas "
+            "[cite:1]."
+        ),
+    )
+    assert any("Fernández Huerta" in error for error in errors_of(response))
+    assert not ArticleTranslation.objects.filter(article=untranslated).exists()
