@@ -226,6 +226,9 @@ def test_editors_group_has_exactly_the_article_permissions(editor):
         "add_citation", "change_citation", "delete_citation", "view_citation",
         "add_correction", "change_correction", "view_correction",
         "add_glossaryterm", "change_glossaryterm", "delete_glossaryterm", "view_glossaryterm",
+        "add_articletranslation", "change_articletranslation", "view_articletranslation",
+        "add_translationcitation", "change_translationcitation", "delete_translationcitation",
+        "view_translationcitation",
     }  # fmt: skip
 
 
