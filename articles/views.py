@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 import django_filters
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language, gettext_lazy, override
@@ -16,6 +16,7 @@ from articles.models import (
     in_page_language,
 )
 from core.cache import cache_anonymous, private_page, public_page
+from core.models import ContentVersion
 from directory.filters import condition_choices
 
 SEARCH_MAX_LENGTH = 100
@@ -119,18 +120,16 @@ def article_index(request):
 def article_detail(request, slug):
     """An article, or on a Spanish page its Spanish translation: `text` is what readers
     read (title, body, references, review), `article` what both share (conditions,
-    illustration, related articles)."""
-    related = Article.objects.published().order_by("title")
-    if get_language() != "en":
-        related = related.prefetch_related(
-            Prefetch("translations", queryset=ArticleTranslation.objects.published())
-        )
+    illustration, related articles).
+
+    The page's text, references and related articles change only when an editor saves
+    something: each process draws them once per content version (the {% cache %} blocks
+    of articles/detail.html), and fetches what they show only then (fetch_page_parts).
+    """
     article = get_object_or_404(
         Article.objects.visible_to(request.user)
         .select_related("author", "reviewer")
-        .prefetch_related(
-            "citations", "conditions", "corrections", Prefetch("related", queryset=related)
-        ),
+        .annotate(content_version=ContentVersion.current()),
         slug=slug,
     )
     if get_language() == "en":
@@ -139,7 +138,6 @@ def article_detail(request, slug):
         ArticleTranslation.objects.visible_to(request.user)
         .filter(article=article, language=get_language())
         .select_related("translator", "reviewer")
-        .prefetch_related("citations")
         .first()
     )
     if translation is None:
@@ -148,7 +146,7 @@ def article_detail(request, slug):
         with override("en"):
             context["canonical_path"] = article.get_absolute_url()
         return render(request, "articles/untranslated.html", context)
-    translation.article = article  # its prefetched conditions and related articles
+    translation.article = article
     return render(request, "articles/detail.html", {"article": article, "text": translation})
 
 

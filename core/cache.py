@@ -20,6 +20,8 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.cache import cache_control
 from redis.exceptions import RedisError
 
+from core.models import ContentVersion
+
 logger = logging.getLogger(__name__)
 
 # Content pages may sit in shared caches for a few minutes; a search names a
@@ -116,7 +118,12 @@ VERSION_KEY = "content-version"
 
 
 def bump_content_version(**kwargs):
-    """Signal receiver (and plain function): the content behind the pages changed."""
+    """Signal receiver (and plain function): the content behind the pages changed.
+
+    Counts up the database's ContentVersion (the fragments pages keep) and the
+    response cache's version in Redis.
+    """
+    ContentVersion.bump()
     cache.set(VERSION_KEY, str(time.time_ns()), None)
 
 

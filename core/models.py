@@ -1,4 +1,4 @@
-"""Managers and QuerySets more than one app uses (no models of its own)."""
+"""Managers and QuerySets more than one app uses, and the content version."""
 
 from typing import Self
 
@@ -26,3 +26,33 @@ class PublishableQuerySet(models.QuerySet):
         if user.is_active and user.is_staff and user.has_perm(permission):
             return self
         return self.published()
+
+
+class ContentVersion(models.Model):
+    """One row counting changes to anything a page shows (core.cache.bump_content_version).
+
+    Pages keep fragments drawn from content (an article's text and references) in
+    each process under this number, read in the same query as the content itself:
+    every process and every host sees a change with the next request, with or
+    without Redis, and the number changes in the same transaction as the content.
+    """
+
+    ROW = 1
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_content_version")]
+
+    def __str__(self):
+        return f"content version {self.value}"
+
+    @classmethod
+    def current(cls) -> models.Subquery:
+        """The version as an expression, to annotate onto the query that reads the content."""
+        return models.Subquery(cls.objects.filter(pk=cls.ROW).values("value"))
+
+    @classmethod
+    def bump(cls) -> None:
+        if not cls.objects.filter(pk=cls.ROW).update(value=models.F("value") + 1):
+            cls.objects.get_or_create(pk=cls.ROW)  # an emptied table (a flushed test database)

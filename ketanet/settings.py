@@ -192,6 +192,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Template fragments that depend only on the code and the page's language (the
+# header and footer: templates/base.html), drawn once per process and kept here:
+# every process draws the same, so nothing needs sharing or dropping.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "TIMEOUT": None,
+}
 # Whole pages for anonymous visitors, dropped on any edit (ketanet/cache.py). Only
 # a shared cache can drop them on every server at once, so it is on with Redis.
 RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", 300 if REDIS_URL else 0)

@@ -186,13 +186,15 @@ def fresh_cache():
     """Start every test with an empty cache and no per-process copy of the reference.
 
     A rolled-back test must not leave cached rows behind (conditions and
-    treatments by id, geocoding answers, pages).
+    treatments by id, geocoding answers, pages), nor fragments drawn under a content
+    version that the rollback hands out again.
     """
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from directory.reference import forget_reference
 
     cache.clear()
+    caches["fragments"].clear()
     forget_reference()
 
 

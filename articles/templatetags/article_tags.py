@@ -1,6 +1,7 @@
 import re
 
 from django import template
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -70,6 +71,23 @@ def article_json_ld(context, article, text=None):
     if text.revised_on:
         page["dateModified"] = text.revised_on.isoformat()
     return json_ld(page)
+
+
+@register.simple_tag
+def fetch_page_parts(article, text):
+    """Fetch what an article page's cached blocks show: its conditions, references,
+    related articles (with their translations on a Spanish page) and corrections, one
+    query each. Called inside those blocks, so that it runs only when a process draws
+    them; a second call fetches nothing more."""
+    related = Article.objects.published().order_by("title")
+    if text is not article:
+        related = related.prefetch_related(
+            Prefetch("translations", queryset=ArticleTranslation.objects.published())
+        )
+        prefetch_related_objects([text], "citations")
+    parts = ["conditions", "corrections", Prefetch("related", queryset=related)]
+    prefetch_related_objects([article], *parts, *(["citations"] if text is article else []))
+    return ""
 
 
 @register.inclusion_tag("articles/condition_articles.html")

@@ -76,22 +76,34 @@ def language_versions(context) -> list[LanguageVersion]:
     if request is None:
         return []
     current = translation.get_language()
-    missing = getattr(request, "resolver_match", None) is None
+    match = getattr(request, "resolver_match", None)
     canonical_path = context.get("canonical_path") or request.path
-    page = request.get_full_path() if keeps_query(request) else request.path
+    query = request.META.get("QUERY_STRING", "") if keeps_query(request) else ""
+    # Every page asks this, so the request's own URL match is reused (translate_url
+    # would resolve the path again for each language).
+    origin = f"{request.scheme}://{request.get_host()}"
     versions = []
     for code, name in settings.LANGUAGES:
-        url = translate_url(page, code)
-        if missing and code != current:
-            with translation.override(code):
-                url = reverse("home")
-        canonical = "" if missing else translate_url(canonical_path, code)
-        versions.append(
-            LanguageVersion(
-                code=code,
-                name=name,
-                url=url,
-                canonical=canonical and request.build_absolute_uri(canonical),
-            )
-        )
+        if match is None:  # a 404: no counterpart
+            path = request.path if code == current else home_in(code)
+            canonical = ""
+        else:
+            path = path_in(match, request.path, code)
+            same = canonical_path == request.path
+            canonical = origin + (path if same else translate_url(canonical_path, code))
+        url = f"{path}?{query}" if query else path
+        versions.append(LanguageVersion(code=code, name=name, url=url, canonical=canonical))
     return versions
+
+
+def home_in(code: str) -> str:
+    with translation.override(code):
+        return reverse("home")
+
+
+def path_in(match, path: str, code: str) -> str:
+    """The path `match` (a ResolverMatch of `path`) resolves from, in language `code`."""
+    if not match.url_name:
+        return translate_url(path, code)  # an unnamed pattern: Django's own way
+    with translation.override(code):
+        return reverse(match.view_name, args=match.args, kwargs=match.kwargs)

@@ -402,6 +402,6 @@ def test_a_term_change_relinks_every_article_in_a_fixed_number_of_queries(
 ):
     # The glossary is read once per language, not once per article or translation: the
     # insert, then for the articles and for the translations their glossary, their rows
-    # and one update; and the cache's version.
-    with django_assert_num_queries(8):
+    # and one update; and the content version (core.models.ContentVersion).
+    with django_assert_num_queries(9):
         GlossaryTerm.objects.create(term="Vial", slug="vial", definition="A small bottle.")
