@@ -149,6 +149,9 @@ class SearchResponse(TypedDict):
     """Clinics matched (count, on every page), this page of them, and every at-home option."""
 
     count: int
+    # True when more clinics match than `count` says: a radius search stops counting
+    # at 1,000 (directory.search.COUNT_CAP), and pages stop there too.
+    count_capped: bool
     location: PlaceRow | None
     results: list[ProviderRow]
     at_home: list[ProviderRow]
@@ -449,6 +452,7 @@ class ProviderSearchView(APIView):
             )
         body: SearchResponse = {
             "count": results.count,
+            "count_capped": results.count_capped,
             "location": place_row(results.place),
             "results": [provider_row(card, request) for card in results.clinics],
             "at_home": [provider_row(card, request) for card in results.at_home],

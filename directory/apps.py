@@ -8,7 +8,17 @@ class DirectoryConfig(AppConfig):
 
     def ready(self):
         from core.cache import bump_content_version
-        from directory.models import Condition, Location, Provider, Treatment, Verification
+        from directory.models import (
+            Condition,
+            Location,
+            Provider,
+            Treatment,
+            Verification,
+            copy_after_condition_deleted,
+            copy_conditions_to_locations,
+            copy_location_provider,
+            copy_provider_to_locations,
+        )
         from directory.reference import forget_reference
 
         # A verification's method is on the profile ("Verified on … (by phone)").
@@ -20,6 +30,15 @@ class DirectoryConfig(AppConfig):
             m2m_changed.connect(
                 bump_content_version, sender=through, dispatch_uid=f"bump-{relation}"
             )
+        # The locations' copies of their provider's status and conditions.
+        post_save.connect(copy_provider_to_locations, sender=Provider, dispatch_uid="copy-p")
+        post_save.connect(copy_location_provider, sender=Location, dispatch_uid="copy-l")
+        m2m_changed.connect(
+            copy_conditions_to_locations, sender=Provider.conditions.through, dispatch_uid="copy-c"
+        )
+        post_delete.connect(
+            copy_after_condition_deleted, sender=Condition, dispatch_uid="copy-c-del"
+        )
         for model in (Condition, Treatment):
             post_save.connect(
                 forget_reference, sender=model, dispatch_uid=f"forget-{model.__name__}"

@@ -11,9 +11,11 @@ then only picks the arcs and shapes inside its box.
 
 import json
 import math
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
+from itertools import product
 from pathlib import Path
 from typing import NamedTuple
 
@@ -216,11 +218,51 @@ class Arc:
     inset: int  # which of INSETS it is drawn in
 
 
+# The side of BoxGrid's cells for the arcs, in atlas units: a map's box covers
+# a few dozen cells, an arc's box one to a few.
+ARC_GRID_CELL = 20.0
+
+
+class BoxGrid:
+    """Boxes filed under the cells of a square grid that they touch, to find the few near a box.
+
+    Boxes that meet share a point, and that point's cell is among the cells of
+    both: the boxes filed under a box's cells include every box it meets.
+    """
+
+    def __init__(self, boxes: Sequence[Box], cell: float):
+        self.cell = cell
+        self.extent = reduce(Box.union, boxes)
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for index, box in enumerate(boxes):
+            for key in product(self.span(box.x0, box.x1), self.span(box.y0, box.y1)):
+                self.cells.setdefault(key, []).append(index)
+
+    def span(self, low: float, high: float) -> range:
+        return range(math.floor(low / self.cell), math.floor(high / self.cell) + 1)
+
+    def near(self, box: Box) -> list[int]:
+        """The indexes, ascending, of the boxes filed under the cells `box` touches.
+
+        Every box that meets `box` is among them, and a few that only come near.
+        """
+        if not box.intersects(self.extent):
+            return []
+        # No box lies outside the extent: a huge box looks only at the cells inside it.
+        x0, y0 = max(box.x0, self.extent.x0), max(box.y0, self.extent.y0)
+        x1, y1 = min(box.x1, self.extent.x1), min(box.y1, self.extent.y1)
+        found: set[int] = set()
+        for key in product(self.span(x0, x1), self.span(y0, y1)):
+            found.update(self.cells.get(key, ()))
+        return sorted(found)
+
+
 @dataclass(frozen=True)
 class Atlas:
     states: dict[str, Shape]  # by USPS code
     counties: tuple[Shape, ...]
     arcs: tuple[Arc, ...]
+    arc_grid: BoxGrid  # the arcs' boxes, filed by where they lie
 
     # A box near an inset's edge also holds the edge of its neighbour (Hawaii
     # sits by California's coast): `insets` keeps only the insets wanted.
@@ -231,7 +273,9 @@ class Atlas:
         return [s for s in self.states.values() if s.inset in insets and s.box.intersects(box)]
 
     def arcs_in(self, box: Box, insets: Collection[int] = range(3)) -> list[Arc]:
-        return [arc for arc in self.arcs if arc.inset in insets and arc.box.intersects(box)]
+        # A map's box meets a few hundred of the 9,300 arcs: test only those filed near it.
+        arcs = [self.arcs[index] for index in self.arc_grid.near(box)]
+        return [arc for arc in arcs if arc.inset in insets and arc.box.intersects(box)]
 
 
 def decode_arcs(topology: dict) -> list[Line]:
@@ -293,13 +337,15 @@ def atlas() -> Atlas:
         for ring in geometry_rings(geometry):
             for index in ring:
                 arc_insets[index if index >= 0 else ~index] = inset_of_state(state)
+    drawn = tuple(
+        Arc(line, Box.around(line), index in border_arcs, arc_insets.get(index, LOWER_48))
+        for index, line in enumerate(arcs)
+    )
     return Atlas(
         states=states,
         counties=tuple(counties),
-        arcs=tuple(
-            Arc(line, Box.around(line), index in border_arcs, arc_insets.get(index, LOWER_48))
-            for index, line in enumerate(arcs)
-        ),
+        arcs=drawn,
+        arc_grid=BoxGrid([arc.box for arc in drawn], ARC_GRID_CELL),
     )
 
 
@@ -330,14 +376,6 @@ class Frame(NamedTuple):
         return (point[0] - self.box.x0) * k, (point[1] - self.box.y0) * k
 
 
-def number(value: float) -> str:
-    """A coordinate to one decimal, without a trailing ".0" or a "-0"."""
-    text = f"{value:.1f}"
-    if text.endswith(".0"):
-        text = text[:-2]
-    return "0" if text == "-0" else text
-
-
 def path_data(
     lines: Iterable[Line], frame: Frame | None = None, closed: bool = False, step: float = 0.5
 ) -> str:
@@ -354,27 +392,53 @@ def path_data(
     unchanged (the moved segments run along the band, outside the frame).
     """
     points_of: Callable[[Line], Iterable[XY]] = iter if frame is None else frame_points(frame)
+    end = "z" if closed else ""
     parts = []
     for line in lines:
-        steps: list[str] = []
+        # The first point, then the steps between the points drawn: x, y, x, y…
+        numbers: list[float] = []
         last_x = last_y = pending_x = pending_y = 0.0
         pending = False
         for px, py in points_of(line):
-            x, y = round(px, 1), round(py, 1)
-            if not steps:
-                steps.append(f"M{number(x)} {number(y)}")
+            x, y = tenths(px), tenths(py)
+            if not numbers:
+                numbers += (x, y)
             elif abs(x - last_x) + abs(y - last_y) < step:
                 pending, pending_x, pending_y = True, x, y
                 continue
             else:
-                steps.append(f"{number(x - last_x)} {number(y - last_y)}")
+                numbers += (x - last_x, y - last_y)
             last_x, last_y, pending = x, y, False
         if pending and not closed and (pending_x, pending_y) != (last_x, last_y):
-            steps.append(f"{number(pending_x - last_x)} {number(pending_y - last_y)}")
-        if len(steps) > 1:
-            steps[1] = "l" + steps[1]
-            parts.append(" ".join(steps) + ("z" if closed else ""))
-    return "".join(parts)
+            numbers += (pending_x - last_x, pending_y - last_y)
+        if len(numbers) > 2:
+            # All of a line's numbers formatted in one go: a map has thousands.
+            parts.append(("M%.1f %.1f l%.1f" + " %.1f" * (len(numbers) - 3) + end) % tuple(numbers))
+    return without_zero_decimals("".join(parts))
+
+
+def tenths(value: float) -> float:
+    """round(value, 1) in about half the time: a map rounds a few thousand numbers.
+
+    round() works out the exact decimal digits. value * 10 rounded to a whole
+    number is the same count of tenths unless the product came out exactly
+    halfway, where its own rounding may have landed it on the tie: only then
+    is round() asked. For coordinates: finite, and far below 10**14.
+    """
+    scaled = value * 10
+    whole = round(scaled)
+    return whole / 10 if abs(scaled - whole) != 0.5 else round(value, 1)
+
+
+NEGATIVE_ZERO = re.compile(r"-0(?![.\d])")
+
+
+def without_zero_decimals(data: str) -> str:
+    """Path data with "12" for "12.0" and "0" for "-0.0" (or for the "-0" left of it).
+
+    Every number has one decimal ("%.1f"), so each ".0" in the text ends a number.
+    """
+    return NEGATIVE_ZERO.sub("0", data.replace(".0", ""))
 
 
 def frame_points(frame: Frame) -> Callable[[Line], list[XY]]:
@@ -390,6 +454,8 @@ def frame_points(frame: Frame) -> Callable[[Line], list[XY]]:
         codes = [
             (x < low_x) | (x > high_x) << 1 | (y < low_y) << 2 | (y > high_y) << 3 for x, y in moved
         ]
+        if not any(codes):
+            return moved
         last = len(moved) - 1
         for i, code in enumerate(codes):
             if not code:
@@ -397,8 +463,12 @@ def frame_points(frame: Frame) -> Callable[[Line], list[XY]]:
             before = codes[i - 1] if i > 0 else code
             after = codes[i + 1] if i < last else code
             if before & code and code & after:
+                # Onto the edges it is beyond (as min and max would, but cheaper).
                 x, y = moved[i]
-                moved[i] = (min(max(x, low_x), high_x), min(max(y, low_y), high_y))
+                moved[i] = (
+                    low_x if code & 1 else high_x if code & 2 else x,
+                    low_y if code & 4 else high_y if code & 8 else y,
+                )
         return moved
 
     return points

@@ -1,6 +1,6 @@
 """What a result card and an API row show of a provider: one typed object, built in one place."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -93,6 +93,9 @@ def linked_terms(ids: list[int]) -> dict[int, Linked]:
         return found
     terms = reference()
     conditions, treatments = terms.condition_by_id(), terms.treatment_by_id()
+    # Each term's place in the page's alphabetical order, named once a search rather than
+    # once for each provider's every term (local_name reads the page's language).
+    condition_rank, treatment_rank = ranks(terms.conditions), ranks(terms.treatments)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array a branch: quicker to send and plan than a hundred placeholders.
@@ -118,12 +121,17 @@ def linked_terms(ids: list[int]) -> dict[int, Linked]:
             else:
                 mine.languages.extend(values)
     for mine in found.values():
-        mine.conditions.sort(key=by_name)
-        mine.treatments.sort(key=by_name)
+        mine.conditions.sort(key=lambda term: condition_rank[term.id])
+        mine.treatments.sort(key=lambda term: treatment_rank[term.id])
         mine.states.sort()
         mine.payment_options.sort(key=PAYMENT_ORDER.__getitem__)
         mine.languages.sort()
     return found
+
+
+def ranks(terms: Iterable[CachedTerm]) -> dict[int, int]:
+    """Each term's place (by id) in the order of its name in the page's language."""
+    return {term.id: rank for rank, term in enumerate(sorted(terms, key=by_name))}
 
 
 def by_name(term: CachedTerm) -> str:

@@ -25,6 +25,7 @@ from directory.models import (
     Provider,
     State,
     Treatment,
+    condition_bit,
 )
 from directory.names import name_key
 
@@ -520,9 +521,13 @@ def _insert(specs: list[Spec]) -> None:
         created = Provider.objects.bulk_create([spec.provider for spec in specs])
         locations = []
         for provider, spec in zip(created, specs, strict=True):
+            # What copy_provider_filters() would write, without a pass over the rows.
+            published = provider.status == Provider.Status.PUBLISHED
+            bits = sum(filter(None, map(condition_bit, spec.links["conditions"])))
             for location in spec.locations:
                 location.provider_id = provider.pk
                 location.city_slug = slugify(location.city)
+                location.published, location.condition_bits = published, bits
                 locations.append(location)
         Location.objects.bulk_create(locations)
         for relation in RELATIONS:

@@ -10,6 +10,7 @@ PlaceQueryForm checks what the location field's type-ahead sends (/api/places/?q
 
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from django import forms
@@ -23,6 +24,14 @@ from directory.gazetteer import MAX_QUERY_LENGTH, find_place, fold, place_at
 from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS, query_words
 from directory.reference import reference
 from directory.search import DEFAULT_RADIUS, RADIUS_CHOICES, SORTS, SearchQuery
+from directory.widgets import (
+    CheckList,
+    HiddenInput,
+    ListSelect,
+    NumberInput,
+    OneCheckbox,
+    TextInput,
+)
 
 MAX_PAGE_SIZE = 100
 # More than any session costs; keeps the number inside every database's integer.
@@ -72,17 +81,25 @@ def treatment_choices() -> list[tuple[str, str]]:
 
 
 def radius_choices() -> list[tuple[str, str]]:
-    return [(str(miles), _("%(miles)s miles") % {"miles": miles}) for miles in RADIUS_CHOICES]
+    miles_text = _("%(miles)s miles")
+    return [(str(miles), miles_text % {"miles": miles}) for miles in RADIUS_CHOICES]
 
 
 def language_options(extra: str | None = None) -> list[tuple[str, str]]:
     """ "Any language", English, then the others offered by name (and `extra`, if given)."""
-    codes = set(OFFERED_LANGUAGES) - {"en"} | ({extra} if extra in LANGUAGES else set())
-    return [
+    return list(sorted_language_options(get_language(), extra if extra in LANGUAGES else None))
+
+
+# Per page language (the key: the labels are read in the active one) and extra language:
+# a few hundred short lists at most. Naming and sorting the 24 took a search 50 gettext calls.
+@cache
+def sorted_language_options(language: str | None, extra: str | None) -> tuple[tuple[str, str], ...]:
+    codes = set(OFFERED_LANGUAGES) - {"en"} | ({extra} if extra else set())
+    return (
         ("", _("Any language")),
         ("en", str(LANGUAGES["en"])),
         *sorted(((code, str(LANGUAGES[code])) for code in codes), key=by_label),
-    ]
+    )
 
 
 def by_label(option: tuple[str, str]) -> Any:
@@ -100,29 +117,11 @@ def _filled(message: Any, values: dict[str, Any]) -> str:
 filled_lazy = lazy(_filled, str)
 
 
-class ListSelect(forms.Select):
-    """A select drawn by one template, not one more per option: a search page draws
-    four of them, with forty options, and each option's template cost more than
-    the search's SQL."""
-
-    template_name = "includes/widgets/select.html"
-
-
 class LanguageField(forms.ChoiceField):
     """A language by its ISO 639-1 code: any of them, though the select offers a few."""
 
     def valid_value(self, value: Any) -> bool:
         return value in LANGUAGES
-
-
-class OneCheckbox(forms.CheckboxInput):
-    """A checkbox that submits accepting=1 and hands the form the raw value to validate."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"value": "1", **(attrs or {})}, check_test=lambda value: value == "1")
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        return data.get(name)
 
 
 class SearchForm(forms.Form):
@@ -133,20 +132,20 @@ class SearchForm(forms.Form):
         required=False,
         max_length=MAX_QUERY_LENGTH,
         help_text=gettext_lazy("ZIP code or City, ST"),
-        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. 78701 or Austin, TX")}),
+        widget=TextInput(attrs={"placeholder": gettext_lazy("e.g. 78701 or Austin, TX")}),
     )
     lat = forms.FloatField(
         required=False,
         min_value=-90,
         max_value=90,
-        widget=forms.HiddenInput,
+        widget=HiddenInput,
         label=gettext_lazy("Latitude"),
     )
     lng = forms.FloatField(
         required=False,
         min_value=-180,
         max_value=180,
-        widget=forms.HiddenInput,
+        widget=HiddenInput,
         label=gettext_lazy("Longitude"),
     )
     radius = forms.TypedChoiceField(
@@ -162,6 +161,7 @@ class SearchForm(forms.Form):
         required=False,
         max_length=MAX_NAME_QUERY_LENGTH,
         help_text=gettext_lazy("Optional: words in the name, or their start, e.g. mind body"),
+        widget=TextInput,
         error_messages={
             "max_length": filled_lazy(
                 gettext_lazy("Enter at most %(limit)s characters of the name."),
@@ -179,7 +179,7 @@ class SearchForm(forms.Form):
         label=gettext_lazy("Treatment"),
         choices=treatment_choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CheckList,
     )
     accepting = forms.ChoiceField(
         label=gettext_lazy("Only providers accepting new patients"),
@@ -191,7 +191,7 @@ class SearchForm(forms.Form):
         label=gettext_lazy("Payment"),
         choices=list(PAYMENT_OPTIONS.items()),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CheckList,
         help_text=gettext_lazy("Providers that take any of these."),
         error_messages={
             "invalid_choice": filled_lazy(
@@ -208,7 +208,7 @@ class SearchForm(forms.Form):
         help_text=gettext_lazy(
             "Whole dollars. Providers that have not told us a price are left out."
         ),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
+        widget=NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
         error_messages={
             "invalid": gettext_lazy("Enter a whole number of dollars, such as 500."),
             "min_value": gettext_lazy("Enter a whole number of dollars, such as 500."),

@@ -1,13 +1,16 @@
 import math
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
+    BigIntegerField,
+    BooleanField,
     Count,
     Exists,
     F,
@@ -18,7 +21,12 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
+    Value,
 )
+from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -274,6 +282,104 @@ def bounding_box_q(point: tuple[float, float], radius_miles: float, prefix: str 
     )
 
 
+class InBox(Func):
+    """The row's coordinates inside `box` (a geo.BoundingBox), as a filter.
+
+    PostgreSQL asks its GiST index of the locations' points (location_point_idx,
+    directory migration 0015), which finds the box's rows wherever they lie; a B-tree
+    on (latitude, longitude), all other databases have, reads the whole band of
+    latitudes across the country and drops what is outside the longitudes.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, box: geo.BoundingBox, prefix: str = "") -> None:
+        super().__init__(F(f"{prefix}latitude"), F(f"{prefix}longitude"))
+        self.box = box
+
+    def columns(self, compiler) -> tuple[str, str]:
+        (lat, _), (lng, _) = (compiler.compile(e) for e in self.get_source_expressions())
+        return lat, lng
+
+    def longitude_ranges(self) -> list[tuple[float, float]]:
+        box = self.box
+        if box.crosses_antimeridian:
+            return [(box.min_longitude, 180.0), (-180.0, box.max_longitude)]
+        return [(box.min_longitude, box.max_longitude)]
+
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
+        lat, lng = self.columns(compiler)
+        ranges = self.longitude_ranges()
+        lngs = " OR ".join(f"{lng} BETWEEN %s AND %s" for _ in ranges)
+        params = [self.box.min_latitude, self.box.max_latitude, *(v for r in ranges for v in r)]
+        return f"({lat} BETWEEN %s AND %s AND ({lngs}))", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        lat, lng = self.columns(compiler)
+        box = self.box
+        ranges = self.longitude_ranges()
+        sql = " OR ".join(
+            f"point({lng}, {lat}) <@ box(point(%s, %s), point(%s, %s))" for _ in ranges
+        )
+        params = [v for w, e in ranges for v in (w, box.min_latitude, e, box.max_latitude)]
+        return f"({sql})", params
+
+
+class PointOrder(Func):
+    """PostgreSQL's distance between points in degrees (the GiST index's nearest-first
+    order): not miles, but near enough to pick the few candidates a page needs, whose
+    distances are then worked out exactly. PostgreSQL only."""
+
+    output_field = FloatField()
+
+    def __init__(self, point: tuple[float, float]) -> None:
+        super().__init__(F("latitude"), F("longitude"))
+        self.point = point
+
+    def as_postgresql(self, compiler, connection, **extra):
+        (lat, _), (lng, _) = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"point({lng}, {lat}) <-> point(%s, %s)", [self.point[1], self.point[0]]
+
+
+# LocationQuerySet.survey(): at most how many sites it reads (a radius search counts
+# its providers to 1,000; most have one to three sites), and the margin over the
+# radius it finds (rounding in the distance formula).
+SURVEY_SITES = 3000
+REACH_MARGIN_MILES = 1e-4
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What LocationQuerySet.survey() read: `sites` (SURVEY_SITES at most) of how many
+    `providers`, and within what distance of the point the first needed providers lie
+    (None when fewer providers than needed were seen)."""
+
+    sites: int
+    providers: int
+    reach: float | None
+
+    @property
+    def complete(self) -> bool:
+        """Whether it read every site there is (fewer than it may read)."""
+        return self.sites < SURVEY_SITES
+
+
+# Conditions are copied onto location rows as bits of a 64-bit integer (1 << id):
+# ids from 0 to MAX_CONDITION_BIT fit; a condition past it is checked on the provider.
+MAX_CONDITION_BIT = 62
+
+
+def condition_bit(condition_id: int) -> int | None:
+    return 1 << condition_id if 0 <= condition_id <= MAX_CONDITION_BIT else None
+
+
+# The columns a result card or the API shows of a provider (no long descriptions).
+PROVIDER_CARD_FIELDS = (
+    "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
+    "last_verified", "price_min", "price_max", "kap", "rems_certified",
+)  # fmt: skip
+
 # A provider's many-to-many fields: what its history, the demo seeding and the
 # fact sheet's prefetching all cover.
 PROVIDER_RELATIONS = (
@@ -293,10 +399,7 @@ class ProviderQuerySet(PublishableQuerySet):
 
     def for_cards(self) -> Self:
         """Only the columns a result card or the API shows (no long descriptions)."""
-        return self.only(
-            "id", "name", "slug", "status", "phone", "website", "accepting_new_patients",
-            "last_verified", "price_min", "price_max", "kap", "rems_certified",
-        )  # fmt: skip
+        return self.only(*PROVIDER_CARD_FIELDS)
 
     # Filters by id through EXISTS on the link tables: no join, so no duplicate
     # rows and no DISTINCT (which would spoil the COUNT(*) OVER () of a search).
@@ -357,14 +460,24 @@ class ProviderQuerySet(PublishableQuerySet):
         has_site = Location.objects.filter(provider=OuterRef("pk"))
         return self.filter(Exists(has_site)).order_by("name", "pk")
 
-    def near(self, point: tuple[float, float], radius_miles: float) -> Self:
+    def near(
+        self, point: tuple[float, float], radius_miles: float, condition_id: int | None = None
+    ) -> Self:
         """Clinics with a location within `radius_miles` of `point`, nearest first.
 
         One row per provider, annotated with `distance` to its nearest location
-        in range; ties are broken by name.
+        in range; ties are broken by name. The locations are those of published
+        providers (treating `condition_id`), checked on the location rows.
         """
+        box = geo.bounding_box(point, radius_miles + RADIUS_TOLERANCE_MILES)
+        # One filter() call, so that every condition is on the same joined location.
+        on_site = [InBox(box, prefix="locations__"), Q(locations__published=True)]
+        if condition_id is not None:
+            if (bit := condition_bit(condition_id)) is None:
+                return self.treating(condition_id).near(point, radius_miles)
+            on_site.append(GreaterThan(F("locations__condition_bits").bitand(bit), 0))
         return (
-            self.filter(bounding_box_q(point, radius_miles, prefix="locations__"))
+            self.filter(*on_site)
             .annotate(
                 distance=Min(GreatCircleMiles(point, "locations__latitude", "locations__longitude"))
             )
@@ -701,6 +814,76 @@ class LocationQuerySet(models.QuerySet):
             .order_by("city_slug")
         )
 
+    def copy_provider_filters(self) -> int:
+        """Copy onto these rows what a radius search filters on: whether their provider
+        is published, and its conditions (as bits). Signals call it on every save of a
+        provider, its conditions or a location (directory/apps.py); code that writes
+        with QuerySet.update() or bulk_create() calls it itself."""
+        links = Provider.conditions.through.objects.filter(
+            provider=OuterRef("provider"), condition_id__lte=MAX_CONDITION_BIT
+        )
+        # Each (provider, condition) pair is unique, so the sum of the bits is their OR.
+        bit = CombinedExpression(
+            Cast(Value(1), BigIntegerField()),
+            Combinable.BITLEFTSHIFT,
+            Cast("condition_id", IntegerField()),
+        )
+        per_provider = links.order_by().values("provider").annotate(bits=Sum(bit))
+        bits = per_provider.values("bits")  # type: ignore[misc]  # django-stubs misses it
+        return self.update(
+            published=Exists(
+                Provider.objects.filter(pk=OuterRef("provider"), status=Provider.Status.PUBLISHED)
+            ),
+            condition_bits=Cast(Coalesce(Subquery(bits), 0), BigIntegerField()),
+        )
+
+    def searchable(self, condition_id: int | None = None) -> Self:
+        """Sites of published providers (treating `condition_id`), by the copies on the rows."""
+        sites = self.filter(published=True)
+        if condition_id is not None:
+            if (bit := condition_bit(condition_id)) is None:
+                treating = Provider.conditions.through.objects.filter(
+                    provider=OuterRef("provider"), condition_id=condition_id
+                )
+                return sites.filter(Exists(treating))
+            sites = sites.alias(bit=F("condition_bits").bitand(bit)).exclude(bit=0)
+        return sites
+
+    def survey(self, point: tuple[float, float], needed: int) -> "Survey":
+        """Read up to SURVEY_SITES of these sites (of a radius search: within() first),
+        nearest first on PostgreSQL (its GiST index), in one query: how many there are
+        and how many providers have them, and a radius within which `needed` of those
+        providers have a site.
+
+        A search then ranks only the providers within that radius to find its first
+        `needed`: any providers that have sites within it do. The distances are exact;
+        how roughly the index orders the sites only changes how small the radius gets.
+        """
+        seen = self.order_by()
+        if connection.vendor == "postgresql":
+            seen = seen.order_by(PointOrder(point))
+        sql, params = seen.values("provider_id", "distance")[:SURVEY_SITES].query.sql_with_params()
+        # The radius is the needed-th smallest of the providers' nearest distances. The
+        # ORM cannot say a query over a CTE; `sql` is its own, with its parameters apart.
+        survey_sql = (
+            f"WITH seen AS ({sql}) SELECT COUNT(*), COUNT(DISTINCT provider_id), "  # noqa: S608
+            "(SELECT MIN(distance) AS nearest FROM seen GROUP BY provider_id "
+            "ORDER BY nearest LIMIT 1 OFFSET %s) FROM seen"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(survey_sql, [*params, max(needed - 1, 0)])
+            sites, providers, nth = cursor.fetchone()
+        return Survey(sites, providers, None if nth is None else nth + REACH_MARGIN_MILES)
+
+    def within(self, point: tuple[float, float], radius_miles: float) -> Self:
+        """Sites within `radius_miles` of `point` (the box first, then the distance)."""
+        box = geo.bounding_box(point, radius_miles + RADIUS_TOLERANCE_MILES)
+        return (
+            self.filter(InBox(box))
+            .annotate(distance=GreatCircleMiles(point))
+            .filter(distance__lte=radius_miles + RADIUS_TOLERANCE_MILES)
+        )
+
 
 class Location(models.Model):
     """A physical site where a provider sees patients (not a searched place)."""
@@ -740,9 +923,15 @@ class Location(models.Model):
     )
     wheelchair_accessible = models.BooleanField(null=True, blank=True)
     private_room = models.BooleanField("private treatment room", null=True, blank=True)
+    # Copies of the provider's status and conditions, kept in step by
+    # copy_provider_filters(): a radius search checks them on the location rows it
+    # reads from the index instead of probing the provider for each of thousands.
+    published = models.BooleanField(default=False, editable=False)
+    condition_bits = models.BigIntegerField(default=0, editable=False)
 
     objects = LocationQuerySet.as_manager()
-    history = History(excluded_fields=["city_slug"])  # the slug follows the city
+    # The slug follows the city; the copies follow the provider.
+    history = History(excluded_fields=["city_slug", "published", "condition_bits"])
 
     class Meta:
         ordering = ["provider", "id"]
@@ -923,4 +1112,34 @@ class Verification(models.Model):
 
 
 # The moderation queue's model has its own module; imported here so Django finds it.
+# Receivers that keep the locations' copies of their provider's status and conditions
+# in step (connected in directory/apps.py).
+
+
+def copy_provider_to_locations(sender, instance, update_fields=None, **kwargs):
+    """post_save of a Provider: its status may have changed."""
+    if update_fields is None or "status" in update_fields:
+        Location.objects.filter(provider=instance.pk).copy_provider_filters()
+
+
+def copy_location_provider(sender, instance, **kwargs):
+    """post_save of a Location: a new site, or one moved to another provider."""
+    Location.objects.filter(pk=instance.pk).copy_provider_filters()
+
+
+def copy_conditions_to_locations(sender, instance, action, **kwargs):
+    """m2m_changed of Provider.conditions (changed from the provider's side: the
+    history of a provider's conditions cannot be kept from the condition's)."""
+    if action in {"post_add", "post_remove", "post_clear"}:
+        Location.objects.filter(provider=instance.pk).copy_provider_filters()
+
+
+def copy_after_condition_deleted(sender, instance, **kwargs):
+    """post_delete of a Condition: its links went by cascade, without m2m_changed."""
+    if (bit := condition_bit(instance.pk)) is not None:
+        Location.objects.alias(bit=F("condition_bits").bitand(bit)).exclude(
+            bit=0
+        ).copy_provider_filters()
+
+
 from directory.submissions import Submission as Submission  # noqa: E402

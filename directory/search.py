@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, Model, QuerySet, Window
+from django.db.models import Count, Exists, F, Model, OuterRef, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy
 
 from directory.cards import ProviderCard, ShownSite, linked_terms, provider_cards
 from directory.gazetteer import SearchedPlace
 from directory.models import (
+    PROVIDER_CARD_FIELDS,
     GreatCircleMiles,
     Location,
+    LocationQuerySet,
     Provider,
     ProviderQuerySet,
     bounding_box_q,
@@ -33,6 +36,11 @@ DEFAULT_RADIUS = 50
 PAGE_SIZE = 20
 # Further than any real page; keeps OFFSET within a 64-bit integer.
 MAX_PAGE_NUMBER = 10**9
+# A radius search counts its clinics up to COUNT_CAP ("more than 1,000 clinics"),
+# reading at most COUNT_SCAN of their sites: an exact total in a big city at a
+# million providers meant reading tens of thousands of rows for one figure.
+COUNT_CAP = 1000
+COUNT_SCAN = 3 * COUNT_CAP
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
@@ -94,6 +102,36 @@ class SearchResults:
     def count(self) -> int:
         return self.page.paginator.count
 
+    @property
+    def count_capped(self) -> bool:
+        """Whether more than `count` clinics match (a radius search stops counting at
+        COUNT_CAP: "more than 1,000 clinics")."""
+        return getattr(self.page.paginator, "capped", False)
+
+
+class CountedPaginator(Paginator):
+    """A Paginator for a count already known (perhaps capped), whose pages are fetched
+    by the caller."""
+
+    def __init__(self, count: int, per_page: int, capped: bool = False) -> None:
+        super().__init__([], per_page)
+        self.count = count  # Paginator's cached property, set here
+        self.capped = capped
+
+    def number(self, number: int | str | None, strict: bool) -> int:
+        """A valid page number for `number`: Paginator.page() (strict) or get_page()
+        semantics, as paginate()."""
+        try:
+            return self.validate_number(1 if number in (None, "") else number)
+        except PageNotAnInteger:
+            if strict:
+                raise
+            return 1
+        except EmptyPage:
+            if strict:
+                raise
+            return 1 if int(number) < 1 else self.num_pages  # type: ignore[arg-type]
+
 
 def search(
     query: SearchQuery,
@@ -112,7 +150,14 @@ def search(
     at-home options (at_home_total still counts them all).
     """
     providers = matching(query)
-    clinics, number, paginator = paginate(clinics_for(query, providers), page, page_size, strict)
+    sites: dict[int, ShownSite]
+    if query.place is not None and query.place.point is not None:
+        clinics, sites, number, paginator = nearby(query, page, page_size, strict)
+    else:
+        clinics, number, paginator = paginate(
+            clinics_for(query, providers), page, page_size, strict
+        )
+        sites = shown_sites(clinics, query)
     at_home: list[Provider] = []
     at_home_total = 0
     if query.place is not None or query.name_words:
@@ -122,7 +167,7 @@ def search(
     # One query for the terms of both lists; an at-home card shows no site, even
     # for a provider that is also one of the clinics.
     linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
-    clinic_cards = provider_cards(clinics, shown_sites(clinics, query), linked)
+    clinic_cards = provider_cards(clinics, sites, linked)
     return SearchResults(
         query,
         Page(clinic_cards, number, paginator),
@@ -136,26 +181,32 @@ def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
     """The nearest clinic matching `query` however far away, or None; for empty results."""
     if query.place is None or query.place.point is None:
         return None
-    providers = matching(query)
+    providers = matching(query, condition=False)
+    condition_id = condition_of(query)
     for radius in NEAREST_CLINIC_RADII:
-        provider = providers.near(query.place.point, radius).first()
+        provider = providers.near(query.place.point, radius, condition_id).first()
         if provider is not None:
             wider = SearchQuery(place=query.place, radius=radius)
             return provider_cards([provider], shown_sites([provider], wider))[0]
     return None
 
 
-def matching(query: SearchQuery) -> ProviderQuerySet:
-    """Published providers with the name, condition, treatments, intake and facts asked for."""
+def matching(query: SearchQuery, *, condition: bool = True) -> ProviderQuerySet:
+    """Published providers with the name, condition, treatments, intake and facts asked for.
+
+    With condition=False, all but the condition: a radius search checks it on the
+    location rows (ProviderQuerySet.near).
+    """
     providers = Provider.objects.published().for_cards()
     if query.name_words:
         providers = providers.named(query.name_words)
     terms = reference()
     if query.condition:
-        condition = terms.condition(query.condition)
-        if condition is None:
+        condition_id = condition_of(query)
+        if condition_id is None:
             return providers.none()
-        providers = providers.treating(condition.id)
+        if condition:
+            providers = providers.treating(condition_id)
     if query.treatments:
         ids = [term.id for slug in query.treatments if (term := terms.treatment(slug))]
         providers = providers.offering_any(ids)
@@ -172,13 +223,113 @@ def matching(query: SearchQuery) -> ProviderQuerySet:
     return providers
 
 
+def condition_of(query: SearchQuery) -> int | None:
+    """The id of the query's condition; None without one, or for an unknown slug."""
+    condition = reference().condition(query.condition) if query.condition else None
+    return condition.id if condition else None
+
+
+def filters_providers(query: SearchQuery) -> bool:
+    """Whether the query filters on the provider beyond its status and condition."""
+    return bool(
+        query.name_words
+        or query.treatments
+        or query.accepting
+        or query.payments
+        or query.max_price is not None
+        or query.language
+        or query.kap
+    )
+
+
+def sites_near(query: SearchQuery, radius: float) -> LocationQuerySet:
+    """The sites within `radius` of the query's point that it matches: status and
+    condition checked on the location rows, any other filter on their provider."""
+    assert query.place is not None
+    assert query.place.point is not None
+    sites = Location.objects.searchable(condition_of(query)).within(query.place.point, radius)
+    if filters_providers(query):
+        providers = matching(query, condition=False).filter(pk=OuterRef("provider"))
+        sites = sites.filter(Exists(providers))
+    return sites
+
+
+def nearby(
+    query: SearchQuery, number: int | str | None, page_size: int, strict: bool
+) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator]:
+    """A page of the clinics around the query's point and the site each card shows,
+    with the page's number and a Paginator that knows the count.
+
+    One query surveys the circle (LocationQuerySet.survey): the total, capped at
+    COUNT_CAP, and nearest first (the usual order) a radius within which the page's
+    providers lie; a second ranks only the sites within it, nearest per provider.
+    Bad page numbers are handled as in paginate().
+    """
+    assert query.place is not None
+    point = query.place.point
+    assert point is not None
+    sites = sites_near(query, query.radius)
+    asked = page_or_first(number)
+    survey = sites.survey(point, needed=asked * page_size)
+    paginator = CountedPaginator(survey.providers, page_size)
+    if survey.complete:
+        pass
+    elif survey.providers > COUNT_CAP:
+        paginator.count, paginator.capped = COUNT_CAP, True
+    else:  # a few providers with most of the sites: count them all
+        paginator.count = sites.aggregate(n=Count("provider", distinct=True))["n"]
+    number = paginator.number(number, strict)
+    radius: float = query.radius
+    if query.sort in (None, "distance"):
+        if number != asked:  # a page past the end, shown as the last one
+            survey = sites.survey(point, needed=number * page_size)
+        if survey.reach is not None:
+            radius = min(radius, survey.reach)
+    offset = (number - 1) * page_size
+    nearest = nearest_per_provider(sites_near(query, radius), query.sort)
+    providers, shown = [], {}
+    for site in nearest[offset : offset + page_size]:
+        providers.append(site.provider)
+        shown[site.provider_id] = ShownSite(site, site.distance)
+    return providers, shown, number, paginator
+
+
+def page_or_first(number: int | str | None) -> int:
+    """The page number asked for, if it is one; else 1."""
+    try:
+        return max(1, int(number or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def nearest_per_provider(sites: LocationQuerySet, sort: str | None) -> LocationQuerySet:
+    """Each provider's nearest of `sites`, with its provider's card columns, in the
+    order `sort` names (nearest first by default; then by name)."""
+    nearest_first = Window(
+        RowNumber(), partition_by=F("provider"), order_by=[F("distance").asc(), F("pk").asc()]
+    )
+    ranked = (
+        sites.annotate(nearest=nearest_first)
+        .filter(nearest=1)
+        .select_related("provider")
+        .only(*CARD_SITE_FIELDS, *(f"provider__{name}" for name in PROVIDER_CARD_FIELDS))
+    )
+    by_distance = ["distance", "provider__name", "provider_id"]
+    if sort == "price":
+        return ranked.order_by(F("provider__price_min").asc(nulls_last=True), *by_distance)
+    if sort == "verified":
+        return ranked.order_by(F("provider__last_verified").desc(nulls_last=True), *by_distance)
+    if sort == "name":
+        return ranked.order_by("provider__name", "provider_id")
+    return ranked.order_by(*by_distance)
+
+
 def clinics_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuerySet:
-    """The clinics among `providers`, in the order asked for or else the place's own."""
+    """The clinics among `providers`, in the order asked for or else the place's own
+    (a search around a point: nearby())."""
     place = query.place
     if place is None:
         clinics = providers.clinics()
-    elif place.point is not None:
-        clinics = providers.near(place.point, query.radius)
     elif query.city_slug is not None:
         clinics = providers.clinics_in_city(place.state, query.city_slug)
     else:

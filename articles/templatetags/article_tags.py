@@ -85,7 +85,11 @@ def fetch_page_parts(article, text):
             Prefetch("translations", queryset=ArticleTranslation.objects.published())
         )
         prefetch_related_objects([text], "citations")
-    parts = ["conditions", "corrections", Prefetch("related", queryset=related)]
+    parts: list[str | Prefetch] = [
+        "conditions",
+        "corrections",
+        Prefetch("related", queryset=related),
+    ]
     prefetch_related_objects([article], *parts, *(["citations"] if text is article else []))
     return ""
 

@@ -10,7 +10,7 @@ from tests import cast
 pytestmark = pytest.mark.django_db
 
 API = "/api/providers/"
-TOP_KEYS = {"count", "location", "results", "at_home", "next", "previous"}
+TOP_KEYS = {"count", "count_capped", "location", "results", "at_home", "next", "previous"}
 RESULT_KEYS = {
     "id", "slug", "name", "url", "distance_miles", "nearest_location", "conditions",
     "treatments", "serves_states", "accepting_new_patients", "phone", "website", "price_min",

@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import random
 import re
 
 import pytest
@@ -121,6 +122,42 @@ def test_a_box_finds_only_the_shapes_it_touches():
     near = Box(*honolulu, *honolulu).grown(150)
     assert "HI" in {s.code for s in atlas.atlas().states_in(near)}
     assert "HI" not in {s.code for s in atlas.atlas().states_in(near, {atlas.LOWER_48})}
+
+
+def test_the_arc_grid_finds_the_same_arcs_as_testing_every_arc():
+    shapes = atlas.atlas()
+    rng = random.Random(18)
+    boxes = [
+        Box(-50, -50, 1100, 700),  # more than the whole plane
+        Box(2000, 2000, 2100, 2100),  # off the plane
+        Box(*project(*D3["Austin"][0]), *project(*D3["Austin"][0])),  # a point
+    ]
+    for _ in range(300):
+        x, y = rng.uniform(-20, 990), rng.uniform(-20, 625)
+        boxes.append(Box(x, y, x + rng.uniform(0, 160), y + rng.uniform(0, 120)))
+    for box in boxes:
+        for insets in (range(3), {atlas.LOWER_48}, {atlas.HAWAII}):
+            every = [a for a in shapes.arcs if a.inset in insets and a.box.intersects(box)]
+            assert shapes.arcs_in(box, insets) == every
+
+
+def test_tenths_rounds_as_round_does_halfway_cases_included():
+    rng = random.Random(18)
+    values = [0.05, 0.15, 0.25, 0.35, -0.05, -0.25, 2.675, 10.45, -0.04, 0.0, -0.0, 7, -3]
+    values += [n / 20 for n in range(-4000, 4000)]  # every halfway tenth and its neighbours
+    values += [rng.uniform(-1000, 1000) for _ in range(20_000)]
+    values += [round(rng.uniform(-500, 500), 2) for _ in range(20_000)]
+    for value in values:
+        assert atlas.tenths(value) == round(value, 1), value
+
+
+def test_path_data_writes_numbers_without_zero_decimals_or_minus_zero():
+    assert path_data([((0, 0), (-0.04, 5))]) == "M0 0 l0 5"  # -0.0 across
+    assert path_data([((0, 0), (-10, 0.05), (-110, 0.1), (-110.04, 100))]) == (
+        "M0 0 l-10 0.1 -100 0 0 99.9"
+    )
+    # Rounded as round() rounds: 0.35 is a little under halfway, 0.25 exactly halfway.
+    assert path_data([((0.25, 0.35), (0.15, 10.45))], closed=True) == "M0.2 0.3 l-0.1 10.1z"
 
 
 def test_path_data_is_relative_rounded_and_drops_points_too_close_to_see():

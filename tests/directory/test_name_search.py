@@ -22,11 +22,11 @@ from directory.models import Provider
 from directory.names import name_key, name_words, query_words
 from directory.reference import forget_reference
 from tests.cast import make_provider
+from tests.directory.test_api import TOP_KEYS
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/providers/"
-TOP_KEYS = {"count", "location", "results", "at_home", "next", "previous"}
 
 # The facts shared by the clinics and services every filter below keeps.
 KEPT = {

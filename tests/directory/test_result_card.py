@@ -2,11 +2,13 @@
 
 import phonenumbers
 import pytest
+from django.urls import NoReverseMatch
+from django.utils.translation import override
 
 from directory.cards import ProviderCard, provider_cards
 from directory.fields import normalize_phone
 from directory.reference import CachedTerm
-from directory.templatetags.directory_tags import provider_card, tel_uri
+from directory.templatetags.directory_tags import provider_card, provider_url, tel_uri
 from tests import cast
 
 
@@ -68,3 +70,36 @@ def test_at_home_card_counts_states_and_shows_no_distance():
     assert "Treats patients at home in 2 states" in html
     assert f'id="provider-{provider.pk}-home"' in html
     assert "result__distance" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "prefix", "verified", "badge"),
+    [
+        ("en", "/providers/", "Verified Oct 1, 2026", "Clinic"),
+        ("es", "/es/providers/", "Verificado el 1 de octubre de 2026", "Clínica"),
+    ],
+)
+def test_card_speaks_and_links_in_the_page_language(language, prefix, verified, badge):
+    provider = cast.austin_clinic()
+    card = ProviderCard(provider, provider.locations.get(), None, [], [], [])
+    provider_card(card, "clinic")  # a card in the other language first: nothing carries over
+
+    with override(language):
+        html = provider_card(card, "clinic", save=True)
+        url = provider.get_absolute_url()
+
+    assert url == f"{prefix}{provider.slug}/"
+    assert f'<a href="{url}">Austin Ketamine Clinic</a>' in html
+    assert f'data-save-url="{url}"' in html
+    assert f'<span class="result__verified">{verified}</span>' in html
+    assert f'<li class="badge">{badge}</li>' in html
+
+
+@pytest.mark.django_db
+def test_card_link_of_a_slug_outside_the_url_pattern_fails_as_reverse_does():
+    provider = cast.austin_clinic()
+    provider.slug = "café"  # past validation, as a raw write could be
+
+    with pytest.raises(NoReverseMatch):
+        provider_url(provider)

@@ -1,15 +1,21 @@
 """/clinics/ and the landing pages, as a visitor without JavaScript sees them."""
 
+import copy
 import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.utils.html import escape
+from django.utils.translation import override
 
 from articles.models import Article
+from directory.filters import SearchForm
 from directory.models import Treatment
+from directory.widgets import CheckList, ListSelect
 from tests import cast
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +402,35 @@ def test_results_can_be_ticked_for_comparison_without_javascript(client):
     # Ticking two sends the browser to the comparison.
     response = client.get("/compare/", {"p": [clinic.slug, home.slug]})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        None,
+        "near=78701&condition=ptsd&treatment=iv-infusion&payment=self-pay&payment=medicare"
+        "&radius=25&language=sw&sort=price&accepting=0&kap=1&max_price=500&q=mind+body",
+        "near=%22%3E%3Cb%3E&condition=nope&treatment=nope&payment=cash%3C&max_price=-5"
+        "&sort=bad&lat=abc&language=xx&q=%3Cscript%3E",
+    ],
+)
+def test_search_form_controls_draw_as_django_templates_draw_them(language, query):
+    # The form's widgets (directory.filters) draw in Python what their templates drew:
+    # Django's own, and includes/checks.html for the check boxes.
+    with override(language):
+        form = SearchForm(QueryDict(query) if query else None)
+        form.is_valid()
+        for field in form:
+            widget = field.field.widget
+            if isinstance(widget, CheckList):
+                assert f"{field}\n" == render_to_string("includes/checks.html", {"field": field})
+                continue
+            by_template = copy.copy(widget)
+            by_template.__class__ = next(
+                cls for cls in type(widget).__mro__ if cls.__module__ == "django.forms.widgets"
+            )
+            drawn = field.as_widget(widget=by_template)
+            if isinstance(widget, ListSelect):  # Django's leaves a blank line after each option
+                drawn = "\n".join(line for line in drawn.splitlines() if line)
+            assert str(field) == drawn, field.name

@@ -1,0 +1,202 @@
+"""Searches around a point (directory.search.nearby): the same answers as ranking every
+provider in the circle, a count capped at 1,000, and the copies of each provider's
+status and conditions on its location rows kept in step."""
+
+import random
+
+import pytest
+from django.core.paginator import EmptyPage
+
+from directory.gazetteer import SearchedPlace
+from directory.models import Condition, Location, Provider
+from directory.search import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    SearchQuery,
+    condition_of,
+    matching,
+    search,
+)
+from tests.cast import make_provider
+from tests.directory.test_search import away, site, zip_point
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/providers/"
+
+
+def place_at(point):
+    return SearchedPlace("zip", "78701", "78701 · Austin, TX", "TX", *point)
+
+
+@pytest.fixture
+def crowd():
+    """120 providers around Austin with one to three sites each: many on the very same
+    spots (ties the name must break), some beyond 50 miles, drafts and closed ones,
+    random conditions and prices."""
+    rng = random.Random(7)
+    center = zip_point("78701")
+    spots = [away(center, rng.uniform(0.5, 70), rng.uniform(0, 360)) for _ in range(40)]
+    conditions = list(Condition.objects.values_list("slug", flat=True))
+    for number in range(120):
+        points = rng.sample(spots, rng.randint(1, 3))
+        make_provider(
+            name=f"{rng.choice(['Cedar', 'Agave', 'Pecan', 'Yucca'])} Clinic {number:03}",
+            slug=f"crowd-{number}",
+            status=rng.choices(["published", "draft", "closed"], weights=[8, 1, 1])[0],
+            conditions=rng.sample(conditions, rng.randint(1, 4)),
+            price_min=rng.choice([None, 300, 450, 600, 800]),
+            locations=[site(point) for point in points],
+        )
+    return center
+
+
+def ranked(query):
+    """Every matching provider in the circle, ranked as a page shows them: the oracle."""
+    providers = matching(query, condition=False).near(
+        query.place.point, query.radius, condition_of(query)
+    )
+    if query.sort == "price":
+        providers = providers.cheapest_first()
+    elif query.sort == "name":
+        providers = providers.order_by("name", "pk")
+    return [(provider.pk, round(provider.distance, 6)) for provider in providers]
+
+
+@pytest.mark.parametrize("radius", [10, 25, 50])
+@pytest.mark.parametrize("condition", [None, "depression"])
+@pytest.mark.parametrize("sort", [None, "price", "name"])
+def test_every_page_is_a_slice_of_the_whole_ranking(crowd, radius, condition, sort):
+    query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition, sort=sort)
+    whole = ranked(query)
+    assert whole, "the crowd should have someone in every circle"
+    page_size = 7
+    pages = -(-len(whole) // page_size)
+    for number in range(1, pages + 1):
+        results = search(query, page=number, page_size=page_size)
+        shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
+        assert shown == whole[(number - 1) * page_size : number * page_size]
+        assert results.count == len(whole)
+        assert not results.count_capped
+        for card in results.clinics:  # the card's site is the provider's nearest in range
+            assert card.site.provider_id == card.provider.pk
+            assert card.distance <= radius + 1e-6
+
+
+def test_a_page_past_the_end_is_the_last_page_or_an_error(crowd):
+    query = SearchQuery(place=place_at(crowd), radius=50)
+    whole = ranked(query)
+    last = -(-len(whole) // PAGE_SIZE)
+    results = search(query, page=last + 5)
+    assert results.page.number == last
+    assert [card.provider.pk for card in results.clinics] == [
+        pk for pk, _ in whole[(last - 1) * PAGE_SIZE :]
+    ]
+    with pytest.raises(EmptyPage):
+        search(query, page=last + 1, strict=True)
+
+
+def crowded(count, center, sites_each=1):
+    """`count` published providers treating depression with `sites_each` sites within
+    ten miles of `center`, written in bulk (as seed_demo does) and copied onto the sites."""
+    rng = random.Random(count)
+    providers = Provider.objects.bulk_create(
+        Provider(name=f"Crowded {n:04}", slug=f"crowded-{n}", status="published",
+                 name_search=f" crowded {n:04}")
+        for n in range(count)
+    )  # fmt: skip
+    depression = Condition.objects.get(slug="depression")
+    Provider.conditions.through.objects.bulk_create(
+        Provider.conditions.through(provider=p, condition=depression) for p in providers
+    )
+
+    def spot():
+        return site(away(center, rng.uniform(0, 10), rng.uniform(0, 360)))
+
+    Location.objects.bulk_create(
+        Location(provider=p, city_slug="austin", **spot())
+        for p in providers
+        for _ in range(sites_each)
+    )
+    Location.objects.copy_provider_filters()
+
+
+def test_more_than_a_thousand_clinics_are_counted_as_such(client, django_assert_max_num_queries):
+    crowded(3001, zip_point("78701"))
+    data = client.get(API, {"near": "78701", "condition": "depression"}).json()
+    assert data["count"] == COUNT_CAP
+    assert data["count_capped"] is True
+    html = client.get("/clinics/", {"near": "78701", "condition": "depression"}).text
+    assert "More than 1,000 clinics within 50 miles" in html
+    assert "Page 1 of more than 50" in html
+    # Pages stop at the cap: the 50th is there, the 51st is past the end.
+    last = client.get(API, {"near": "78701", "page": 50}).json()
+    assert len(last["results"]) == 20
+    assert last["next"] is None
+    assert client.get(API, {"near": "78701", "page": 51}).status_code == 400
+    html = client.get("/es/clinics/", {"near": "78701"}).text
+    assert "Más de 1,000 clínicas a menos de 50 millas" in html
+
+
+def test_a_count_below_the_cap_is_exact(client):
+    crowded(999, zip_point("78701"))
+    data = client.get(API, {"near": "78701"}).json()
+    assert data["count"] == 999
+    assert data["count_capped"] is False
+
+
+def test_a_few_providers_with_thousands_of_sites_are_counted_exactly(client):
+    # More sites than a search reads to count them (3,200), but only 400 providers.
+    crowded(400, zip_point("78701"), sites_each=8)
+    data = client.get(API, {"near": "78701"}).json()
+    assert data["count"] == 400
+    assert data["count_capped"] is False
+
+
+# --- The copies on the location rows ----------------------------------------------
+
+
+def copies():
+    return dict(Location.objects.values_list("pk", "published").order_by("pk")), dict(
+        Location.objects.values_list("pk", "condition_bits").order_by("pk")
+    )
+
+
+def assert_copies_in_step():
+    kept = copies()
+    Location.objects.copy_provider_filters()
+    assert copies() == kept
+
+
+def test_copies_follow_every_kind_of_change(crowd):
+    assert_copies_in_step()
+    provider = Provider.objects.get(slug="crowd-1")
+    depression, ptsd = Condition.objects.filter(slug__in=["depression", "ptsd"]).order_by("slug")
+    provider.status = "closed" if provider.status == "published" else "published"
+    provider.save()
+    assert_copies_in_step()
+    provider.conditions.add(ptsd)
+    assert_copies_in_step()
+    provider.conditions.remove(depression)
+    assert_copies_in_step()
+    provider.conditions.clear()
+    assert_copies_in_step()
+    provider.conditions.set([depression, ptsd])
+    assert_copies_in_step()
+    moved = Location.objects.filter(provider=provider).first()
+    moved.provider = Provider.objects.get(slug="crowd-4")
+    moved.save()
+    assert_copies_in_step()
+    Location.objects.create(provider=provider, **site(crowd))
+    assert_copies_in_step()
+    Condition.objects.get(slug="anxiety").delete()
+    assert_copies_in_step()
+
+
+def test_a_closed_clinic_is_gone_from_the_search_at_once(client):
+    center = zip_point("78701")
+    clinic = make_provider(name="Soon Closed", conditions=["depression"], locations=[site(center)])
+    assert client.get(API, {"near": "78701", "condition": "depression"}).json()["count"] == 1
+    clinic.status = Provider.Status.CLOSED
+    clinic.save()
+    assert client.get(API, {"near": "78701", "condition": "depression"}).json()["count"] == 0
