@@ -1,7 +1,9 @@
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import ClassVar, Self
 
 from django.conf import settings
@@ -27,11 +29,11 @@ from django.db.models import (
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThan
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.fields import WebsiteField
 from core.history import History, VersionedModel
@@ -372,6 +374,20 @@ MAX_CONDITION_BIT = 62
 
 def condition_bit(condition_id: int) -> int | None:
     return 1 << condition_id if 0 <= condition_id <= MAX_CONDITION_BIT else None
+
+
+URL_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+SLUG_PLACEHOLDER = "provider-slug"
+
+
+@lru_cache
+def provider_address_around(
+    language: str | None, script_prefix: str, urlconf: object
+) -> tuple[str, str]:
+    """What comes before and after the slug in a provider's address (Provider.get_absolute_url)."""
+    address = reverse("provider-detail", args=[SLUG_PLACEHOLDER])
+    before, _, after = address.partition(SLUG_PLACEHOLDER)
+    return before, after
 
 
 # The columns a result card or the API shows of a provider (no long descriptions).
@@ -762,7 +778,16 @@ class Provider(VersionedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("provider-detail", args=[self.slug])
+        # A search page and the API name dozens of providers, and reverse() is slow: the
+        # address around the slug is worked out once per language (and script prefix
+        # and urlconf, which reverse() also reads). Only for a slug that <slug:slug>
+        # matches, which reverse() puts in the address as it is.
+        if not URL_SLUG.fullmatch(self.slug):
+            return reverse("provider-detail", args=[self.slug])
+        before, after = provider_address_around(
+            get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+        )
+        return f"{before}{self.slug}{after}"
 
     def save(self, *args, **kwargs):
         self.name_search = name_key(self.name)

@@ -1,40 +1,47 @@
 #!/usr/bin/env python
-"""`make bench`: search speed at N providers, measured against Django's own limit.
+"""`make bench`: the site's speed at N providers, measured against Django's own limit.
 
 1. Loads N demo providers (BENCH_PROVIDERS, default 100,000) into PostgreSQL
    (DATABASE_URL, default a `ketanet_bench_<N>` database on the local server).
-2. In process: 500 searches at random real ZIP codes × conditions (fixed
-   seed) through the test client, HTML page and API: p50, p95, max, queries;
-   and the location type-ahead (/api/places/) over what patients type on the
-   way to a city, a ZIP code or a state, one request per keystroke.
+2. In process, through the test client: the HTML search and the API search over
+   a realistic mix of places and filters (scripts/bench_mix.py, fixed seed),
+   every published article (English and Spanish), a few hundred providers'
+   profiles, and the location type-ahead (/api/places/) over what patients type
+   on the way to a city, a ZIP code or a state: p50, p95, max, CPU time,
+   queries, and the bytes of each page as served and compressed; then cProfile
+   over each page kind, by area (scripts/bench_profile.py).
 3. Throughput: the production server (gunicorn, debug off) on loopback, driven
-   for --duration seconds per URL by wrk (or a bounded Python client): a
-   trivial view, the HTML search, the API search, an article, a profile; once
-   without and once with the Redis response cache.
-4. Prints a Markdown report and writes it to docs/performance.md.
+   for --duration seconds per page kind by wrk (or a bounded Python client),
+   each going through a list of paths in turn (scripts/bench_load.py): HTML
+   searches, API searches, articles, profiles, each compared with a trivial view
+   (the baseline) run just before and after it; once without and once with the
+   Redis response cache.
+4. Prints a Markdown report, issue 18's targets first, and writes it to
+   docs/performance.md as the section for N providers.
 """
 
 import argparse
 import datetime
+import gzip
 import os
 import random
 import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+import bench_mix
+from bench_load import ACCEPT_ENCODING, throughput
+from bench_profile import OTHER_AREA, PROFILE_AREAS, profile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 # One database per size, so that the 100,000 and 1,000,000 runs keep their data.
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/ketanet_bench_{providers}"
-CONDITIONS = ["", "chronic-pain", "depression", "anxiety", "ptsd", "ocd", "bipolar-depression"]
 
 
 def configure(args):
@@ -88,59 +95,122 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-# The filters of the listing facts, all at once (payment, price, language, KAP, sort).
-EVERY_FACT_FILTER = {
-    "payment": ["self-pay", "hsa-fsa"],
-    "max_price": "800",
-    "language": "es",
-    "kap": "1",
-    "sort": "price",
-}
+THROUGHPUT_SEARCHES = 200  # distinct searches in each wrk list (warm in the Redis run)
+PROFILES = 300  # published providers whose profiles are rotated through
 
 
-def search_params(rng, zips):
-    params = {"near": rng.choice(zips)}
-    if condition := rng.choice(CONDITIONS):
-        params["condition"] = condition
-    return params
+class Timed(NamedTuple):
+    """A page kind's figures in process: milliseconds of wall-clock and of this thread's
+    CPU time (Python's share; steady on a busy machine), SQL queries, and sizes."""
+
+    p50: float
+    p95: float
+    worst: float
+    cpu_p50: float
+    cpu_p95: float
+    queries: int
+    sizes: tuple[int, int, int] | None = None  # median bytes: HTML, as served, gzip -6
 
 
-def latency(searches, seed):
-    """Time searches through the test client; returns {url: (p50, p95, max, max queries)}."""
+def summary(wall, cpu, queries, sizes=None):
+    return Timed(
+        statistics.median(wall),
+        percentile(wall, 0.95),
+        max(wall),
+        statistics.median(cpu),
+        percentile(cpu, 0.95),
+        max(queries),
+        sizes and tuple(int(statistics.median(column)) for column in zip(*sizes, strict=True)),
+    )
+
+
+def body_of(response):
+    """The page as the browser reads it, undoing the response's own compression."""
+    encoding = response.get("Content-Encoding", "")
+    if encoding == "gzip":
+        return gzip.decompress(response.content)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(response.content)
+    return response.content
+
+
+def page_requests(args):
+    """What each page kind is timed on, {kind: [(path, params)]}, and the HTML searches
+    of the mix (which know whether they are around a large metro)."""
+    from django.urls import reverse
+
+    from articles.models import Article, ArticleTranslation
+    from directory.models import Provider
+
+    count = max(args.searches, THROUGHPUT_SEARCHES)
+    html = bench_mix.search_mix(count, seed=args.seed)
+    api = bench_mix.search_mix(count, seed=args.seed, api=True)
+    articles = [article.get_absolute_url() for article in Article.objects.published()] + [
+        text.get_absolute_url() for text in ArticleTranslation.objects.published()
+    ]
+    published = Provider.objects.published()
+    rng = random.Random(args.seed)
+    ids = list(published.order_by("pk").values_list("pk", flat=True))
+    ids = rng.sample(ids, min(PROFILES, len(ids)))
+    slugs = dict(published.filter(pk__in=ids).values_list("pk", "slug"))
+    profiles = [
+        ("/es" if rng.random() < bench_mix.SPANISH_SHARE else "")
+        + reverse("provider-detail", args=[slugs[pk]])
+        for pk in ids
+    ]
+    return {
+        "HTML search": [(search.path, search.params) for search in html],
+        "API search": [(search.path, search.params) for search in api],
+        "article page": [(path, {}) for path in sorted(articles)],
+        "provider profile": [(path, {}) for path in profiles],
+    }, html
+
+
+def time_requests(requests, count):
+    """GET `count` of `requests` in turn through the test client (after 20 to warm up);
+    returns, per request, the wall-clock and CPU milliseconds, the SQL queries and the
+    bytes (HTML, as served, gzip -6)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from directory.models import Place
+    client = Client(HTTP_ACCEPT_ENCODING=ACCEPT_ENCODING)
+    for path, params in requests[:20]:  # warm the caches and the connection
+        client.get(path, params)
+    wall, cpu, queries, sizes = [], [], [], []
+    for index in range(count):
+        path, params = requests[index % len(requests)]
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            response = client.get(path, params)
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
+        assert response.status_code == 200, (path, params, response.status_code)
+        queries.append(len(captured.captured_queries))
+        body = body_of(response)
+        sizes.append((len(body), len(response.content), len(gzip.compress(body, 6))))
+    return wall, cpu, queries, sizes
 
-    zips = list(Place.objects.filter(kind="zip").order_by("zip").values_list("zip", flat=True))
-    client = Client()
+
+def latency(args, requests, html_mix):
+    """Every page kind in process: {label: Timed}."""
     results = {}
-    for label, url, extra in [
-        ("/clinics/", "/clinics/", {}),
-        ("/api/providers/", "/api/providers/", {}),
-        ("/clinics/ with every fact filter", "/clinics/", EVERY_FACT_FILTER),
-        ("/api/providers/ with every fact filter", "/api/providers/", EVERY_FACT_FILTER),
-    ]:
-        rng = random.Random(seed)
-        for _ in range(20):  # warm the caches and the connection
-            client.get(url, {**search_params(rng, zips), **extra})
-        rng = random.Random(seed)
-        times, queries = [], []
-        for _ in range(searches):
-            params = {**search_params(rng, zips), **extra}
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url, params)
-                times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, params, response.status_code)
-            queries.append(len(captured.captured_queries))
-        results[label] = (
-            statistics.median(times),
-            percentile(times, 0.95),
-            max(times),
-            max(queries),
-        )
+    for kind, pages in requests.items():
+        wall, cpu, queries, sizes = time_requests(pages, args.searches)
+        results[kind] = summary(wall, cpu, queries, sizes)
+        if kind == "HTML search":
+            # The searches around large metros have more clinics to count, sort and show.
+            for metro, label in [(True, "… around the 50 largest metros"), (False, "… elsewhere")]:
+                timed = zip(wall, cpu, queries, strict=True)
+                rows = [
+                    row
+                    for row, search in zip(timed, html_mix[: len(wall)], strict=True)
+                    if search.metro == metro
+                ]
+                if rows:
+                    results[label] = summary(*zip(*rows, strict=True))
     return results
 
 
@@ -168,15 +238,14 @@ def typeahead_prefixes(rng, count):
 
 def typeahead_latency(seed, count):
     """Time /api/places/ through the test client, each text worked out afresh (this
-    process's index built, its per-text memo cleared); returns (p50, p95, max, queries)
-    of the wall-clock time and of this thread's CPU time (steady on a busy machine)."""
+    process's index built, its per-text memo cleared)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from directory.typeahead import place_index, suggest_places
 
-    client = Client()
+    client = Client(HTTP_ACCEPT_ENCODING=ACCEPT_ENCODING)
     texts = typeahead_prefixes(random.Random(seed), count)
     place_index()  # built once per process, on the first keystroke after a start
     for text in texts[:20]:  # warm the view's first-call work
@@ -191,146 +260,68 @@ def typeahead_latency(seed, count):
             cpu.append((time.thread_time() - started_cpu) * 1000)
         assert response.status_code == 200, (text, response.status_code)
         queries.append(len(captured.captured_queries))
-    return [
-        (statistics.median(times), percentile(times, 0.95), max(times), max(queries))
-        for times in (wall, cpu)
-    ]
+    return summary(wall, cpu, queries)
 
 
-def profile(seed, searches=200):
-    """Where an HTML search spends its time: cProfile over `searches` requests, by area."""
-    import cProfile
-    import pstats
+def throughput_lists(requests):
+    """The paths wrk goes through for each page kind."""
 
-    from django.test import Client
+    def path(page):
+        return f"{page[0]}?{urlencode(page[1], doseq=True)}" if page[1] else page[0]
 
-    from directory.models import Place
-
-    zips = list(Place.objects.filter(kind="zip").order_by("zip").values_list("zip", flat=True))
-    client, rng = Client(), random.Random(seed)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(searches):
-        client.get("/clinics/", search_params(rng, zips))
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    areas = {
-        "database (driver and SQL)": ("psycopg", "/django/db/backends/"),
-        "query building (ORM compiler)": ("/django/db/models/sql/",),
-        "templates": ("/django/template/",),
-        "forms and filters": ("/django/forms/", "/django_filters/"),
-    }
-    total = sum(timing[2] for timing in stats.stats.values())
-    own = dict.fromkeys(areas, 0.0)
-    for (filename, _, _), timing in stats.stats.items():
-        for area, needles in areas.items():
-            if any(needle in filename for needle in needles):
-                own[area] += timing[2]
-                break
-    own["everything else (Python: views, models, middleware …)"] = total - sum(own.values())
-    return {area: seconds / total for area, seconds in own.items()}, total / searches * 1000
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port, redis_url=None):
-    env = dict(os.environ, PORT=str(port))
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "ketanet/gunicorn.conf.py"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1).read()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def drive_wrk(url, duration):
-    output = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{duration}s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        raise RuntimeError(f"{url}: {errors.group(1)} error responses")
-    return float(match.group(1))
-
-
-def drive_python(url, duration, workers=16):
-    """A bounded load generator for machines without wrk: `workers` threads, keep-alive off."""
-    done, failed = [0], [0]
-    deadline = time.monotonic() + duration
-
-    def worker():
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    response.read()
-                done[0] += 1
-            except OSError:
-                failed[0] += 1
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failed[0]:
-        raise RuntimeError(f"{url}: {failed[0]} failed requests")
-    return done[0] / duration
-
-
-def throughput(paths, duration, redis_url=None):
-    drive = drive_wrk if shutil.which("wrk") else drive_python
-    port = free_port()
-    server = start_server(port, redis_url)
-    try:
-        rates = {}
-        for name, path in paths.items():
-            url = f"http://127.0.0.1:{port}{path}"
-            drive(url, 3)  # warm-up
-            rates[name] = drive(url, duration)
-        return rates, drive.__name__.removeprefix("drive_")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def bench_paths():
-    from articles.models import Article
-    from directory.models import Location, Provider
-
-    clinic = (
-        Location.objects.filter(provider__status=Provider.Status.PUBLISHED)
-        .select_related("provider")
-        .order_by("pk")
-        .first()
-    )
-    article = Article.objects.published().order_by("pk").first()
     return {
-        "baseline (plain text view)": "/ping",
-        "HTML search": f"/clinics/?near={clinic.zip}&condition=depression",
-        "API search": f"/api/providers/?near={clinic.zip}&condition=depression",
-        "article page": article.get_absolute_url(),
-        "provider profile": clinic.provider.get_absolute_url(),
+        "HTML search": [path(page) for page in requests["HTML search"][:THROUGHPUT_SEARCHES]],
+        "API search": [path(page) for page in requests["API search"][:THROUGHPUT_SEARCHES]],
+        "article page": [path(page) for page in requests["article page"]],
+        "provider profile": [path(page) for page in requests["provider profile"]],
     }
+
+
+BASELINE = "baseline (plain text view)"
+
+
+class Rate(NamedTuple):
+    """A page kind's requests/s, and the baseline's in the runs just before and after it."""
+
+    rate: float
+    baseline: float
+
+    @property
+    def ratio(self):
+        return self.rate / self.baseline
+
+
+def measure(lists, duration, redis_url=None):
+    """Throughput of each list of paths, the baseline (/ping) run before and after each:
+    on a shared machine the baseline drifts by a factor of two within a minute, so
+    each page is compared with the baseline of its own minute. Returns ({kind: Rate},
+    every baseline rate, the tool)."""
+    runs = [(BASELINE, ["/ping"])]
+    for kind, paths in lists.items():
+        runs += [(kind, paths), (BASELINE, ["/ping"])]
+    rates, tool = throughput(runs, duration, redis_url)
+    measured = {
+        kind: Rate(rate, (rates[index - 1][1] + rates[index + 1][1]) / 2)
+        for index, (kind, rate) in enumerate(rates)
+        if kind != BASELINE
+    }
+    return measured, [rate for kind, rate in rates if kind == BASELINE], tool
+
+
+TYPEAHEAD = "location type-ahead (/api/places/)"
+# Issue 18's targets: ratios to the baseline and the Redis one at 100,000 providers;
+# the in-process p95 of the HTML search at three sizes; seeding at 1,000,000.
+TARGET_SIZE = 100_000
+RATIO_TARGETS = {
+    "HTML search": 0.15,
+    "API search": 0.18,
+    "article page": 0.35,
+    "provider profile": 0.35,
+}
+REDIS_RATIO_TARGET = 0.85
+HTML_P95_TARGETS = {5_000: 5.0, 100_000: 8.0, 1_000_000: 40.0}
+TYPEAHEAD_P95_TARGET = 3.0
+SEEDING_TARGETS = {1_000_000: 300}
 
 
 def ms(value):
@@ -338,44 +329,154 @@ def ms(value):
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
 
 
-def report(args, seeded, latencies, runs, profiled):
+def minutes(seconds):
+    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def verdict(met, applies=True):
+    if not applies:
+        return f"— (a target at {TARGET_SIZE:,})"
+    return "met" if met else "**not met**"
+
+
+def targets(args, seeded, latencies, runs):
+    """Issue 18's targets for this size: rows of (measure, target, measured, verdict)."""
+    at_size = args.providers == TARGET_SIZE
+    plain, _, _ = runs["without Redis"]
+    cached, _, _ = runs["with the Redis response cache"]
+    rows = []
+    for kind, target in RATIO_TARGETS.items():
+        ratio = plain[kind].ratio
+        met = verdict(ratio >= target, at_size)
+        rows.append((f"{kind}, no cache / baseline", f"≥ {target:.2f}", f"{ratio:.2f}", met))
+    ratios = [cached[kind].ratio for kind in RATIO_TARGETS]
+    measured = f"{min(ratios):.2f}–{max(ratios):.2f}"
+    met = verdict(min(ratios) >= REDIS_RATIO_TARGET, at_size)
+    target = f"≥ {REDIS_RATIO_TARGET:.2f}"
+    rows.append(("any of them with the Redis response cache", target, measured, met))
+    p95 = latencies["HTML search"].p95
+    if target := HTML_P95_TARGETS.get(args.providers):
+        rows.append(
+            ("HTML search p95 in process", f"≤ {target:.0f} ms", ms(p95), verdict(p95 <= target))
+        )
+    else:
+        rows.append(("HTML search p95 in process", "— (none at this size)", ms(p95), ""))
+    p95 = latencies[TYPEAHEAD].p95
+    met = verdict(p95 <= TYPEAHEAD_P95_TARGET)
+    rows.append(
+        ("location type-ahead p95 in process", f"≤ {TYPEAHEAD_P95_TARGET:.0f} ms", ms(p95), met)
+    )
+    if target := SEEDING_TARGETS.get(args.providers):
+        measured, met = "not re-measured (already loaded)", ""
+        if seeded is not None:
+            measured, met = minutes(seeded), verdict(seeded <= target)
+        rows.append(
+            (f"seeding {args.providers:,} providers", f"≤ {minutes(target)}", measured, met)
+        )
+    return rows
+
+
+def report(args, seeded, mix, latencies, profiles, lists, runs):
     today = datetime.date.today().isoformat()
     lines = [
         f"## {args.providers:,} providers — {today}, {os.cpu_count()} cores",
         "",
         "Database: PostgreSQL. Seeding: "
-        + (f"{seeded:.0f} s" if seeded is not None else "already loaded (not re-measured)")
+        + (minutes(seeded) if seeded is not None else "already loaded (not re-measured)")
         + ".",
         "",
-        f"In process ({args.searches} searches, random real ZIP codes × conditions, seed "
-        f"{args.seed}):",
+        "Targets of issue 18 (this run; ratios against the trivial view, /ping, on the same "
+        "gunicorn, run just before and after each; p95 in process):",
         "",
-        "| page | p50 | p95 | max | SQL queries per request (max) |",
-        "|---|---|---|---|---|",
+        "| measure | target | measured | |",
+        "|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in targets(args, seeded, latencies, runs)),
+        "",
+        f"The search mix (scripts/bench_mix.py, seed {args.seed}; shares of the "
+        f"{len(mix)} HTML searches timed; the API's are the same without /es/ and at_home, "
+        f"and {bench_mix.PAGE_SIZE_SHARE:.0%} of them ask for 50 or 100 a page):",
+        "",
+        "| searches | share |",
+        "|---|---|",
+        *(f"| {label} | {share:.0%} |" for label, share in bench_mix.describe(mix)),
+        "",
+        f"In process ({args.searches} requests of each kind through the test client, "
+        f"Accept-Encoding: {ACCEPT_ENCODING}; CPU: this thread's, i.e. Python without the "
+        "wait for PostgreSQL):",
+        "",
+        "| page | p50 | p95 | max | CPU p50 | CPU p95 | SQL queries per request (max) |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for url, (p50, p95, worst, queries) in latencies.items():
-        lines.append(f"| {url} | {ms(p50)} | {ms(p95)} | {ms(worst)} | {queries} |")
-    shares, per_request = profiled
+    for label, timed in latencies.items():
+        figures = [ms(value) for value in timed[:5]]
+        lines.append(f"| {label} | {' | '.join(figures)} | {timed.queries} |")
     lines += [
         "",
-        f"Profile of the HTML search (cProfile, own time, {per_request:.0f} ms per request "
-        "under the profiler):",
+        "Bytes on the wire (the median page of each kind above):",
         "",
-        "| where | share |",
-        "|---|---|",
-        *(f"| {area} | {share:.0%} |" for area, share in shares.items()),
+        "| page | HTML (or JSON) | as served to that browser | gzip, level 6 | gzip saves |",
+        "|---|---|---|---|---|",
     ]
-    for label, (rates, tool) in runs.items():
-        baseline = rates["baseline (plain text view)"]
+    for label, timed in latencies.items():
+        if timed.sizes:
+            html, served, zipped = timed.sizes
+            lines.append(
+                f"| {label} | {html / 1000:.1f} KB | {served / 1000:.1f} KB | "
+                f"{zipped / 1000:.1f} KB | {1 - zipped / html:.0%} |"
+            )
+    kinds = list(profiles)
+    lines += [
+        "",
+        f"Profile (cProfile over {args.profiled} requests of each kind: own time by area; "
+        "the standard library's, built-ins' and Django utilities' own time counted for "
+        "the areas that called them):",
+        "",
+        f"| where | {' | '.join(kinds)} |",
+        "|---|" + "---|" * len(kinds),
+        *(
+            f"| {area} | " + " | ".join(f"{profiles[k]['shares'][area]:.0%}" for k in kinds) + " |"
+            for area in [*PROFILE_AREAS, OTHER_AREA]
+        ),
+        "| ms per request under the profiler | "
+        + " | ".join(f"{profiles[k]['ms']:.1f}" for k in kinds)
+        + " |",
+        "| Python function calls per request | "
+        + " | ".join(f"{profiles[k]['calls']:,.0f}" for k in kinds)
+        + " |",
+        "",
+        "ketanet's functions with the most time in them and below (ms per request under "
+        "the profiler; the middleware's `__call__` left out, as it holds the whole request):",
+        "",
+    ]
+    for kind in kinds:
+        heaviest = "; ".join(
+            f"`{where}` {spent:.1f}" for spent, where in profiles[kind]["heaviest"]
+        )
+        lines.append(f"- {kind}: {heaviest}")
+    lines += [
+        "",
+        "Throughput: wrk (scripts/bench_paths.lua) goes through a list of paths per page "
+        f"kind in turn. The searches are the first {THROUGHPUT_SEARCHES} of the mix (same "
+        "seed), the articles every published one, the profiles "
+        f"{len(lists['provider profile'])} published providers' (a tenth in Spanish). "
+        "With Redis, every path is requested once before the warm-up, so the timed run "
+        "reads each page from the cache: the cache's best case (real searches seldom repeat).",
+    ]
+    for label, (rates, baselines, tool) in runs.items():
         lines += [
             "",
-            f"Throughput, gunicorn {label} ({tool}, {args.duration} s per URL, same run):",
+            f"Throughput, gunicorn {label} ({tool}, {args.duration} s per list, same run; the "
+            f"baseline, run before and after each list: {min(baselines):.0f}–"
+            f"{max(baselines):.0f} requests/s):",
             "",
-            "| URL | requests/s | ratio to baseline |",
-            "|---|---|---|",
+            "| pages | distinct paths | requests/s | baseline around it | ratio |",
+            "|---|---|---|---|---|",
         ]
         for name, rate in rates.items():
-            lines.append(f"| {name} | {rate:.0f} | {rate / baseline:.2f} |")
+            lines.append(
+                f"| {name} | {len(set(lists[name]))} | {rate.rate:.0f} | "
+                f"{rate.baseline:.0f} | {rate.ratio:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -385,8 +486,9 @@ def main():
         "--providers", type=int, default=int(os.environ.get("BENCH_PROVIDERS", 100_000))
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--searches", type=int, default=500, help="requests timed per page kind")
     parser.add_argument("--keystrokes", type=int, default=2000, help="type-ahead requests timed")
+    parser.add_argument("--profiled", type=int, default=200, help="requests profiled per kind")
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_SECONDS", 20)))
     parser.add_argument("--output", type=Path, default=BASE_DIR / "docs" / "performance.md")
     parser.add_argument(
@@ -402,18 +504,19 @@ def main():
 
     django.setup()
     from django.core.management import call_command
+    from django.test import Client
 
     seeded = prepare(args.providers, args.seed)
     call_command("collectstatic", interactive=False, verbosity=0)
-    latencies = latency(args.searches, args.seed)
-    wall, cpu = typeahead_latency(args.seed, args.keystrokes)
-    latencies[f"/api/places/ (type-ahead, {args.keystrokes} keystrokes)"] = wall
-    latencies["/api/places/ (the same, CPU time)"] = cpu
-    profiled = profile(args.seed)
-    paths = bench_paths()
-    runs = {"without Redis": throughput(paths, args.duration)}
-    runs["with the Redis response cache"] = throughput(paths, args.duration, args.redis_url)
-    section = report(args, seeded, latencies, runs, profiled)
+    requests, mix = page_requests(args)
+    latencies = latency(args, requests, mix)
+    latencies[TYPEAHEAD] = typeahead_latency(args.seed, args.keystrokes)
+    client = Client(HTTP_ACCEPT_ENCODING=ACCEPT_ENCODING)
+    profiles = {kind: profile(client, pages, args.profiled) for kind, pages in requests.items()}
+    lists = throughput_lists(requests)
+    runs = {"without Redis": measure(lists, args.duration)}
+    runs["with the Redis response cache"] = measure(lists, args.duration, args.redis_url)
+    section = report(args, seeded, mix[: args.searches], latencies, profiles, lists, runs)
     print(section)
     update_report(args.output, args.providers, section)
 

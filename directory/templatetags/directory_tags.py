@@ -4,9 +4,7 @@ from functools import lru_cache
 
 import phonenumbers
 from django import template
-from django.conf import settings
 from django.template.defaultfilters import date
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext, override, pgettext
 
@@ -14,7 +12,6 @@ from core.html import escaped, json_ld, web_url
 from directory.cards import ProviderCard
 from directory.facts import PAYMENT_OPTIONS
 from directory.factsheet import opening_hours_specification, price_range
-from directory.models import Provider
 
 register = template.Library()
 
@@ -112,33 +109,6 @@ def card_text(language: str | None) -> CardText:
         return CardText()
 
 
-# What <slug:slug> matches: characters reverse() puts into the path as they are.
-URL_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-SLUG_PLACEHOLDER = "provider-slug"
-
-
-def provider_url(provider: Provider) -> str:
-    """provider.get_absolute_url(), with one reverse() per language rather than per card."""
-    if not URL_SLUG.fullmatch(provider.slug):
-        return provider.get_absolute_url()
-    before, after = provider_url_around(
-        get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
-    )
-    return f"{before}{provider.slug}{after}"
-
-
-@lru_cache
-def provider_url_around(
-    language: str | None, script_prefix: str, urlconf: object
-) -> tuple[str, str]:
-    """What comes before and after the slug in a provider's address (reverse() reads
-    the language, script prefix and urlconf itself: they are the key)."""
-    before, _, after = reverse("provider-detail", args=[SLUG_PLACEHOLDER]).partition(
-        SLUG_PLACEHOLDER
-    )
-    return before, after
-
-
 @register.simple_tag
 def provider_card(
     card: ProviderCard,
@@ -163,7 +133,7 @@ def provider_card(
     """
     text = card_text(get_language())
     provider, site = card.provider, card.site
-    url = escaped(provider_url(provider))
+    url = escaped(provider.get_absolute_url())
     name = escaped(provider.name)
     card_id = escaped(f"provider-{provider.pk}-{section}")
     where = ""

@@ -1,0 +1,130 @@
+"""Throughput for `make bench`: the production server (gunicorn, debug off) on
+loopback, driven by wrk (scripts/bench_paths.lua) or a bounded Python client
+through lists of paths, each gone through in turn."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# What a browser sends: with it a page comes as it would to a patient (compressed,
+# if the site compresses), and the timing includes the compressing.
+ACCEPT_ENCODING = "gzip, deflate, br"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port, redis_url=None):
+    env = dict(os.environ, PORT=str(port))
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "ketanet/gunicorn.conf.py"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def get(url):
+    request = urllib.request.Request(url, headers={"Accept-Encoding": ACCEPT_ENCODING})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def drive_wrk(base, paths, path_file, duration):
+    """wrk cycling through the paths in `path_file` (scripts/bench_paths.lua)."""
+    script = BASE_DIR / "scripts" / "bench_paths.lua"
+    # A slow search at 1,000,000 providers under load is slow, not lost (wrk's default: 2 s).
+    options = ["-t2", "-c16", f"-d{duration}s", "--timeout", "30s"]
+    headers = ["-H", f"Accept-Encoding: {ACCEPT_ENCODING}"]
+    output = subprocess.run(
+        ["wrk", *options, *headers, "-s", script, base, "--", path_file],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{path_file}: {errors.group(1)} error responses")
+    if not match:
+        raise RuntimeError(f"{path_file}: no rate in wrk's output:\n{output}")
+    return float(match.group(1))
+
+
+def drive_python(base, paths, path_file, duration, workers=16):
+    """A bounded load generator for machines without wrk: `workers` threads, keep-alive
+    off, each going through the paths in turn from its own place in the list."""
+    done, failed = [0], [0]
+    deadline = time.monotonic() + duration
+
+    def worker(start):
+        index = start
+        while time.monotonic() < deadline:
+            try:
+                get(base + paths[index % len(paths)])
+                done[0] += 1
+            except OSError:
+                failed[0] += 1
+            index += 1
+
+    threads = [
+        threading.Thread(target=worker, args=[n * len(paths) // workers]) for n in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed[0]:
+        raise RuntimeError(f"{path_file}: {failed[0]} failed requests")
+    return done[0] / duration
+
+
+def throughput(runs, duration, redis_url=None):
+    """Requests/s of gunicorn for each (name, list of paths) of `runs`, in order, each
+    list gone through in turn; returns [(name, rate)] and the tool that drove it."""
+    drive = drive_wrk if shutil.which("wrk") else drive_python
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, redis_url)
+    try:
+        rates = []
+        with tempfile.TemporaryDirectory() as directory:
+            for name, paths in runs:
+                path_file = Path(directory) / f"{len(rates)}.txt"
+                path_file.write_text("".join(f"{path}\n" for path in paths))
+                if redis_url:
+                    # Each path once, so the timed run reads them from the cache: a
+                    # measure of the cache, not of how soon a list repeats.
+                    with ThreadPoolExecutor(4) as pool:
+                        list(pool.map(get, [base + path for path in dict.fromkeys(paths)]))
+                drive(base, paths, path_file, 3)  # warm-up: every worker, every connection
+                rates.append((name, drive(base, paths, path_file, duration)))
+        return rates, drive.__name__.removeprefix("drive_")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
