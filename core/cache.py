@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import cache_control
 from redis.exceptions import RedisError
@@ -147,7 +148,11 @@ class AnonymousResponseCacheMiddleware:
         seconds = settings.RESPONSE_CACHE_SECONDS
         if not seconds or not self.cacheable_request(request):
             return self.get_response(request)
-        address = f"{request.get_host()}{request.get_full_path()}"
+        # A gzip copy for browsers that take one (core.middleware.AnonymousGZipMiddleware).
+        encoding = (
+            "gzip" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else ""
+        )
+        address = f"{request.get_host()}{request.get_full_path()} {encoding}"
         key = f"response:{hashlib.sha256(address.encode()).hexdigest()}"
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or "0"

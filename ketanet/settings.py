@@ -113,6 +113,8 @@ MIDDLEWARE = [
     # Before anything that needs the database or a session: a cached page for an
     # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
     "core.cache.AnonymousResponseCacheMiddleware",
+    # Inside the response cache, which then keeps pages compressed.
+    "core.middleware.AnonymousGZipMiddleware",
     # A database outage becomes a 503 page, logged once (not a 500 per request).
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

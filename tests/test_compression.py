@@ -1,0 +1,63 @@
+"""Pages leave the server gzip-compressed for browsers that take it, unless they could
+hold a secret (core.middleware.AnonymousGZipMiddleware)."""
+
+import gzip
+
+import pytest
+from django.core.cache import cache
+
+pytestmark = pytest.mark.django_db
+
+GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+
+
+@pytest.fixture
+def response_cache(settings):
+    settings.RESPONSE_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/clinics/?near=78701", "/articles/", "/es/glossary/", "/api/schema/"],
+)
+def test_an_anonymous_page_is_compressed_and_unchanged(client, path):
+    plain = client.get(path)
+    packed = client.get(path, **GZIP)
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content) / 2
+    assert gzip.decompress(packed.content) == plain.content
+    assert "Content-Encoding" not in plain
+
+
+def test_a_tiny_answer_is_sent_as_it_is(client):
+    assert "Content-Encoding" not in client.get("/ping", **GZIP)
+
+
+def test_nothing_is_compressed_for_a_signed_in_editor(admin_client):
+    # Their pages hold a CSRF token: compressed, their sizes could give it away (BREACH).
+    for path in ["/admin/", "/clinics/?near=78701"]:
+        response = admin_client.get(path, **GZIP)
+        assert response.status_code == 200
+        assert "Content-Encoding" not in response
+
+
+def test_a_page_that_sets_a_cookie_is_not_compressed(client):
+    response = client.get("/admin/login/", **GZIP)
+    assert response.cookies  # the CSRF cookie
+    assert "Content-Encoding" not in response
+
+
+def test_the_response_cache_keeps_a_gzip_copy_and_a_plain_one(
+    client, response_cache, django_assert_num_queries
+):
+    path = "/articles/"
+    packed, plain = client.get(path, **GZIP), client.get(path)
+    with django_assert_num_queries(0):  # both from the cache now
+        assert client.get(path, **GZIP).content == packed.content
+        assert client.get(path).content == plain.content
+    assert gzip.decompress(packed.content) == plain.content
+    assert "Content-Encoding" not in client.get(path)
