@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from directory.models import NOTICE_AFTER_DAYS, Provider
+from directory.models import NOTICE_AFTER_DAYS, Provider, Verification
 
 
 @dataclass(frozen=True)
@@ -19,17 +19,16 @@ class Freshness:
 
 
 def provider_freshness(provider: Provider, today: date | None = None) -> Freshness:
-    """The profile's verification line and notice for `provider` (one query at most)."""
+    """The profile's verification line and notice for `provider`, read
+    with_verification_method() (how its last_verified date was checked: the record of
+    that very date, as an import may have moved the date past the last record)."""
     verified_on = provider.last_verified
     if verified_on is None:
         return Freshness(verified_on=None, method="", notice=True)
-    # The record of that very date: an import may have moved the date past the last record.
-    latest = (
-        provider.verifications.filter(verified_on=verified_on).latest_first().only("method").first()
-    )
+    method = provider.verification_method  # type: ignore[attr-defined]  # an annotation
     cutoff = (today or timezone.localdate()) - timedelta(days=NOTICE_AFTER_DAYS)
     return Freshness(
         verified_on=verified_on,
-        method=latest.get_method_display() if latest else "",
+        method=str(Verification.Method(method).label) if method else "",
         notice=verified_on < cutoff,
     )

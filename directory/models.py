@@ -463,6 +463,14 @@ class ProviderQuerySet(PublishableQuerySet):
         """Providers with ketamine-assisted psychotherapy, in-house or through a partner."""
         return self.filter(kap__in=[Provider.Kap.IN_HOUSE, Provider.Kap.PARTNER])
 
+    def with_verification_method(self) -> Self:
+        """Annotate `verification_method`: how the provider's last_verified date was
+        checked (the record of that very date), or None (directory/freshness.py)."""
+        records = Verification.objects.filter(
+            provider=OuterRef("pk"), verified_on=OuterRef("last_verified")
+        ).latest_first()
+        return self.annotate(verification_method=Subquery(records.values("method")[:1]))
+
     def cheapest_first(self) -> Self:
         """By lowest price per session, unknown last; the current order breaks ties."""
         return self.order_by(F("price_min").asc(nulls_last=True), *self.query.order_by)

@@ -65,7 +65,10 @@ def clinic_search(request):
 @cache_anonymous
 def provider_detail(request, slug):
     provider = get_object_or_404(
-        Provider.objects.visible_to(request.user).prefetch_related(*FACT_RELATIONS), slug=slug
+        Provider.objects.visible_to(request.user)
+        .with_verification_method()
+        .prefetch_related(*FACT_RELATIONS),
+        slug=slug,
     )
     context = {
         "provider": provider,
