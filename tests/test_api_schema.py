@@ -59,4 +59,6 @@ def keep_connection():
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_matches_its_openapi_document(case, providers, keep_connection):
-    case.call_and_validate(checks=CHECKS)
+    # Its WSGI transport asks for gzip but reads the body without undoing it; the
+    # compression itself is tested in tests/test_compression.py.
+    case.call_and_validate(checks=CHECKS, headers={"Accept-Encoding": "identity"})
