@@ -4,19 +4,12 @@ hold a secret (core.middleware.AnonymousGZipMiddleware)."""
 import gzip
 
 import pytest
-from django.core.cache import cache
+
+from tests.test_cache import response_cache  # noqa: F401 - the fixture the last test uses
 
 pytestmark = pytest.mark.django_db
 
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
-
-
-@pytest.fixture
-def response_cache(settings):
-    settings.RESPONSE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.parametrize(
@@ -51,9 +44,8 @@ def test_a_page_that_sets_a_cookie_is_not_compressed(client):
     assert "Content-Encoding" not in response
 
 
-def test_the_response_cache_keeps_a_gzip_copy_and_a_plain_one(
-    client, response_cache, django_assert_num_queries
-):
+@pytest.mark.usefixtures("response_cache")
+def test_the_response_cache_keeps_a_gzip_copy_and_a_plain_one(client, django_assert_num_queries):
     path = "/articles/"
     packed, plain = client.get(path, **GZIP), client.get(path)
     with django_assert_num_queries(0):  # both from the cache now
