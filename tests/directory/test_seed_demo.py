@@ -2,19 +2,27 @@
 
 import io
 from collections import Counter
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.db.models import F
 
+from directory import demo
 from directory.admin import with_completeness
 from directory.facts import PAYMENT_OPTIONS, check_hours
 from directory.fields import validate_npi
-from directory.models import Location, Place, Provider
+from directory.models import PROVIDER_RELATIONS, Location, Place, Provider
 from directory.states import STATES
 from tests.cast import austin_clinic
 
-pytestmark = pytest.mark.django_db
+# Every test here runs in a transaction but one: seeding side by side on PostgreSQL,
+# which needs autocommit (and tidies up after itself).
+in_transaction = pytest.mark.django_db
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="COPY is PostgreSQL's; elsewhere bulk_create()"
+)
 
 
 def seed(providers, seed=1):
@@ -50,6 +58,27 @@ def demo_snapshot():
     ]
 
 
+def every_column():
+    """The demo rows, every column but ids and timestamps, and every link, by external_id."""
+    volatile = {"id", "created_at", "updated_at", "provider_id"}
+    providers = Provider.objects.order_by("external_id").values_list(
+        *(f.attname for f in Provider._meta.concrete_fields if f.attname not in volatile)
+    )
+    locations = Location.objects.order_by("provider__external_id", "zip").values_list(
+        "provider__external_id",
+        *(f.attname for f in Location._meta.concrete_fields if f.attname not in volatile),
+    )
+    links = {}
+    for relation in PROVIDER_RELATIONS:
+        field = Provider._meta.get_field(relation)
+        linked = field.remote_field.through._meta.get_field(field.m2m_reverse_field_name())
+        links[relation] = sorted(
+            field.remote_field.through.objects.values_list("provider__external_id", linked.attname)
+        )
+    return list(providers), list(locations), links
+
+
+@in_transaction
 def test_same_seed_gives_the_same_providers():
     seed(120, seed=7)
     first = demo_snapshot()
@@ -59,6 +88,48 @@ def test_same_seed_gives_the_same_providers():
     assert demo_snapshot() != first
 
 
+@in_transaction
+def test_sites_carry_their_providers_status_and_conditions():
+    seed(150)
+    copies = list(Location.objects.order_by("pk").values_list("published", "condition_bits"))
+    assert {published for published, _ in copies} == {True, False}
+    Location.objects.copy_provider_filters()
+    assert list(Location.objects.order_by("pk").values_list("published", "condition_bits")) == (
+        copies
+    )
+
+
+@in_transaction
+@postgresql_only
+def test_copy_writes_what_bulk_create_writes():
+    pools = demo._pools(date(2026, 6, 1))
+    for specs in demo._specs(150, 5, pools):
+        demo._copy(specs)
+    copied = every_column()
+    demo.delete_demo_providers()
+    for specs in demo._specs(150, 5, pools):
+        demo._bulk_create(specs)
+    assert every_column() == copied
+
+
+@postgresql_only
+def test_seeding_outside_a_transaction_writes_the_same_rows_side_by_side(
+    django_db_setup, django_db_blocker, monkeypatch
+):
+    monkeypatch.setattr(demo, "CHUNK", 40)  # chunks enough for every writer
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                seed(230, seed=6)
+                one_connection = every_column()
+                transaction.set_rollback(True)
+            seed(230, seed=6)
+            assert every_column() == one_connection
+        finally:
+            demo.delete_demo_providers()
+
+
+@in_transaction
 def test_demo_providers_are_clearly_fictional():
     seed(100)
     for provider in Provider.objects.all():
@@ -69,6 +140,7 @@ def test_demo_providers_are_clearly_fictional():
         assert "fictional" in provider.description
 
 
+@in_transaction
 def test_demo_providers_sit_at_real_zip_centroids_in_every_state():
     seed(200)
     clinic_states = set(Location.objects.values_list("state_id", flat=True))
@@ -80,6 +152,7 @@ def test_demo_providers_sit_at_real_zip_centroids_in_every_state():
         assert location.coordinates_source == Location.Source.GAZETTEER
 
 
+@in_transaction
 def test_demo_mix_has_clinics_at_home_services_and_both():
     seed(300)
     providers = Provider.objects.prefetch_related("locations", "serves_states", "treatments")
@@ -94,6 +167,7 @@ def test_demo_mix_has_clinics_at_home_services_and_both():
     assert Provider.objects.exclude(pk__in=Provider.objects.stale()).exists()
 
 
+@in_transaction
 def test_reseeding_replaces_demo_providers_and_keeps_real_ones():
     real = austin_clinic()
     seed(50)
@@ -103,12 +177,14 @@ def test_reseeding_replaces_demo_providers_and_keeps_real_ones():
     assert real.locations.count() == 1
 
 
+@in_transaction
 def test_seeding_needs_the_gazetteer():
     Place.objects.all().delete()
     with pytest.raises(CommandError, match="load_gazetteer"):
         seed(10)
 
 
+@in_transaction
 def test_negative_count_is_refused():
     with pytest.raises(CommandError, match="--providers"):
         seed(-1)
@@ -135,7 +211,7 @@ AT_HOME_FACTS = {"in_person_evaluation": None, "compounded": None, "sent_home": 
 
 
 @pytest.fixture
-def demo(db):
+def seeded(db):
     seed(300)
     return list(
         Provider.objects.prefetch_related(
@@ -149,22 +225,22 @@ def slugs(related):
     return {item.slug for item in related.all()}
 
 
-def test_every_fact_is_sometimes_known_and_sometimes_not(demo):
+def test_every_fact_is_sometimes_known_and_sometimes_not(seeded):
     unknown = Counter()
-    for provider in demo:
+    for provider in seeded:
         for name, blank in FACTS.items():
             unknown[name] += getattr(provider, name) == blank
     for name in FACTS:
-        assert 0 < unknown[name] < len(demo), name
-    share = sum(unknown.values()) / (len(FACTS) * len(demo))
+        assert 0 < unknown[name] < len(seeded), name
+    share = sum(unknown.values()) / (len(FACTS) * len(seeded))
     assert 0.2 <= share <= 0.4
     for relation in ["payment_options", "prescriber_types", "languages"]:
-        known = sum(bool(getattr(provider, relation).all()) for provider in demo)
-        assert 0.55 * len(demo) < known < 0.85 * len(demo), relation
+        known = sum(bool(getattr(provider, relation).all()) for provider in seeded)
+        assert 0.55 * len(seeded) < known < 0.85 * len(seeded), relation
 
 
-def test_facts_agree_with_what_each_provider_offers(demo):
-    for provider in demo:
+def test_facts_agree_with_what_each_provider_offers(seeded):
+    for provider in seeded:
         treatments = slugs(provider.treatments)
         at_home = bool(provider.serves_states.all())
         if provider.price_min is not None:
@@ -186,27 +262,27 @@ def test_facts_agree_with_what_each_provider_offers(demo):
         assert not slugs(provider.payment_options) & slugs(provider.payment_declined)
         if provider.npi:
             validate_npi(provider.npi)
-    at_home_facts = [p for p in demo if p.serves_states.all() and p.compounded is not None]
+    at_home_facts = [p for p in seeded if p.serves_states.all() and p.compounded is not None]
     assert at_home_facts
 
 
-def test_every_search_filter_has_demo_providers_to_find(demo):
-    accepted = Counter(slug for p in demo for slug in slugs(p.payment_options))
-    declined = Counter(slug for p in demo for slug in slugs(p.payment_declined))
+def test_every_search_filter_has_demo_providers_to_find(seeded):
+    accepted = Counter(slug for p in seeded for slug in slugs(p.payment_options))
+    declined = Counter(slug for p in seeded for slug in slugs(p.payment_declined))
     assert set(accepted) == set(PAYMENT_OPTIONS)
     assert declined
-    spoken = Counter(slug for p in demo for slug in slugs(p.languages))
+    spoken = Counter(slug for p in seeded for slug in slugs(p.languages))
     assert spoken["en"] > spoken["es"] > 0
     assert len(set(spoken) - {"en", "es"}) >= 3
-    assert {p.kap for p in demo} == {"", "in-house", "partner", "not-offered"}
-    prices = [p.price_min for p in demo if p.price_min is not None]
+    assert {p.kap for p in seeded} == {"", "in-house", "partner", "not-offered"}
+    prices = [p.price_min for p in seeded if p.price_min is not None]
     assert min(prices) <= 300 < 1000 <= max(prices)
-    assert any(p.price_min is None for p in demo)
-    assert len({p.last_verified for p in demo}) > 20
+    assert any(p.price_min is None for p in seeded)
+    assert len({p.last_verified for p in seeded}) > 20
 
 
-def test_sites_have_valid_hours_and_access_facts_with_unknowns(demo):
-    locations = [location for provider in demo for location in provider.locations.all()]
+def test_sites_have_valid_hours_and_access_facts_with_unknowns(seeded):
+    locations = [location for provider in seeded for location in provider.locations.all()]
     for location in locations:
         assert check_hours(location.opening_hours) == location.opening_hours
     assert any(location.opening_hours for location in locations)
@@ -216,10 +292,10 @@ def test_sites_have_valid_hours_and_access_facts_with_unknowns(demo):
         assert {getattr(location, name) for location in locations} == {True, False, None}
 
 
-def test_some_listings_are_fully_confirmed_some_partly_and_some_not_at_all(demo):
+def test_some_listings_are_fully_confirmed_some_partly_and_some_not_at_all(seeded):
     providers = with_completeness(Provider.objects.all())
     fully = providers.filter(facts_confirmed=F("facts_applicable")).count()
     none = providers.filter(facts_confirmed=0).count()
     assert fully > 10
     assert none > 10
-    assert fully + none < len(demo) - 100
+    assert fully + none < len(seeded) - 100
