@@ -1,6 +1,7 @@
+import json
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -360,11 +361,12 @@ class Survey:
     sites: int
     providers: int
     reach: float | None
+    read: int = SURVEY_SITES  # at most how many sites it read
 
     @property
     def complete(self) -> bool:
         """Whether it read every site there is (fewer than it may read)."""
-        return self.sites < SURVEY_SITES
+        return self.sites < self.read
 
 
 # Conditions are copied onto location rows as bits of a 64-bit integer (1 << id):
@@ -407,6 +409,78 @@ PROVIDER_RELATIONS = (
     "prescriber_types",
     "languages",
 )
+
+
+def prefetch_relations(providers: Sequence["Provider"]) -> None:
+    """What prefetch_related(*PROVIDER_RELATIONS) stores on `providers`, in one query.
+
+    Seven prefetches are seven round trips, most of a profile's queries; here one
+    UNION of the link tables (relations_sql) brings each linked row along as a
+    JSON object of its columns: the linked tables are short lists (states,
+    conditions, payment options …).
+    """
+    if not providers:
+        return
+    ids = [provider.pk for provider in providers]
+    linked: dict[tuple[int, int], list[models.Model]] = {}
+    branches = len(PROVIDER_RELATIONS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(relations_sql(1, connection.vendor), [ids] * branches)
+        else:
+            cursor.execute(relations_sql(len(ids), connection.vendor), ids * branches)
+        for provider_id, index, row in cursor:
+            model = Provider._meta.get_field(PROVIDER_RELATIONS[index]).related_model
+            fields = model._meta.concrete_fields  # type: ignore[union-attr]
+            values = (json.loads(row) if isinstance(row, str) else row).values()
+            instance = model.from_db(  # type: ignore[union-attr]
+                connection.alias,
+                [field.attname for field in fields],
+                [field.to_python(value) for field, value in zip(fields, values, strict=True)],
+            )
+            linked.setdefault((provider_id, index), []).append(instance)
+    for provider in providers:
+        cache = provider.__dict__.setdefault("_prefetched_objects_cache", {})
+        for index, relation in enumerate(PROVIDER_RELATIONS):
+            rows = linked.get((provider.pk, index), [])
+            ordering = rows[0]._meta.ordering if rows else []
+            rows.sort(key=lambda row: tuple(getattr(row, name) for name in ordering))
+            # As prefetch_related() leaves it: the manager's queryset, already evaluated.
+            queryset = getattr(provider, relation).get_queryset()
+            queryset._result_cache, queryset._prefetch_done = rows, True
+            cache[relation] = queryset
+
+
+@lru_cache
+def relations_sql(count: int, vendor: str) -> str:
+    """The UNION prefetch_relations() runs for `count` providers (on PostgreSQL, one
+    array of ids): (provider id, index in PROVIDER_RELATIONS, the linked row as JSON
+    with its columns in the model's order). Written out rather than built with the
+    ORM, whose seven joined querysets took longer to compile than the query to run
+    (as cards.terms_sql)."""
+    if vendor == "postgresql":
+        among, json_object = "= ANY(%s)", "json_build_object"
+    else:
+        among, json_object = f"IN ({', '.join(['%s'] * count)})", "json_object"
+    branches = []
+    for index, relation in enumerate(PROVIDER_RELATIONS):
+        field = Provider._meta.get_field(relation)
+        through = field.remote_field.through  # type: ignore[union-attr]
+        target = through._meta.get_field(field.m2m_reverse_field_name())  # type: ignore[union-attr]
+        model = field.related_model
+        table = model._meta.db_table  # type: ignore[union-attr]
+        columns = ", ".join(
+            f"'{f.attname}', linked.{f.column}"
+            for f in model._meta.concrete_fields  # type: ignore[union-attr]
+        )
+        # Only names from the models, constants and placeholders go into the text.
+        branches.append(
+            f"SELECT link.provider_id, {index}, {json_object}({columns})"  # noqa: S608
+            f" FROM {through._meta.db_table} link JOIN {table} linked"
+            f" ON linked.{model._meta.pk.column} = link.{target.column}"  # type: ignore[union-attr]
+            f" WHERE link.provider_id {among}"
+        )
+    return " UNION ALL ".join(branches)
 
 
 class ProviderQuerySet(PublishableQuerySet):
@@ -882,8 +956,10 @@ class LocationQuerySet(models.QuerySet):
             sites = sites.alias(bit=F("condition_bits").bitand(bit)).exclude(bit=0)
         return sites
 
-    def survey(self, point: tuple[float, float], needed: int) -> "Survey":
-        """Read up to SURVEY_SITES of these sites (of a radius search: within() first),
+    def survey(
+        self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES
+    ) -> "Survey":
+        """Read up to `read` of these sites (of a radius search: within() first),
         nearest first on PostgreSQL (its GiST index), in one query: how many there are
         and how many providers have them, and a radius within which `needed` of those
         providers have a site.
@@ -895,7 +971,7 @@ class LocationQuerySet(models.QuerySet):
         seen = self.order_by()
         if connection.vendor == "postgresql":
             seen = seen.order_by(PointOrder(point))
-        sql, params = seen.values("provider_id", "distance")[:SURVEY_SITES].query.sql_with_params()
+        sql, params = seen.values("provider_id", "distance")[:read].query.sql_with_params()
         # The radius is the needed-th smallest of the providers' nearest distances. The
         # ORM cannot say a query over a CTE; `sql` is its own, with its parameters apart.
         survey_sql = (
@@ -906,7 +982,7 @@ class LocationQuerySet(models.QuerySet):
         with connection.cursor() as cursor:
             cursor.execute(survey_sql, [*params, max(needed - 1, 0)])
             sites, providers, nth = cursor.fetchone()
-        return Survey(sites, providers, None if nth is None else nth + REACH_MARGIN_MILES)
+        return Survey(sites, providers, None if nth is None else nth + REACH_MARGIN_MILES, read)
 
     def within(self, point: tuple[float, float], radius_miles: float) -> Self:
         """Sites within `radius_miles` of `point` (the box first, then the distance)."""

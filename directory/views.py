@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 from core.cache import cache_anonymous, private_page, public_page
 from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
-from directory.factsheet import FACT_RELATIONS, compare, fact_sheet, safety_notes
+from directory.factsheet import compare, fact_sheet, load_facts, safety_notes
 from directory.filters import SearchForm, in_local_order
 from directory.freshness import provider_freshness
 from directory.gazetteer import SearchedPlace
@@ -66,10 +66,10 @@ def clinic_search(request):
 def provider_detail(request, slug):
     provider = get_object_or_404(
         Provider.objects.visible_to(request.user)
-        .with_verification_method()
-        .prefetch_related(*FACT_RELATIONS),
+        .with_verification_method(),
         slug=slug,
     )
+    load_facts([provider])
     context = {
         "provider": provider,
         "sheet": fact_sheet(provider),

@@ -216,7 +216,7 @@ def provider_json_ld(context, provider):
     """schema.org MedicalClinic data for a provider: one node per physical site.
 
     Only what is confirmed: an unknown fact is left out, never given as false.
-    The provider's relations are prefetched (directory.factsheet.FACT_RELATIONS).
+    The provider's relations are prefetched (directory.factsheet.load_facts).
     """
     request = context["request"]
     url = request.build_absolute_uri(provider.get_absolute_url())
