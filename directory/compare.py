@@ -207,4 +207,4 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     reach = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES).reach
     radius = CANDIDATE_RADIUS_MILES if reach is None else min(reach, CANDIDATE_RADIUS_MILES)
     nearest = nearest_per_provider(sites(radius), sort=None)[:CANDIDATES]
-    return [Candidate(site.provider, site.distance) for site in nearest]  # type: ignore[attr-defined]
+    return [Candidate(site.provider, site.distance) for site in nearest]

@@ -40,6 +40,7 @@ NO_AT_HOME = gettext_lazy("Does not treat patients at home")
 SPRAVATO = "esketamine-nasal-spray"
 SPANISH = "es"  # the ISO 639-1 code of a language staff speak
 
+
 # What the profile and the compare page read from related tables: prefetch them
 # all so a page takes the same number of queries whatever the provider holds.
 def load_facts(providers: Sequence[Provider]) -> None:

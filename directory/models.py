@@ -443,7 +443,7 @@ def prefetch_relations(providers: Sequence["Provider"]) -> None:
         cache = provider.__dict__.setdefault("_prefetched_objects_cache", {})
         for index, relation in enumerate(PROVIDER_RELATIONS):
             rows = linked.get((provider.pk, index), [])
-            ordering = rows[0]._meta.ordering if rows else []
+            ordering = [str(name) for name in rows[0]._meta.ordering or ()] if rows else []
             rows.sort(key=lambda row: tuple(getattr(row, name) for name in ordering))
             # As prefetch_related() leaves it: the manager's queryset, already evaluated.
             queryset = getattr(provider, relation).get_queryset()
@@ -956,9 +956,7 @@ class LocationQuerySet(models.QuerySet):
             sites = sites.alias(bit=F("condition_bits").bitand(bit)).exclude(bit=0)
         return sites
 
-    def survey(
-        self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES
-    ) -> "Survey":
+    def survey(self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES) -> "Survey":
         """Read up to `read` of these sites (of a radius search: within() first),
         nearest first on PostgreSQL (its GiST index), in one query: how many there are
         and how many providers have them, and a radius within which `needed` of those

@@ -65,8 +65,7 @@ def clinic_search(request):
 @cache_anonymous
 def provider_detail(request, slug):
     provider = get_object_or_404(
-        Provider.objects.visible_to(request.user)
-        .with_verification_method(),
+        Provider.objects.visible_to(request.user).with_verification_method(),
         slug=slug,
     )
     load_facts([provider])
