@@ -176,7 +176,8 @@ def compare_candidates(provider: Provider) -> list[Candidate]:
 
     Near the provider's first site when it has coordinates; otherwise clinics in
     that site's state, or, for care at home only, other services in any of its
-    states. `provider` has its locations and states prefetched. One query.
+    states. `provider` has its locations and states loaded. Two queries near a point
+    (nearest_others()), else one.
     """
     others = Provider.objects.published().exclude(pk=provider.pk).only("name", "slug")
     sites = list(provider.locations.all())

@@ -41,10 +41,11 @@ SPRAVATO = "esketamine-nasal-spray"
 SPANISH = "es"  # the ISO 639-1 code of a language staff speak
 
 
-# What the profile and the compare page read from related tables: prefetch them
-# all so a page takes the same number of queries whatever the provider holds.
 def load_facts(providers: Sequence[Provider]) -> None:
-    """Fetch what fact_sheet() reads of `providers`: their sites, and their links (two queries)."""
+    """Fetch what fact_sheet() reads of `providers`: their sites, and their links.
+
+    Two queries whatever the providers hold, for the profile and the compare page.
+    """
     prefetch_related_objects(providers, "locations")
     prefetch_relations(providers)
 

@@ -422,6 +422,10 @@ def prefetch_relations(providers: Sequence["Provider"]) -> None:
     if not providers:
         return
     ids = [provider.pk for provider in providers]
+    targets = [
+        Provider._meta.get_field(relation).related_model._meta  # type: ignore[union-attr]
+        for relation in PROVIDER_RELATIONS
+    ]
     linked: dict[tuple[int, int], list[models.Model]] = {}
     branches = len(PROVIDER_RELATIONS)
     with connection.cursor() as cursor:
@@ -430,10 +434,10 @@ def prefetch_relations(providers: Sequence["Provider"]) -> None:
         else:
             cursor.execute(relations_sql(len(ids), connection.vendor), ids * branches)
         for provider_id, index, row in cursor:
-            model = Provider._meta.get_field(PROVIDER_RELATIONS[index]).related_model
-            fields = model._meta.concrete_fields  # type: ignore[union-attr]
+            target, fields = targets[index], targets[index].concrete_fields
+            # PostgreSQL's driver reads JSON itself; SQLite hands over the text.
             values = (json.loads(row) if isinstance(row, str) else row).values()
-            instance = model.from_db(  # type: ignore[union-attr]
+            instance = target.model.from_db(
                 connection.alias,
                 [field.attname for field in fields],
                 [field.to_python(value) for field, value in zip(fields, values, strict=True)],
@@ -443,7 +447,7 @@ def prefetch_relations(providers: Sequence["Provider"]) -> None:
         cache = provider.__dict__.setdefault("_prefetched_objects_cache", {})
         for index, relation in enumerate(PROVIDER_RELATIONS):
             rows = linked.get((provider.pk, index), [])
-            ordering = [str(name) for name in rows[0]._meta.ordering or ()] if rows else []
+            ordering = [str(name) for name in targets[index].ordering or ()]
             rows.sort(key=lambda row: tuple(getattr(row, name) for name in ordering))
             # As prefetch_related() leaves it: the manager's queryset, already evaluated.
             queryset = getattr(provider, relation).get_queryset()
