@@ -1,8 +1,10 @@
 from dataclasses import dataclass
 
 import django_filters
+from django.core.cache import caches
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language, gettext_lazy, override
 from django.views.decorators.http import require_safe
@@ -122,32 +124,54 @@ def article_detail(request, slug):
     read (title, body, references, review), `article` what both share (conditions,
     illustration, related articles).
 
-    The page's text, references and related articles change only when an editor saves
-    something: each process draws them once per content version (the {% cache %} blocks
-    of articles/detail.html), and fetches what they show only then (fetch_page_parts).
+    A published article's page is the same for every visitor who is not signed in
+    until an editor saves something: each process draws it once per content version
+    and keeps it in the "fragments" cache, so a reader's request costs one query
+    (the version). Signed-in editors, who may see drafts, get it drawn each time.
+    A page is kept only once it could be shown, and what was published stays
+    published until a save changes the version: time alone cannot hide a kept page.
     """
-    article = get_object_or_404(
-        Article.objects.visible_to(request.user)
-        .select_related("author", "reviewer")
-        .annotate(content_version=ContentVersion.current()),
-        slug=slug,
-    )
+    version = ContentVersion.read()  # before the content, so a page is never older than its key
+    if request.user.is_authenticated:
+        return draw_article(request, slug, version)
+    # The page names its own address (canonical, og:url) but reads no query string.
+    origin = f"{request.scheme}://{request.get_host()}"
+    key = f"article-page:{version}:{get_language()}:{origin}:{slug}"
+    fragments = caches["fragments"]
+    if (page := fragments.get(key)) is not None:
+        return HttpResponse(page)
+    response = draw_article(request, slug, version)
+    if response.status_code == 200:
+        fragments.set(key, response.content)
+    return response
+
+
+def draw_article(request, slug, version: int) -> HttpResponse:
+    """The article page, drawn; the {% cache %} blocks of articles/detail.html keep its
+    text, references and related articles per process under `version`, and fetch
+    what they show only when drawn (fetch_page_parts)."""
+    articles = Article.objects.visible_to(request.user).select_related("author", "reviewer")
     if get_language() == "en":
-        return render(request, "articles/detail.html", {"article": article, "text": article})
+        article = get_object_or_404(articles, slug=slug)
+        context = {"article": article, "text": article, "content_version": version}
+        return render(request, "articles/detail.html", context)
+    # The translation with its article, in one query (the public sees a translation
+    # only with its article published).
     translation = (
         ArticleTranslation.objects.visible_to(request.user)
-        .filter(article=article, language=get_language())
-        .select_related("translator", "reviewer")
+        .filter(article__slug=slug, language=get_language())
+        .select_related("article__author", "article__reviewer", "translator", "reviewer")
         .first()
     )
     if translation is None:
         # Said plainly, with the English one link away; not a page to index or pair.
+        article = get_object_or_404(articles, slug=slug)
         context = {"article": article, "no_translation": True}
         with override("en"):
             context["canonical_path"] = article.get_absolute_url()
         return render(request, "articles/untranslated.html", context)
-    translation.article = article
-    return render(request, "articles/detail.html", {"article": article, "text": translation})
+    context = {"article": translation.article, "text": translation, "content_version": version}
+    return render(request, "articles/detail.html", context)
 
 
 @require_safe

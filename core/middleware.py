@@ -9,6 +9,7 @@ of the request (errors_occurred), so the first request after the database comes
 back reconnects by itself.
 """
 
+import gzip
 import logging
 import time
 
@@ -16,9 +17,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.middleware import locale
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.template import loader
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +97,32 @@ class AnonymousGZipMiddleware(GZipMiddleware):
     (core/public_forms.py). Below the response cache, so that it keeps the page
     compressed (core.cache keys gzip and plain copies apart) and a hit costs no
     compressing. A page is about a fifth of its size.
+
+    At level 4 rather than Django's fixed 6: on this site's pages a search (87 KB)
+    compresses in 0.64 ms instead of 1.47 ms and comes out 4% larger, an article
+    (30 KB) in 0.25 ms instead of 0.57 ms, 3% larger. Without Django's random
+    padding against BREACH: nothing compressed here holds a secret.
     """
+
+    LEVEL = 4
 
     def process_response(self, request, response):
         if settings.SESSION_COOKIE_NAME in request.COOKIES or response.cookies:
             return response
-        return super().process_response(request, response)
+        if response.streaming:
+            return super().process_response(request, response)
+        # What GZipMiddleware.process_response does for a page, at LEVEL.
+        if len(response.content) < 200 or response.has_header("Content-Encoding"):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        compressed = gzip.compress(response.content, self.LEVEL, mtime=0)
+        if len(compressed) >= len(response.content):
+            return response
+        response.content = compressed
+        response.headers["Content-Length"] = str(len(compressed))
+        if (etag := response.get("ETag")) and etag.startswith('"'):
+            response.headers["ETag"] = "W/" + etag
+        response.headers["Content-Encoding"] = "gzip"
+        return response

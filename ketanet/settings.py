@@ -196,11 +196,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Template fragments that depend only on the code and the page's language (the
 # header and footer: templates/base.html), drawn once per process and kept here:
-# every process draws the same, so nothing needs sharing or dropping.
+# every process draws the same, so nothing needs sharing or dropping. Fragments
+# drawn from content (an article's text, its whole page for anonymous readers)
+# are kept under the content version, so a save makes new keys; old ones are
+# dropped least recently used first, past MAX_ENTRIES (a few MB at most).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
     "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
 }
 # Whole pages for anonymous visitors, dropped on any edit (ketanet/cache.py). Only
 # a shared cache can drop them on every server at once, so it is on with Redis.

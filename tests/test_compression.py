@@ -53,3 +53,32 @@ def test_the_response_cache_keeps_a_gzip_copy_and_a_plain_one(client, django_ass
         assert client.get(path).content == plain.content
     assert gzip.decompress(packed.content) == plain.content
     assert "Content-Encoding" not in client.get(path)
+
+
+def test_a_streamed_answer_is_compressed_as_django_does_it(rf):
+    # The middleware compresses pages itself (at its own level) and leaves streams
+    # to Django's GZipMiddleware.
+    from django.http import StreamingHttpResponse
+
+    from core.middleware import AnonymousGZipMiddleware
+
+    body = [b"ketamine clinic " * 40, b"at-home service " * 40]
+    middleware = AnonymousGZipMiddleware(lambda request: StreamingHttpResponse(iter(body)))
+    response = middleware(rf.get("/", **GZIP))
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(b"".join(response.streaming_content)) == b"".join(body)
+
+
+def test_a_strong_etag_is_made_weak_when_the_page_is_compressed(rf):
+    # The compressed bytes differ from the page the strong tag named (RFC 9110 8.8.1).
+    from django.http import HttpResponse
+
+    from core.middleware import AnonymousGZipMiddleware
+
+    def page(request):
+        response = HttpResponse(b"<p>ketamine</p>" * 40)
+        response["ETag"] = '"v1"'
+        return response
+
+    response = AnonymousGZipMiddleware(page)(rf.get("/", **GZIP))
+    assert (response["ETag"], response["Content-Encoding"]) == ('W/"v1"', "gzip")

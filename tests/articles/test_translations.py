@@ -230,12 +230,13 @@ def test_an_editor_sees_a_draft_translation_and_the_public_does_not(client, admi
 def test_the_spanish_article_page_queries_are_pinned(client, library, django_assert_num_queries):
     client.get("/es/articles/ketamine-for-ptsd/")  # warm the reference cache
     caches["fragments"].clear()
-    # Drawing the page: the article, the translation, then what the kept blocks show
-    # (conditions, corrections, related articles and their translations, references).
+    # Drawing the page: the content version, the translation with its article, then
+    # what the kept blocks show (conditions, corrections, related articles and their
+    # translations, references).
     with django_assert_num_queries(7):
         client.get("/es/articles/ketamine-for-ptsd/")
-    # Once drawn, the article and the translation.
-    with django_assert_num_queries(2):
+    # Once drawn, the content version: the page is kept under it.
+    with django_assert_num_queries(1):
         client.get("/es/articles/ketamine-for-ptsd/")
 
 
