@@ -6,6 +6,7 @@ mistake (400), a slug we do not publish is a missing page (404).
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from directory.factsheet import FactSheet, fact_sheet, load_facts
 from directory.models import Location, LocationQuerySet, Provider
-from directory.search import nearest_per_provider
+from directory.search import nearest_per_provider, nearest_sites
 
 MIN_COMPARED = 2
 MAX_COMPARED = 4
@@ -205,7 +206,12 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     def sites(radius: float) -> LocationQuerySet:
         return Location.objects.searchable().exclude(provider=provider).within(point, radius)
 
-    reach = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES).reach
-    radius = CANDIDATE_RADIUS_MILES if reach is None else min(reach, CANDIDATE_RADIUS_MILES)
-    nearest = nearest_per_provider(sites(radius), sort=None)[:CANDIDATES]
+    survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES)
+    nearest: Iterable[Location]
+    if survey.reach is not None:
+        nearest = nearest_sites(sites(min(survey.reach, CANDIDATE_RADIUS_MILES)), CANDIDATES)
+    elif survey.complete:  # fewer than CANDIDATES, all of them seen
+        nearest = nearest_sites(sites(CANDIDATE_RADIUS_MILES), CANDIDATES)
+    else:
+        nearest = nearest_per_provider(sites(CANDIDATE_RADIUS_MILES), sort=None)[:CANDIDATES]
     return [Candidate(site.provider, site.distance) for site in nearest]

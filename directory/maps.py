@@ -10,6 +10,7 @@ accompanies (the list stays the way to use the page; the map is a picture of it)
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.translation import gettext
 
@@ -220,9 +221,57 @@ def clinic_map(
     margin = max(around.width, around.height) * 0.06 + 4
     box = around.grown(margin).with_aspect(ASPECT, min_width=MIN_CROP_WIDTH)
     # Markers are MARKER_RADIUS viewBox units wide whatever the zoom: keep them inside.
-    frame = Frame(box, MAP_WIDTH)
-    pad = (MARKER_RADIUS * 2.2) / frame.scale
-    box = box.grown(pad).with_aspect(ASPECT)
+    pad = (MARKER_RADIUS * 2.2) / Frame(box, MAP_WIDTH).scale
+    place = frame_place(box.grown(pad).with_aspect(ASPECT))
+    frame = Frame(framed_box(place), MAP_WIDTH)
+    land, counties = outlines(place, frozenset(insets))
+    return ClinicMap(
+        width=MAP_WIDTH,
+        height=round(frame.height),
+        land=land,
+        counties=counties,
+        markers=place_markers(
+            [(spot, frame.point(point)) for spot, point in spots], frame.width, frame.height
+        ),
+        radius=path_data([(*ring, ring[0])], frame, closed=True, step=0.3) if ring else "",
+        here=tuple(round(value, 1) for value in frame.point(here)) if here else None,  # type: ignore[arg-type]
+    )
+
+
+# Maps are framed on a ladder of widths, each FRAME_STEP times the last, with
+# their centres on a grid of a tenth of the frame: searches from nearby places
+# share a frame, and its outlines are drawn once per process (outlines()), where
+# drawing them took about 3 ms a map. A frame shows up to a third more around
+# its points than the tightest box would.
+FRAME_STEP = 2 ** (1 / 4)
+GRID = 10  # grid cells across a frame, and down it
+FramePlace = tuple[int, int, int]  # (rung of the ladder, column, row of the grid)
+
+
+def frame_place(box: Box) -> FramePlace:
+    """The smallest frame on the ladder and grid that holds `box` (ASPECT wide per high)."""
+    # Snapping the centre moves it by up to half a cell: a frame 10/9 the width of
+    # the box holds it wherever the centre lands.
+    needed = box.width * GRID / (GRID - 1)
+    rung = max(0, math.ceil(math.log(needed / MIN_CROP_WIDTH, FRAME_STEP) - 1e-9))
+    width = MIN_CROP_WIDTH * FRAME_STEP**rung
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return rung, round(cx / (width / GRID)), round(cy / (width / ASPECT / GRID))
+
+
+def framed_box(place: FramePlace) -> Box:
+    rung, column, row = place
+    width = MIN_CROP_WIDTH * FRAME_STEP**rung
+    height = width / ASPECT
+    cx, cy = column * width / GRID, row * height / GRID
+    return Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+@lru_cache(maxsize=256)
+def outlines(place: FramePlace, insets: frozenset[int]) -> tuple[str, str]:
+    """The path data of a frame's land (the states in view) and county lines, of the
+    outlines of `insets` only; kept per process (a few tens of KB each)."""
+    box = framed_box(place)
     frame = Frame(box, MAP_WIDTH)
     shapes = atlas()
     # Zoomed out, the outlines' detail is finer than the map shows: leave out
@@ -236,17 +285,7 @@ def clinic_map(
     # of the same path) as the state lines and coasts above the county lines.
     states = shapes.states_in(box, insets)
     land = path_data((ring for s in states for ring in s.rings), frame, closed=True, step=step)
-    return ClinicMap(
-        width=MAP_WIDTH,
-        height=round(frame.height),
-        land=land,
-        counties=counties,
-        markers=place_markers(
-            [(spot, frame.point(point)) for spot, point in spots], frame.width, frame.height
-        ),
-        radius=path_data([(*ring, ring[0])], frame, closed=True, step=0.3) if ring else "",
-        here=tuple(round(value, 1) for value in frame.point(here)) if here else None,  # type: ignore[arg-type]
-    )
+    return land, counties
 
 
 def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float) -> list[Marker]:
@@ -262,10 +301,17 @@ def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float
     at = [[point[0], point[1]] for _, point in spots]
     for _ in range(LAYOUT_PASSES):
         moved = False
-        for i, a in enumerate(at):
-            for j in range(i + 1, len(at)):
+        # Left to right, so that the markers that may overlap one come right after it.
+        order = sorted(range(len(at)), key=lambda index: at[index][0])
+        for position, i in enumerate(order):
+            a = at[i]
+            for j in order[position + 1 :]:
                 b = at[j]
                 dx, dy = b[0] - a[0], b[1] - a[1]
+                if dx >= gap:
+                    break  # this one and every one after it are too far right to overlap
+                if dy >= gap or dy <= -gap:
+                    continue
                 distance = math.hypot(dx, dy)
                 if distance >= gap:
                     continue

@@ -1,11 +1,14 @@
 """The maps: the state map tag, the results map on /clinics/ and the locations map on profiles."""
 
+import random
 import re
 from html import unescape
 
 import pytest
 from django.template import Context, Template
 
+from directory.atlas import Box
+from directory.maps import ASPECT, FRAME_STEP, GRID, frame_place, framed_box
 from directory.models import Location, State
 from tests import cast
 
@@ -253,3 +256,21 @@ def test_profile_map_of_sites_far_apart_draws_state_lines_only(client):
     assert [number for number, _, _ in markers(svg)] == [1, 2]
     assert "clinic-map__counties" not in svg
     assert len(svg) < 40_000
+
+
+def test_a_frame_holds_its_box_and_is_at_most_a_step_and_a_ninth_wider():
+    rng = random.Random(18)
+    for _ in range(5000):
+        x, y, width = rng.uniform(-50, 1000), rng.uniform(-50, 650), rng.uniform(1, 900)
+        box = Box(x, y, x + width, y + width / ASPECT)
+        frame = framed_box(frame_place(box))
+        assert frame.union(box) == frame  # holds it
+        assert frame.width <= max(box.width * GRID / (GRID - 1), 40) * FRAME_STEP * (1 + 1e-9)
+        assert frame.width / frame.height == pytest.approx(ASPECT)
+
+
+def test_boxes_a_little_apart_share_a_frame():
+    # Two searches from neighbouring ZIP codes: the same frame, so the same outlines.
+    first = Box(500.0, 300.0, 560.0, 345.0)
+    second = Box(500.4, 300.3, 560.4, 345.3)
+    assert frame_place(first) == frame_place(second)
