@@ -21,3 +21,10 @@ loglevel = (os.environ.get("DJANGO_LOG_LEVEL") or "info").lower()
 # gunicorn's control socket lives in $HOME by default: several servers on one
 # host (tests, benchmarks, blue/green deploys) would fight over it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Each worker, once Django is loaded and before its first request."""
+    from ketanet.warmup import warm_up
+
+    warm_up()

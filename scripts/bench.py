@@ -509,6 +509,10 @@ def main():
     seeded = prepare(args.providers, args.seed)
     call_command("collectstatic", interactive=False, verbosity=0)
     requests, mix = page_requests(args)
+    # As each gunicorn worker does before its first request (ketanet/gunicorn.conf.py).
+    from ketanet.warmup import warm_up
+
+    warm_up()
     latencies = latency(args, requests, mix)
     latencies[TYPEAHEAD] = typeahead_latency(args.seed, args.keystrokes)
     client = Client(HTTP_ACCEPT_ENCODING=ACCEPT_ENCODING)
