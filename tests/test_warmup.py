@@ -32,4 +32,3 @@ def test_a_worker_loads_the_outlines_and_freezes_what_it_loaded():
     assert result.returncode == 0, result.stderr
     # The outlines are loaded, and most objects are out of the collector's sight.
     assert result.stdout.split() == ["1", "True"]
-
