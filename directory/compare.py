@@ -200,18 +200,19 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     As a search finds its first page (search.nearby()): a survey of the nearest
     sites gives a radius within which enough providers lie, and only the sites
     within it are ranked. In a city, ranking every site within 100 miles took
-    most of a profile's time (30 ms at 100,000 providers in New York). Two queries.
+    most of a profile's time (30 ms at 100,000 providers in New York). Two queries;
+    three when a chain's many sites come first (search.nearest_sites()).
     """
 
     def sites(radius: float) -> LocationQuerySet:
         return Location.objects.searchable().exclude(provider=provider).within(point, radius)
 
     survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES)
-    nearest: Iterable[Location]
-    if survey.reach is not None:
-        nearest = nearest_sites(sites(min(survey.reach, CANDIDATE_RADIUS_MILES)), CANDIDATES)
-    elif survey.complete:  # fewer than CANDIDATES, all of them seen
-        nearest = nearest_sites(sites(CANDIDATE_RADIUS_MILES), CANDIDATES)
-    else:
-        nearest = nearest_per_provider(sites(CANDIDATE_RADIUS_MILES), sort=None)[:CANDIDATES]
+    radius: float = CANDIDATE_RADIUS_MILES
+    nearest: Iterable[Any] | None = None  # sites with their distance
+    if survey.reach is not None or survey.complete:  # (complete: fewer, all of them seen)
+        radius = radius if survey.reach is None else min(survey.reach, radius)
+        nearest = nearest_sites(sites(radius), CANDIDATES)
+    if nearest is None:
+        nearest = nearest_per_provider(sites(radius), sort=None)[:CANDIDATES]
     return [Candidate(site.provider, site.distance) for site in nearest]

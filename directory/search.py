@@ -45,6 +45,9 @@ COUNT_SCAN = 3 * COUNT_CAP
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
 # What a card and an API row show of a site.
+# nearest_sites() reads at most this many sites per provider it needs before it
+# leaves the ranking to SQL.
+SITES_READ_PER_PROVIDER = 10
 CARD_SITE_FIELDS = ("id", "provider", "address1", "city", "state", "zip", "latitude", "longitude")
 # The orders a patient may ask for (the `sort` parameter); without one, a search
 # with a point is nearest first, and the others by city or name.
@@ -286,12 +289,14 @@ def nearby(
         if survey.reach is not None:
             radius = min(radius, survey.reach)
     offset = (number - 1) * page_size
-    page: Iterable[Location]
     ranked = sites_near(query, radius)
-    if query.sort in (None, "distance") and (survey.reach is not None or survey.complete):
-        # Within the reach, or all of a few: the sites of about as many providers as needed.
-        page = nearest_sites(ranked, offset + page_size)[offset:]
-    else:
+    page: Iterable[Any] | None = None  # sites with their distance
+    # Within the reach, or all of a few: the sites of about as many providers as needed.
+    few = survey.reach is not None or survey.complete
+    if query.sort in (None, "distance") and few:
+        nearest = nearest_sites(ranked, offset + page_size)
+        page = None if nearest is None else nearest[offset:]
+    if page is None:
         page = nearest_per_provider(ranked, query.sort)[offset : offset + page_size]
     providers, shown = [], {}
     for site in page:
@@ -308,23 +313,26 @@ def page_or_first(number: int | str | None) -> int:
         return 1
 
 
-def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any]:
+def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
     """Each provider's nearest of `sites`, with its provider's card columns, for the
-    `count` providers with the nearest sites, in nearest_per_provider()'s order.
+    `count` providers with the nearest sites, in nearest_per_provider()'s order; None
+    when the first SITES_READ_PER_PROVIDER * `count` sites are of fewer providers.
 
-    Picked from the sites in order rather than ranked in SQL: for the few sites
-    within a survey's reach, the window and the subquery the ORM wraps around it
-    cost more than they save (about 2 ms a search). A provider's first site in this
-    order is its nearest, and the providers come in the order of those.
+    Picked from the sites in order rather than ranked in SQL: for the sites within
+    a survey's reach, the window and the subquery the ORM wraps around it cost more
+    than they save (about 2 ms a search). A provider's first site in this order is
+    its nearest, and the providers come in the order of those. A chain with hundreds
+    of sites near the point would make hundreds of rows: then the caller ranks in SQL.
     """
-    nearest: dict[int, Any] = {}  # sites, with their distance (LocationQuerySet.within())
+    limit = count * SITES_READ_PER_PROVIDER
     in_order = card_sites(sites).order_by("distance", "provider__name", "provider_id", "pk")
-    for site in in_order:
-        if site.provider_id not in nearest:
-            if len(nearest) == count:
-                break
-            nearest[site.provider_id] = site
-    return list(nearest.values())
+    rows = list(in_order[:limit])
+    nearest: dict[int, Any] = {}  # sites, with their distance (LocationQuerySet.within())
+    for site in rows:
+        nearest.setdefault(site.provider_id, site)
+        if len(nearest) == count:
+            return list(nearest.values())
+    return None if len(rows) == limit else list(nearest.values())
 
 
 def card_sites(sites: LocationQuerySet) -> LocationQuerySet:

@@ -12,10 +12,13 @@ from directory.models import Condition, Location, Provider
 from directory.search import (
     COUNT_CAP,
     PAGE_SIZE,
+    SITES_READ_PER_PROVIDER,
     SearchQuery,
     condition_of,
     matching,
+    nearest_sites,
     search,
+    sites_near,
 )
 from tests.cast import make_provider
 from tests.directory.test_search import away, site, zip_point
@@ -94,6 +97,27 @@ def test_a_page_past_the_end_is_the_last_page_or_an_error(crowd):
     ]
     with pytest.raises(EmptyPage):
         search(query, page=last + 1, strict=True)
+
+
+def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd):
+    # Its sites fill more rows than nearest_sites() reads for a page: ranked in SQL.
+    chain = make_provider(
+        name="Agave Chain",
+        slug="agave-chain",
+        conditions=["depression"],
+        locations=[
+            site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(SITES_READ_PER_PROVIDER * 8)
+        ],
+    )
+    query = SearchQuery(place=place_at(crowd), radius=25)
+    whole = ranked(query)
+    assert whole[0][0] == chain.pk
+    assert nearest_sites(sites_near(query, 25), 7) is None  # the case this is about
+    for number in (1, 2):
+        results = search(query, page=number, page_size=7)
+        shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
+        assert shown == whole[(number - 1) * 7 : number * 7]
+    assert search(query).clinics[0].site.provider_id == chain.pk
 
 
 def crowded(count, center, sites_each=1):
