@@ -31,8 +31,9 @@ class PublishableQuerySet(models.QuerySet):
 class ContentVersion(models.Model):
     """One row counting changes to anything a page shows (core.cache.bump_content_version).
 
-    Pages keep fragments drawn from content (an article's text and references) in
-    each process under this number, read in the same query as the content itself:
+    Pages keep fragments drawn from content (an article's text and references, its
+    whole page for readers) in each process under this number, read before the
+    content (read()), so nothing is kept under a number older than what it shows:
     every process and every host sees a change with the next request, with or
     without Redis, and the number changes in the same transaction as the content.
     """
@@ -46,11 +47,6 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"content version {self.value}"
-
-    @classmethod
-    def current(cls) -> models.Subquery:
-        """The version as an expression, to annotate onto the query that reads the content."""
-        return models.Subquery(cls.objects.filter(pk=cls.ROW).values("value"))
 
     @classmethod
     def read(cls) -> int:

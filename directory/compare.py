@@ -210,7 +210,7 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES)
     radius: float = CANDIDATE_RADIUS_MILES
     nearest: Iterable[Any] | None = None  # sites with their distance
-    if survey.reach is not None or survey.complete:  # (complete: fewer, all of them seen)
+    if survey.few:
         radius = radius if survey.reach is None else min(survey.reach, radius)
         nearest = nearest_sites(sites(radius), CANDIDATES)
     if nearest is None:

@@ -254,14 +254,18 @@ def frame_place(box: Box) -> FramePlace:
     # the box holds it wherever the centre lands.
     needed = box.width * GRID / (GRID - 1)
     rung = max(0, math.ceil(math.log(needed / MIN_CROP_WIDTH, FRAME_STEP) - 1e-9))
-    width = MIN_CROP_WIDTH * FRAME_STEP**rung
+    width = frame_width(rung)
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     return rung, round(cx / (width / GRID)), round(cy / (width / ASPECT / GRID))
 
 
+def frame_width(rung: int) -> float:
+    return MIN_CROP_WIDTH * FRAME_STEP**rung
+
+
 def framed_box(place: FramePlace) -> Box:
     rung, column, row = place
-    width = MIN_CROP_WIDTH * FRAME_STEP**rung
+    width = frame_width(rung)
     height = width / ASPECT
     cx, cy = column * width / GRID, row * height / GRID
     return Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)

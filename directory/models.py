@@ -368,6 +368,12 @@ class Survey:
         """Whether it read every site there is (fewer than it may read)."""
         return self.sites < self.read
 
+    @property
+    def few(self) -> bool:
+        """Whether the sites within its reach, or all of them when it read them all,
+        are of about as many providers as needed (search.nearest_sites())."""
+        return self.reach is not None or self.complete
+
 
 # Conditions are copied onto location rows as bits of a 64-bit integer (1 << id):
 # ids from 0 to MAX_CONDITION_BIT fit; a condition past it is checked on the provider.

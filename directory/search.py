@@ -291,9 +291,7 @@ def nearby(
     offset = (number - 1) * page_size
     ranked = sites_near(query, radius)
     page: Iterable[Any] | None = None  # sites with their distance
-    # Within the reach, or all of a few: the sites of about as many providers as needed.
-    few = survey.reach is not None or survey.complete
-    if query.sort in (None, "distance") and few:
+    if query.sort in (None, "distance") and survey.few:
         nearest = nearest_sites(ranked, offset + page_size)
         page = None if nearest is None else nearest[offset:]
     if page is None:

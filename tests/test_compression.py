@@ -4,7 +4,9 @@ hold a secret (core.middleware.AnonymousGZipMiddleware)."""
 import gzip
 
 import pytest
+from django.http import HttpResponse, StreamingHttpResponse
 
+from core.middleware import AnonymousGZipMiddleware
 from tests.test_cache import response_cache  # noqa: F401 - the fixture the last test uses
 
 pytestmark = pytest.mark.django_db
@@ -58,10 +60,6 @@ def test_the_response_cache_keeps_a_gzip_copy_and_a_plain_one(client, django_ass
 def test_a_streamed_answer_is_compressed_as_django_does_it(rf):
     # The middleware compresses pages itself (at its own level) and leaves streams
     # to Django's GZipMiddleware.
-    from django.http import StreamingHttpResponse
-
-    from core.middleware import AnonymousGZipMiddleware
-
     body = [b"ketamine clinic " * 40, b"at-home service " * 40]
     middleware = AnonymousGZipMiddleware(lambda request: StreamingHttpResponse(iter(body)))
     response = middleware(rf.get("/", **GZIP))
@@ -71,10 +69,6 @@ def test_a_streamed_answer_is_compressed_as_django_does_it(rf):
 
 def test_a_strong_etag_is_made_weak_when_the_page_is_compressed(rf):
     # The compressed bytes differ from the page the strong tag named (RFC 9110 8.8.1).
-    from django.http import HttpResponse
-
-    from core.middleware import AnonymousGZipMiddleware
-
     def page(request):
         response = HttpResponse(b"<p>ketamine</p>" * 40)
         response["ETag"] = '"v1"'
