@@ -116,6 +116,10 @@ class ResilientRedisCache(RedisCache):
 # CSRF and authentication middleware run: that is what makes a hit cheap.
 
 VERSION_KEY = "content-version"
+# Changed whenever what an entry holds changes, so that a deploy never serves the
+# entries an older release stored ("page:" entries hold the CSP and
+# Permissions-Policy headers; "response:" ones did not).
+KEY_PREFIX = "page:"
 
 
 def bump_content_version(**kwargs):
@@ -153,7 +157,7 @@ class AnonymousResponseCacheMiddleware:
             "gzip" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else ""
         )
         address = f"{request.get_host()}{request.get_full_path()} {encoding}"
-        key = f"response:{hashlib.sha256(address.encode()).hexdigest()}"
+        key = f"{KEY_PREFIX}{hashlib.sha256(address.encode()).hexdigest()}"
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or "0"
         entry = found.get(key)

@@ -106,13 +106,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before the response cache and the 503 page, which both need the page's language.
     "core.middleware.LocaleMiddleware",
     # Before anything that needs the database or a session: a cached page for an
-    # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS).
+    # anonymous visitor is answered from here (only with RESPONSE_CACHE_SECONDS),
+    # with the policy headers below kept with it rather than built again.
     "core.cache.AnonymousResponseCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Inside the response cache, which then keeps pages compressed.
     "core.middleware.AnonymousGZipMiddleware",
     # A database outage becomes a 503 page, logged once (not a 500 per request).

@@ -281,10 +281,12 @@ BASELINE = "baseline (plain text view)"
 
 
 class Rate(NamedTuple):
-    """A page kind's requests/s, and the baseline's in the runs just before and after it."""
+    """A page kind's requests/s, the baseline's in the runs just before and after it,
+    and its CPU milliseconds per request by process (bench_load.CPU_PARTS)."""
 
     rate: float
     baseline: float
+    cpu: dict[str, float]
 
     @property
     def ratio(self):
@@ -300,12 +302,17 @@ def measure(lists, duration, redis_url=None):
     for kind, paths in lists.items():
         runs += [(kind, paths), (BASELINE, ["/ping"])]
     rates, tool = throughput(runs, duration, redis_url)
+    baselines = [rate for kind, rate, _ in rates if kind == BASELINE]
     measured = {
-        kind: Rate(rate, (rates[index - 1][1] + rates[index + 1][1]) / 2)
-        for index, (kind, rate) in enumerate(rates)
-        if kind != BASELINE
+        # The baseline's own CPU per request (its first run), to set beside the pages'.
+        BASELINE: Rate(baselines[0], baselines[0], rates[0][2]),
+        **{
+            kind: Rate(rate, (rates[index - 1][1] + rates[index + 1][1]) / 2, cpu)
+            for index, (kind, rate, cpu) in enumerate(rates)
+            if kind != BASELINE
+        },
     }
-    return measured, [rate for kind, rate in rates if kind == BASELINE], tool
+    return measured, baselines, tool
 
 
 TYPEAHEAD = "location type-ahead (/api/places/)"
@@ -463,19 +470,25 @@ def report(args, seeded, mix, latencies, profiles, lists, runs):
         "reads each page from the cache: the cache's best case (real searches seldom repeat).",
     ]
     for label, (rates, baselines, tool) in runs.items():
+        parts = list(rates[BASELINE].cpu)
         lines += [
             "",
             f"Throughput, gunicorn {label} ({tool}, {args.duration} s per list, same run; the "
             f"baseline, run before and after each list: {min(baselines):.0f}–"
-            f"{max(baselines):.0f} requests/s):",
+            f"{max(baselines):.0f} requests/s). CPU per request: milliseconds of each "
+            "process kind on this machine while the list ran (from /proc; the cores are "
+            "shared, so a page's throughput is bound by the sum):",
             "",
-            "| pages | distinct paths | requests/s | baseline around it | ratio |",
-            "|---|---|---|---|---|",
+            "| pages | distinct paths | requests/s | baseline around it | ratio |"
+            + "".join(f" CPU ms, {part} |" for part in parts),
+            "|---|---|---|---|---|" + "---|" * len(parts),
         ]
         for name, rate in rates.items():
+            distinct = len(set(lists[name])) if name in lists else 1
             lines.append(
-                f"| {name} | {len(set(lists[name]))} | {rate.rate:.0f} | "
+                f"| {name} | {distinct} | {rate.rate:.0f} | "
                 f"{rate.baseline:.0f} | {rate.ratio:.2f} |"
+                + "".join(f" {rate.cpu[part]:.2f} |" for part in parts)
             )
     return "\n".join(lines) + "\n"
 

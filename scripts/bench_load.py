@@ -108,13 +108,45 @@ def drive_python(base, paths, path_file, duration, workers=16):
     return done[0] / duration
 
 
+# Where a request's CPU goes while the two cores are saturated: the ratios compare
+# whole-machine costs, and PostgreSQL and the load generator share the cores.
+CPU_PARTS = ("gunicorn", "PostgreSQL", "load generator")
+
+
+def cpu_seconds(server_pid, database):
+    """{part: CPU seconds so far} of gunicorn (master and workers), this database's
+    PostgreSQL backends and the load generator, read from /proc (Linux; {} elsewhere)."""
+    if not Path("/proc/self/stat").exists():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = dict.fromkeys(CPU_PARTS, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name = stat.with_name("cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue  # gone, or not ours to read
+        pid, parent = int(stat.parent.name), int(fields[1])
+        times = [int(field) / tick for field in fields[11:15]]  # utime, stime, cutime, cstime
+        if pid == server_pid or parent == server_pid:
+            spent["gunicorn"] += sum(times[:2])
+        elif name.startswith("postgres: ") and f" {database} " in name:
+            spent["PostgreSQL"] += sum(times[:2])
+        elif pid == os.getpid():
+            # wrk, a child that has exited by now, or drive_python's threads.
+            spent["load generator"] += sum(times)
+    return spent
+
+
 def throughput(runs, duration, redis_url=None):
     """Requests/s of gunicorn for each (name, list of paths) of `runs`, in order, each
-    list gone through in turn; returns [(name, rate)] and the tool that drove it."""
+    list gone through in turn; returns [(name, rate, {part: CPU ms per request})] and
+    the tool that drove it."""
     drive = drive_wrk if shutil.which("wrk") else drive_python
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(port, redis_url)
+    database = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
     try:
         rates = []
         with tempfile.TemporaryDirectory() as directory:
@@ -127,7 +159,12 @@ def throughput(runs, duration, redis_url=None):
                     with ThreadPoolExecutor(4) as pool:
                         list(pool.map(get, [base + path for path in dict.fromkeys(paths)]))
                 drive(base, paths, path_file, 3)  # warm-up: every worker, every connection
-                rates.append((name, drive(base, paths, path_file, duration)))
+                before = cpu_seconds(server.pid, database)
+                rate = drive(base, paths, path_file, duration)
+                after = cpu_seconds(server.pid, database)
+                served = rate * duration
+                cpu = {part: (after[part] - before[part]) * 1000 / served for part in after}
+                rates.append((name, rate, cpu))
         return rates, drive.__name__.removeprefix("drive_")
     finally:
         server.terminate()
