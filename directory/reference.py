@@ -36,6 +36,10 @@ class CachedTerm:
         """The name in the page's language (English when there is no translation)."""
         return in_language(self.name, self.name_es)
 
+    def name_in(self, language: str | None) -> str:
+        """local_name for a caller that knows the language (a page of cards asks once)."""
+        return self.name_es if language == "es" and self.name_es else self.name
+
 
 @dataclass(frozen=True)
 class Reference:

@@ -110,12 +110,13 @@ def drive_python(base, paths, path_file, duration, workers=16):
 
 # Where a request's CPU goes while the two cores are saturated: the ratios compare
 # whole-machine costs, and PostgreSQL and the load generator share the cores.
-CPU_PARTS = ("gunicorn", "PostgreSQL", "load generator")
+CPU_PARTS = ("gunicorn", "PostgreSQL", "Redis", "load generator")
 
 
 def cpu_seconds(server_pid, database):
     """{part: CPU seconds so far} of gunicorn (master and workers), this database's
-    PostgreSQL backends and the load generator, read from /proc (Linux; {} elsewhere)."""
+    PostgreSQL backends, a Redis server on this host and the load generator, read
+    from /proc (Linux; {} elsewhere)."""
     if not Path("/proc/self/stat").exists():
         return {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -132,6 +133,8 @@ def cpu_seconds(server_pid, database):
             spent["gunicorn"] += sum(times[:2])
         elif name.startswith("postgres: ") and f" {database} " in name:
             spent["PostgreSQL"] += sum(times[:2])
+        elif name.split(" ", 1)[0].endswith("redis-server"):
+            spent["Redis"] += sum(times[:2])
         elif pid == os.getpid():
             # wrk, a child that has exited by now, or drive_python's threads.
             spent["load generator"] += sum(times)

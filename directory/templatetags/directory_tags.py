@@ -131,7 +131,8 @@ def provider_card(
     include per card took a third of the request) or format_html calls (a dozen a
     card cost a page 10 ms).
     """
-    text = card_text(get_language())
+    language = get_language()
+    text = card_text(language)
     provider, site = card.provider, card.site
     url = escaped(provider.get_absolute_url())
     name = escaped(provider.name)
@@ -158,8 +159,8 @@ def provider_card(
     facts = "".join(
         f"<dt>{label}</dt><dd>{escaped(value)}</dd>"
         for label, value in [
-            (text.treats, ", ".join(term.local_name for term in card.conditions)),
-            (text.offers, ", ".join(term.local_name for term in card.treatments)),
+            (text.treats, ", ".join(term.name_in(language) for term in card.conditions)),
+            (text.offers, ", ".join(term.name_in(language) for term in card.treatments)),
             (text.per_session, price_range(provider.price_min, provider.price_max)),
             (text.takes, ", ".join(text.payments[slug] for slug in card.payment_options)),
         ]
