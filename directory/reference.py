@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-
-from core.i18n import in_language
+from django.utils.translation import get_language
 
 CACHE_KEY = "directory:reference:v2"
 CACHE_SECONDS = 300
@@ -34,7 +33,7 @@ class CachedTerm:
     @property
     def local_name(self) -> str:
         """The name in the page's language (English when there is no translation)."""
-        return in_language(self.name, self.name_es)
+        return self.name_in(get_language())
 
     def name_in(self, language: str | None) -> str:
         """local_name for a caller that knows the language (a page of cards asks once)."""
