@@ -113,14 +113,14 @@ def drive_python(base, paths, path_file, duration, workers=16):
 CPU_PARTS = ("gunicorn", "PostgreSQL", "Redis", "load generator")
 
 
-def cpu_seconds(server_pid, database):
-    """{part: CPU seconds so far} of gunicorn (master and workers), this database's
-    PostgreSQL backends, a Redis server on this host and the load generator, read
-    from /proc (Linux; {} elsewhere)."""
+def cpu_by_process(server_pid, database):
+    """{(part, pid): CPU seconds so far} of gunicorn (master and workers), this
+    database's PostgreSQL backends, a Redis server on this host and the load
+    generator, read from /proc (Linux; {} elsewhere)."""
     if not Path("/proc/self/stat").exists():
         return {}
     tick = os.sysconf("SC_CLK_TCK")
-    spent = dict.fromkeys(CPU_PARTS, 0.0)
+    spent = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -130,15 +130,56 @@ def cpu_seconds(server_pid, database):
         pid, parent = int(stat.parent.name), int(fields[1])
         times = [int(field) / tick for field in fields[11:15]]  # utime, stime, cutime, cstime
         if pid == server_pid or parent == server_pid:
-            spent["gunicorn"] += sum(times[:2])
+            spent["gunicorn", pid] = sum(times[:2])
         elif name.startswith("postgres: ") and f" {database} " in name:
-            spent["PostgreSQL"] += sum(times[:2])
+            spent["PostgreSQL", pid] = sum(times[:2])
         elif name.split(" ", 1)[0].endswith("redis-server"):
-            spent["Redis"] += sum(times[:2])
+            spent["Redis", pid] = sum(times[:2])
         elif pid == os.getpid():
             # wrk, a child that has exited by now, or drive_python's threads.
-            spent["load generator"] += sum(times)
+            spent["load generator", pid] = sum(times)
     return spent
+
+
+class CpuMeter:
+    """CPU seconds of each part (CPU_PARTS) between start() and stop().
+
+    /proc is read every SAMPLE_SECONDS in between: a process that exits meanwhile
+    (a PostgreSQL backend closed after CONN_MAX_AGE, a recycled worker) counts up
+    to its last reading instead of vanishing from the sum, and a new one from zero.
+    """
+
+    SAMPLE_SECONDS = 0.5
+
+    def __init__(self, server_pid, database):
+        self.server_pid, self.database = server_pid, database
+        self.first, self.last = {}, {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.sample_until_stopped, daemon=True)
+
+    def read(self):
+        started = bool(self.last)
+        for key, seconds in cpu_by_process(self.server_pid, self.database).items():
+            self.first.setdefault(key, 0.0 if started else seconds)
+            self.last[key] = seconds
+
+    def sample_until_stopped(self):
+        while not self.stopped.wait(self.SAMPLE_SECONDS):
+            self.read()
+
+    def start(self):
+        self.read()
+        self.thread.start()
+
+    def stop(self):
+        """{part: CPU seconds spent since start()}."""
+        self.stopped.set()
+        self.thread.join()
+        self.read()
+        spent = dict.fromkeys(CPU_PARTS, 0.0)
+        for (part, pid), seconds in self.last.items():
+            spent[part] += seconds - self.first[part, pid]
+        return spent
 
 
 def throughput(runs, duration, redis_url=None):
@@ -162,11 +203,12 @@ def throughput(runs, duration, redis_url=None):
                     with ThreadPoolExecutor(4) as pool:
                         list(pool.map(get, [base + path for path in dict.fromkeys(paths)]))
                 drive(base, paths, path_file, 3)  # warm-up: every worker, every connection
-                before = cpu_seconds(server.pid, database)
+                meter = CpuMeter(server.pid, database)
+                meter.start()
                 rate = drive(base, paths, path_file, duration)
-                after = cpu_seconds(server.pid, database)
+                spent = meter.stop()
                 served = rate * duration
-                cpu = {part: (after[part] - before[part]) * 1000 / served for part in after}
+                cpu = {part: seconds * 1000 / served for part, seconds in spent.items()}
                 rates.append((name, rate, cpu))
         return rates, drive.__name__.removeprefix("drive_")
     finally:
