@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from django.db import connection
 
 from tests.conftest import BASE_DIR, clean_env
@@ -104,6 +105,30 @@ def test_database_url_is_honoured_for_postgresql():
     assert db["CONN_MAX_AGE"] == 60
     assert db["CONN_HEALTH_CHECKS"] is True
     assert db["OPTIONS"]["connect_timeout"] == 3
+
+
+def test_postgresql_queries_start_no_parallel_workers_unless_asked():
+    url = "postgres://ketanet:pw@db.internal:5432/ketanet_prod"
+    values, _ = load_settings("DATABASES", DJANGO_DEBUG="1", DATABASE_URL=url)
+    options = values["DATABASES"]["default"]["OPTIONS"]
+    assert options["options"] == "-c max_parallel_workers_per_gather=0"
+
+    # A server kept for long reports may allow them; options in the URL are kept.
+    values, _ = load_settings(
+        "DATABASES",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000",
+        DATABASE_PARALLEL_WORKERS="2",
+    )
+    options = values["DATABASES"]["default"]["OPTIONS"]
+    assert options["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=2"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server setting")
+def test_the_postgresql_connection_starts_no_parallel_workers(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
 
 
 def test_database_url_is_honoured_for_sqlite(tmp_path):
