@@ -6,7 +6,6 @@ after every other test (see tests/conftest.py), because that data is committed.
 """
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -95,18 +94,12 @@ def end_stray_connections():
     """
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return
-    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
-        # pg_terminate_backend() only signals: wait for the backends to be gone, or
-        # dropping the test database races them ("is being accessed by other users").
-        for _ in range(50):
-            cursor.execute(f"SELECT count(*) {others}")
-            if cursor.fetchone()[0] == 0:
-                break
-            time.sleep(0.1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture
