@@ -149,8 +149,9 @@ class SearchResponse(TypedDict):
     """Clinics matched (count, on every page), this page of them, and every at-home option."""
 
     count: int
-    # True when more clinics match than `count` says: a radius search stops counting
-    # at 1,000 (directory.search.COUNT_CAP), and pages stop there too.
+    # True when more clinics match than `count` says: a radius search, or a name search
+    # with no place, stops counting at 1,000 (directory.search.COUNT_CAP), and pages
+    # stop there too.
     count_capped: bool
     location: PlaceRow | None
     results: list[ProviderRow]

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, Exists, F, Model, OuterRef, QuerySet, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy
 
@@ -38,7 +48,9 @@ PAGE_SIZE = 20
 MAX_PAGE_NUMBER = 10**9
 # A radius search counts its clinics up to COUNT_CAP ("more than 1,000 clinics"),
 # reading at most COUNT_SCAN of their sites: an exact total in a big city at a
-# million providers meant reading tens of thousands of rows for one figure.
+# million providers meant reading tens of thousands of rows for one figure. A name
+# search with no place counts up to COUNT_CAP too: "clinic" alone matched a tenth of
+# a million providers, all read for the total before the first 20 by name.
 COUNT_CAP = 1000
 COUNT_SCAN = 3 * COUNT_CAP
 # How far the advice on an empty result page looks for the nearest clinic, in
@@ -107,8 +119,8 @@ class SearchResults:
 
     @property
     def count_capped(self) -> bool:
-        """Whether more than `count` clinics match (a radius search stops counting at
-        COUNT_CAP: "more than 1,000 clinics")."""
+        """Whether more than `count` clinics match (a radius search, or a name search
+        with no place, stops counting at COUNT_CAP: "more than 1,000 clinics")."""
         return getattr(self.page.paginator, "capped", False)
 
 
@@ -157,8 +169,9 @@ def search(
     if query.place is not None and query.place.point is not None:
         clinics, sites, number, paginator = nearby(query, page, page_size, strict)
     else:
+        cap = COUNT_CAP if query.place is None else None
         clinics, number, paginator = paginate(
-            clinics_for(query, providers), page, page_size, strict
+            clinics_for(query, providers), page, page_size, strict, cap=cap
         )
         sites = shown_sites(clinics, query)
     at_home: list[Provider] = []
@@ -424,30 +437,53 @@ def shown_sites(providers: Sequence[Provider], query: SearchQuery) -> dict[int, 
 Row = TypeVar("Row", bound=Model)
 
 
-def rows_and_total(
-    queryset: QuerySet[Row], offset: int, limit: int | None
-) -> tuple[list[Row], int]:
-    """Return (the rows in [offset, offset + limit), how many rows there are in all).
+class CappedCount(Subquery):
+    """How many rows `queryset` has, counting no further than `cap` + 1 (one more than
+    the cap says that there are more): a column that the database works out once."""
 
-    The total rides along as a window column; only a page past the end needs a
-    separate COUNT.
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet[Any], cap: int) -> None:
+        super().__init__(queryset.order_by().values("pk")[: cap + 1])
+
+
+def count_of(queryset: QuerySet[Any], cap: int | None) -> int:
+    """How many rows `queryset` has, counting no further than `cap` + 1 (if given)."""
+    return queryset.count() if cap is None else queryset[: cap + 1].count()
+
+
+def rows_and_total(
+    queryset: QuerySet[Row], offset: int, limit: int | None, cap: int | None = None
+) -> tuple[list[Row], int]:
+    """Return (the rows in [offset, offset + limit), how many rows there are in all,
+    counting no further than `cap` + 1 if given).
+
+    The total rides along as a column (a window over every row, or a capped count
+    worked out once); only a page past the end needs a separate COUNT.
     """
-    counted = queryset.annotate(search_total=Window(Count("*")))
+    total = Window(Count("*")) if cap is None else CappedCount(queryset, cap)
+    counted = queryset.annotate(search_total=total)
     rows = list(counted[offset : None if limit is None else offset + limit])
     if rows:
         return rows, rows[0].search_total  # type: ignore[attr-defined]
-    return rows, (queryset.count() if offset else 0)
+    return rows, (count_of(queryset, cap) if offset else 0)
 
 
 def paginate(
-    queryset: QuerySet[Provider], number: int | str | None, page_size: int, strict: bool
+    queryset: QuerySet[Provider],
+    number: int | str | None,
+    page_size: int,
+    strict: bool,
+    cap: int | None = None,
 ) -> tuple[list[Provider], int, Paginator]:
     """Return (the rows of page `number`, its number, a Paginator that knows the count).
 
     Paginator.page() (strict) or get_page() semantics, in one query for a real
-    page; Paginator itself counts before it fetches.
+    page; Paginator itself counts before it fetches. With `cap`, the count stops
+    there (the paginator says it is capped) and so do the pages.
     """
-    paginator = Paginator(queryset, page_size)
+    paginator = CountedPaginator(0, page_size)
     try:
         if isinstance(number, float) and not number.is_integer():
             raise ValueError(number)
@@ -462,10 +498,16 @@ def paginate(
         number = 1
     rows: list[Provider] = []
     if number <= MAX_PAGE_NUMBER:
-        rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
-    if not rows and number > 1:
+        rows, total = rows_and_total(queryset, (number - 1) * page_size, page_size, cap)
+    else:
+        total = count_of(queryset, cap)
+    if cap is not None and total > cap:
+        paginator.count, paginator.capped = cap, True
+    else:
+        paginator.count = total
+    if number > 1 and (not rows or number > paginator.num_pages):
         if strict:
             raise EmptyPage(paginator.error_messages["no_results"])
         number = paginator.num_pages  # past the end: the last page
-        rows, paginator.count = rows_and_total(queryset, (number - 1) * page_size, page_size)
+        rows, _ = rows_and_total(queryset, (number - 1) * page_size, page_size, cap)
     return rows, number, paginator

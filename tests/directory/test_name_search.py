@@ -18,9 +18,10 @@ from django.utils.text import slugify
 
 from directory.csvfile import COLUMNS
 from directory.gazetteer import _find_place
-from directory.models import Provider
+from directory.models import Location, Provider
 from directory.names import name_key, name_words, query_words
 from directory.reference import forget_reference
+from directory.search import COUNT_CAP
 from tests.cast import make_provider
 from tests.directory.test_api import TOP_KEYS
 
@@ -407,6 +408,44 @@ def test_name_search_pages_keep_the_name(client, cast):
     html = client.get("/clinics/", {"q": "ket"}).content.decode()
     assert "Page 1 of 2" in html
     assert 'href="?q=ket&amp;page=2"' in html
+
+
+def many_clinics(start, count):
+    """`count` published clinics named "Ketamine Place NNNN" from `start`, in Aspen, written
+    in bulk (as seed_demo does)."""
+    providers = Provider.objects.bulk_create(
+        Provider(name=f"Ketamine Place {n:04}", slug=f"ketamine-place-{n}", status="published",
+                 name_search=name_key(f"Ketamine Place {n:04}"))
+        for n in range(start, start + count)
+    )  # fmt: skip
+    Location.objects.bulk_create(Location(provider=p, **ASPEN) for p in providers)
+    Location.objects.copy_provider_filters()
+
+
+def test_a_name_alone_counts_clinics_up_to_the_cap(client, django_assert_max_num_queries):
+    many_clinics(0, COUNT_CAP)
+    body = api(client, q="ketamine place")
+    assert (body["count"], body["count_capped"]) == (COUNT_CAP, False)
+
+    # One more: the count stops at the cap and says so, and so do the pages.
+    many_clinics(COUNT_CAP, 1)
+    with django_assert_max_num_queries(4):
+        body = api(client, q="ketamine place")
+    assert (body["count"], body["count_capped"]) == (COUNT_CAP, True)
+    assert names(body["results"])[:2] == ["Ketamine Place 0000", "Ketamine Place 0001"]
+    last = api(client, q="ketamine place", page=50)
+    assert names(last["results"])[-1] == "Ketamine Place 0999"
+    assert last["next"] is None
+    assert client.get(API, {"q": "ketamine place", "page": 51}).status_code == 400
+
+    html = client.get("/clinics/", {"q": "ketamine place"}).content.decode()
+    assert "More than 1,000 clinics matching “ketamine place” in the U.S." in html
+    assert "Page 1 of more than 50" in html
+    past = client.get("/clinics/", {"q": "ketamine place", "page": 51}).content.decode()
+    assert "Page 50 of more than 50" in past  # past the cap: the last page
+    assert "Ketamine Place 0999" in past
+    html = client.get("/es/clinics/", {"q": "ketamine place"}).content.decode()
+    assert "Más de 1,000 clínicas que coinciden con “ketamine place” en EE. UU." in html
 
 
 # --- Bad input -------------------------------------------------------------------------
