@@ -1061,6 +1061,13 @@ class Location(models.Model):
                 fields=["latitude", "longitude"], include=["provider"], name="location_box_idx"
             ),
             models.Index(fields=["state", "city_slug"]),
+            # A state's clinics by city (directory.search.by_city): read in order, and
+            # counted from the index alone.
+            models.Index(
+                fields=["state", "city"],
+                include=["provider", "published", "condition_bits"],
+                name="location_state_city_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

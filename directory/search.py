@@ -168,6 +168,8 @@ def search(
     sites: dict[int, ShownSite]
     if query.place is not None and query.place.point is not None:
         clinics, sites, number, paginator = nearby(query, page, page_size, strict)
+    elif (walked := by_city(query, page, page_size, strict)) is not None:
+        clinics, sites, number, paginator = walked
     else:
         cap = COUNT_CAP if query.place is None else None
         clinics, number, paginator = paginate(
@@ -264,6 +266,12 @@ def sites_near(query: SearchQuery, radius: float) -> LocationQuerySet:
     assert query.place is not None
     assert query.place.point is not None
     sites = Location.objects.searchable(condition_of(query)).within(query.place.point, radius)
+    return of_matching_providers(sites, query)
+
+
+def of_matching_providers(sites: LocationQuerySet, query: SearchQuery) -> LocationQuerySet:
+    """`sites` of providers that the query's filters beyond status and condition keep
+    (those two are checked on the location rows: Location.objects.searchable())."""
     if filters_providers(query):
         providers = matching(query, condition=False).filter(pk=OuterRef("provider"))
         sites = sites.filter(Exists(providers))
@@ -335,15 +343,62 @@ def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
     its nearest, and the providers come in the order of those. A chain with hundreds
     of sites near the point would make hundreds of rows: then the caller ranks in SQL.
     """
-    limit = count * SITES_READ_PER_PROVIDER
     in_order = card_sites(sites).order_by("distance", "provider__name", "provider_id", "pk")
+    return first_sites(in_order, count)
+
+
+def first_sites(in_order: LocationQuerySet, count: int) -> list[Any] | None:
+    """Each provider's first site of `in_order`, for the first `count` providers, in the
+    order of those sites; None when the first SITES_READ_PER_PROVIDER * `count` sites
+    are of fewer providers (and there may be more)."""
+    limit = count * SITES_READ_PER_PROVIDER
     rows = list(in_order[:limit])
-    nearest: dict[int, Any] = {}  # sites, with their distance (LocationQuerySet.within())
+    first: dict[int, Any] = {}
     for site in rows:
-        nearest.setdefault(site.provider_id, site)
-        if len(nearest) == count:
-            return list(nearest.values())
-    return None if len(rows) == limit else list(nearest.values())
+        first.setdefault(site.provider_id, site)
+        if len(first) == count:
+            return list(first.values())
+    return None if len(rows) == limit else list(first.values())
+
+
+def by_city(
+    query: SearchQuery, number: int | str | None, page_size: int, strict: bool
+) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
+    """A page of a state's clinics by city (ProviderQuerySet.clinics_in_state's order),
+    the site each card shows, the page's number and a Paginator that knows the count;
+    None for any other list, or when the state's first sites are of too few providers.
+
+    Read from the state's sites in order of city and provider name, as nearest_sites()
+    reads a circle: a provider's first site in that order is in its first city, and
+    the providers come in the order of those. Grouping every site of a big state to
+    order its providers took most of a second at a million providers; this reads a
+    few hundred rows, and the count of providers comes in the same query, from the
+    index of (state, city). Bad page numbers are handled as in paginate().
+    """
+    place = query.place
+    if place is None or place.point is not None or query.city_slug or query.sort:
+        return None
+    sites = of_matching_providers(
+        Location.objects.searchable(condition_of(query)).filter(state=place.state), query
+    )
+    providers = sites.order_by().values("state").annotate(n=Count("provider", distinct=True))
+    in_order = (
+        card_sites(sites)
+        .annotate(search_total=Subquery(providers.values("n")))
+        .order_by("city", "provider__name", "provider_id", "pk")
+    )
+    asked = page_or_first(number)
+    if asked * page_size > COUNT_CAP:  # a deep page: group them all (paginate())
+        return None
+    page = first_sites(in_order, asked * page_size)
+    if page is None:
+        return None
+    # Fewer providers than asked for are all there are: a page past the end is in `page`.
+    paginator = CountedPaginator(page[0].search_total if page else 0, page_size)
+    number = paginator.number(number, strict)
+    page = page[(number - 1) * page_size : number * page_size]
+    clinics = [site.provider for site in page]
+    return clinics, {site.provider_id: ShownSite(site) for site in page}, number, paginator
 
 
 def card_sites(sites: LocationQuerySet) -> LocationQuerySet:
