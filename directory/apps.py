@@ -14,10 +14,10 @@ class DirectoryConfig(AppConfig):
             Provider,
             Treatment,
             Verification,
-            copy_after_condition_deleted,
-            copy_conditions_to_locations,
+            copy_after_term_deleted,
             copy_location_provider,
             copy_provider_to_locations,
+            copy_terms_to_locations,
         )
         from directory.reference import forget_reference
 
@@ -30,15 +30,18 @@ class DirectoryConfig(AppConfig):
             m2m_changed.connect(
                 bump_content_version, sender=through, dispatch_uid=f"bump-{relation}"
             )
-        # The locations' copies of their provider's status and conditions.
+        # The locations' copies of what a search filters on of their provider.
         post_save.connect(copy_provider_to_locations, sender=Provider, dispatch_uid="copy-p")
         post_save.connect(copy_location_provider, sender=Location, dispatch_uid="copy-l")
-        m2m_changed.connect(
-            copy_conditions_to_locations, sender=Provider.conditions.through, dispatch_uid="copy-c"
-        )
-        post_delete.connect(
-            copy_after_condition_deleted, sender=Condition, dispatch_uid="copy-c-del"
-        )
+        for relation in ("conditions", "treatments", "payment_options", "languages"):
+            through = getattr(Provider, relation).through
+            m2m_changed.connect(
+                copy_terms_to_locations, sender=through, dispatch_uid=f"copy-{relation}"
+            )
+        for model in (Condition, Treatment):
+            post_delete.connect(
+                copy_after_term_deleted, sender=model, dispatch_uid=f"copy-{model.__name__}-del"
+            )
         for model in (Condition, Treatment):
             post_save.connect(
                 forget_reference, sender=model, dispatch_uid=f"forget-{model.__name__}"

@@ -214,5 +214,5 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
         radius = radius if survey.reach is None else min(survey.reach, radius)
         nearest = nearest_sites(sites(radius), CANDIDATES)
     if nearest is None:
-        nearest = nearest_per_provider(sites(radius), sort=None)[:CANDIDATES]
+        nearest = nearest_per_provider(sites(radius), None, CANDIDATES)
     return [Candidate(site.provider, site.distance) for site in nearest]

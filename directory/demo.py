@@ -26,6 +26,7 @@ from stdnum import luhn
 from core.cache import bump_content_version
 from directory.facts import AT_HOME_GROUPS, FACT_GROUPS, PAYMENT_OPTIONS, OpeningRange, parse_hours
 from directory.models import (
+    PAYMENT_NUMBERS,
     PROVIDER_RELATIONS,
     Condition,
     Location,
@@ -33,7 +34,7 @@ from directory.models import (
     Provider,
     State,
     Treatment,
-    condition_bit,
+    term_bit,
 )
 from directory.names import name_key
 
@@ -440,8 +441,22 @@ def _provider_spec(number: int, kind: str, rng: DemoRandom, pools: Pools) -> Spe
     locations = []
     if kind != "at_home":
         # What copy_provider_filters() would write, without a pass over the rows.
-        published = provider["status"] == Provider.Status.PUBLISHED
-        bits = sum(filter(None, map(condition_bit, chosen_conditions)))
+        treatment_ids = (pools.treatments[slug] for slug in chosen_treatments)
+        payment_numbers = (PAYMENT_NUMBERS[slug] for slug in fact_links["payment_options"])
+        copies = {
+            "published": provider["status"] == Provider.Status.PUBLISHED,
+            "condition_bits": sum(filter(None, map(term_bit, chosen_conditions))),
+            "treatment_bits": sum(filter(None, map(term_bit, treatment_ids))),
+            "payment_bits": sum(filter(None, map(term_bit, payment_numbers))),
+            "accepting": provider["accepting_new_patients"] is True,
+            "offers_kap": provider["kap"] in Provider.KAP_OFFERED,
+            "price_min": provider["price_min"],
+            "provider_name": name,
+            "name_search": name_search,
+            "languages": "".join(f" {code}" for code in fact_links["languages"]) + " "
+            if fact_links["languages"]
+            else "",
+        }
         zips = pools.zips_by_state[state]
         count = rng.weighted(SITE_COUNTS, SITE_COUNT_WEIGHTS)
         for zip_code, code, city, city_slug, latitude, longitude in rng.sample(
@@ -463,8 +478,7 @@ def _provider_spec(number: int, kind: str, rng: DemoRandom, pools: Pools) -> Spe
                 hours=rng.choice(HOURS_NOTES) if rng.random() < 0.15 else "",
                 wheelchair_accessible=rng.weighted(TRUE_FALSE_UNKNOWN, WHEELCHAIR_WEIGHTS),
                 private_room=rng.weighted(TRUE_FALSE_UNKNOWN, PRIVATE_ROOM_WEIGHTS),
-                published=published,
-                condition_bits=bits,
+                **copies,
             )
             locations.append(location)
     return Spec(

@@ -16,6 +16,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # Program names (Medicare, TRICARE …) are the same in every language.
+# Append only: an option's place is its bit on the location rows (models.PAYMENT_NUMBERS),
+# and the migration that adds one copies the providers' options onto them again.
 PAYMENT_OPTIONS: dict[str, str | Promise] = {
     "commercial-insurance": _("Commercial insurance"),
     "medicare": "Medicare",

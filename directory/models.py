@@ -1,7 +1,7 @@
 import json
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import (
+    Aggregate,
     BigIntegerField,
     BooleanField,
+    Case,
     Count,
     Exists,
     F,
@@ -26,6 +28,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Coalesce
@@ -44,6 +47,7 @@ from directory import geo
 from directory.facts import (
     AT_HOME_GROUPS,
     FACT_GROUPS,
+    PAYMENT_OPTIONS,
     TELEHEALTH_RECHECK_BEFORE,
     HoursError,
     check_hours,
@@ -375,13 +379,30 @@ class Survey:
         return self.reach is not None or self.complete
 
 
-# Conditions are copied onto location rows as bits of a 64-bit integer (1 << id):
-# ids from 0 to MAX_CONDITION_BIT fit; a condition past it is checked on the provider.
-MAX_CONDITION_BIT = 62
+# A provider's conditions, treatments and payment options are copied onto its
+# location rows as bits of a 64-bit integer (1 << a condition's or treatment's id, or
+# a payment option's position): numbers from 0 to MAX_TERM_BIT fit; a term past it is
+# checked on the provider.
+MAX_TERM_BIT = 62
 
 
-def condition_bit(condition_id: int) -> int | None:
-    return 1 << condition_id if 0 <= condition_id <= MAX_CONDITION_BIT else None
+def term_bit(number: int) -> int | None:
+    return 1 << number if 0 <= number <= MAX_TERM_BIT else None
+
+
+def term_bits(numbers: Iterable[int]) -> int | None:
+    """The bits of all of `numbers` together; None if one of them has no bit."""
+    bits = 0
+    for number in numbers:
+        if (bit := term_bit(number)) is None:
+            return None
+        bits |= bit
+    return bits
+
+
+# A payment option's number for its bit: its place in facts.PAYMENT_OPTIONS (which only
+# grows at the end; the migration that adds one copies the bits again).
+PAYMENT_NUMBERS = {slug: number for number, slug in enumerate(PAYMENT_OPTIONS)}
 
 
 URL_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -545,7 +566,7 @@ class ProviderQuerySet(PublishableQuerySet):
 
     def offering_kap(self) -> Self:
         """Providers with ketamine-assisted psychotherapy, in-house or through a partner."""
-        return self.filter(kap__in=[Provider.Kap.IN_HOUSE, Provider.Kap.PARTNER])
+        return self.filter(kap__in=Provider.KAP_OFFERED)
 
     def with_verification_method(self) -> Self:
         """Annotate `verification_method`: how the provider's last_verified date was
@@ -576,12 +597,14 @@ class ProviderQuerySet(PublishableQuerySet):
         One row per provider, annotated with `distance` to its nearest location
         in range; ties are broken by name. The locations are those of published
         providers (treating `condition_id`), checked on the location rows.
+        The plain way to rank a circle, grouping all of it: the search reads the sites
+        in order instead (directory.search.nearby), and tests compare it with this.
         """
         box = geo.bounding_box(point, radius_miles + RADIUS_TOLERANCE_MILES)
         # One filter() call, so that every condition is on the same joined location.
         on_site = [InBox(box, prefix="locations__"), Q(locations__published=True)]
         if condition_id is not None:
-            if (bit := condition_bit(condition_id)) is None:
+            if (bit := term_bit(condition_id)) is None:
                 return self.treating(condition_id).near(point, radius_miles)
             on_site.append(GreaterThan(F("locations__condition_bits").bitand(bit), 0))
         return (
@@ -669,6 +692,9 @@ class Provider(VersionedModel):
         IN_HOUSE = "in-house", _("In-house")
         PARTNER = "partner", _("Through a partner")
         NOT_OFFERED = "not-offered", _("Not offered")
+
+    # Ketamine-assisted psychotherapy offered, in-house or through a partner.
+    KAP_OFFERED = (Kap.IN_HOUSE, Kap.PARTNER)
 
     class Presence(models.TextChoices):
         PHYSICIAN = "physician", _("A physician")
@@ -910,6 +936,51 @@ class Provider(VersionedModel):
             )
 
 
+class SpacedList(Aggregate):
+    """A group's values between spaces, " en es " (in no set order), for lookups of
+    " es " as ProviderQuerySet.named() looks up words; NULL for no rows."""
+
+    function = "STRING_AGG"
+    template = "' ' || %(function)s(%(expressions)s, ' ') || ' '"
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+def bits_of(links: type[models.Model], number: F | Case) -> Cast:
+    """The bits (term_bit()) of a location's provider's links in a many-to-many table,
+    by their term's `number` (a column, or an expression), in SQL."""
+    linked = links._default_manager.alias(number=number).filter(
+        provider=OuterRef("provider"), number__lte=MAX_TERM_BIT
+    )
+    # Each (provider, term) pair is unique, so the sum of the bits is their OR.
+    bit = CombinedExpression(
+        Cast(Value(1), BigIntegerField()), Combinable.BITLEFTSHIFT, Cast("number", IntegerField())
+    )
+    per_provider = linked.order_by().values("provider").annotate(bits=Sum(bit))
+    return Cast(Coalesce(Subquery(per_provider.values("bits")), 0), BigIntegerField())
+
+
+# Location's copies of its provider (LocationQuerySet.copy_provider_filters()).
+SEARCH_COPIES = (
+    "published",
+    "condition_bits",
+    "treatment_bits",
+    "payment_bits",
+    "accepting",
+    "offers_kap",
+    "price_min",
+    "provider_name",
+    "name_search",
+    "languages",
+)
+# The provider's own fields that they copy (the rest are its links).
+COPIED_PROVIDER_FIELDS = frozenset(
+    {"status", "accepting_new_patients", "kap", "price_min", "name", "name_search"}
+)
+
+
 class LocationQuerySet(models.QuerySet):
     def published(self) -> Self:
         """Sites of published providers: the ones patients may see."""
@@ -933,38 +1004,88 @@ class LocationQuerySet(models.QuerySet):
 
     def copy_provider_filters(self) -> int:
         """Copy onto these rows what a radius search filters on: whether their provider
-        is published, and its conditions (as bits). Signals call it on every save of a
-        provider, its conditions or a location (directory/apps.py); code that writes
-        with QuerySet.update() or bulk_create() calls it itself."""
-        links = Provider.conditions.through.objects.filter(
-            provider=OuterRef("provider"), condition_id__lte=MAX_CONDITION_BIT
+        is published, its conditions, treatments and payment options (as bits), whether
+        it is accepting new patients and offers psychotherapy, its lowest price, its
+        name (and its words) and the languages spoken.
+        Signals call it on every save of a provider, its terms or a location
+        (directory/apps.py); code that writes with QuerySet.update() or bulk_create()
+        calls it itself."""
+        provider = Provider.objects.filter(pk=OuterRef("provider"))
+        spoken = (
+            Provider.languages.through.objects.filter(provider=OuterRef("provider"))
+            .order_by()
+            .values("provider")
+            .annotate(codes=SpacedList("language"))
         )
-        # Each (provider, condition) pair is unique, so the sum of the bits is their OR.
-        bit = CombinedExpression(
-            Cast(Value(1), BigIntegerField()),
-            Combinable.BITLEFTSHIFT,
-            Cast("condition_id", IntegerField()),
-        )
-        per_provider = links.order_by().values("provider").annotate(bits=Sum(bit))
-        bits = per_provider.values("bits")  # type: ignore[misc]  # django-stubs misses it
         return self.update(
-            published=Exists(
-                Provider.objects.filter(pk=OuterRef("provider"), status=Provider.Status.PUBLISHED)
+            published=Exists(provider.filter(status=Provider.Status.PUBLISHED)),
+            condition_bits=bits_of(Provider.conditions.through, F("condition_id")),
+            treatment_bits=bits_of(Provider.treatments.through, F("treatment_id")),
+            payment_bits=bits_of(
+                Provider.payment_options.through,
+                Case(
+                    *(When(paymentoption=slug, then=n) for slug, n in PAYMENT_NUMBERS.items()),
+                    default=MAX_TERM_BIT + 1,
+                    output_field=IntegerField(),
+                ),
             ),
-            condition_bits=Cast(Coalesce(Subquery(bits), 0), BigIntegerField()),
+            accepting=Exists(provider.filter(accepting_new_patients=True)),
+            offers_kap=Exists(provider.filter(kap__in=Provider.KAP_OFFERED)),
+            price_min=Subquery(provider.values("price_min")[:1]),
+            provider_name=Subquery(provider.values("name")[:1]),
+            name_search=Subquery(provider.values("name_search")[:1]),
+            languages=Coalesce(Subquery(spoken.values("codes")), Value("")),  # type: ignore[misc]
         )
 
     def searchable(self, condition_id: int | None = None) -> Self:
         """Sites of published providers (treating `condition_id`), by the copies on the rows."""
         sites = self.filter(published=True)
         if condition_id is not None:
-            if (bit := condition_bit(condition_id)) is None:
+            if (bit := term_bit(condition_id)) is None:
                 treating = Provider.conditions.through.objects.filter(
                     provider=OuterRef("provider"), condition_id=condition_id
                 )
                 return sites.filter(Exists(treating))
             sites = sites.alias(bit=F("condition_bits").bitand(bit)).exclude(bit=0)
         return sites
+
+    def with_copied_facts(
+        self,
+        *,
+        treatment_ids: Collection[int] | None = None,
+        payments: Collection[str] = (),
+        accepting: bool = False,
+        max_price: int | None = None,
+        kap: bool = False,
+        language: str | None = None,
+        name_words: Collection[str] = (),
+    ) -> Self | None:
+        """These sites, of providers with any of the treatments and any of the payment
+        options (slugs), accepting new patients, a lowest price of at most `max_price`,
+        psychotherapy, staff speaking `language` and a name of `name_words`, as asked,
+        by the copies on the rows (ProviderQuerySet's offering_any() … named() say the
+        same of providers); None when a treatment or payment option has no bit, to be
+        asked of the provider."""
+        treatments = term_bits(treatment_ids or ())
+        paying = term_bits(PAYMENT_NUMBERS.get(slug, -1) for slug in payments)
+        if treatments is None or paying is None:
+            return None
+        sites = self
+        if treatment_ids is not None:
+            if not treatments:
+                return sites.none()
+            sites = sites.alias(treats=F("treatment_bits").bitand(treatments)).exclude(treats=0)
+        if paying:
+            sites = sites.alias(pays=F("payment_bits").bitand(paying)).exclude(pays=0)
+        if accepting:
+            sites = sites.filter(accepting=True)
+        if max_price is not None:
+            sites = sites.filter(price_min__lte=max_price)
+        if kap:
+            sites = sites.filter(offers_kap=True)
+        if language:
+            sites = sites.filter(languages__contains=f" {language} ")
+        return sites.filter(*(Q(name_search__contains=f" {word}") for word in name_words))
 
     def survey(self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES) -> "Survey":
         """Read up to `read` of these sites (of a radius search: within() first),
@@ -1040,15 +1161,24 @@ class Location(models.Model):
     )
     wheelchair_accessible = models.BooleanField(null=True, blank=True)
     private_room = models.BooleanField("private treatment room", null=True, blank=True)
-    # Copies of the provider's status and conditions, kept in step by
+    # Copies of what a search filters on of the provider, kept in step by
     # copy_provider_filters(): a radius search checks them on the location rows it
     # reads from the index instead of probing the provider for each of thousands.
     published = models.BooleanField(default=False, editable=False)
     condition_bits = models.BigIntegerField(default=0, editable=False)
+    treatment_bits = models.BigIntegerField(default=0, editable=False)
+    payment_bits = models.BigIntegerField(default=0, editable=False)
+    accepting = models.BooleanField(default=False, editable=False)
+    offers_kap = models.BooleanField(default=False, editable=False)
+    price_min = models.PositiveIntegerField(null=True, editable=False)
+    provider_name = models.CharField(max_length=200, blank=True, default="", editable=False)
+    name_search = models.TextField(blank=True, default="", editable=False)
+    # The codes of the languages spoken, between spaces (" en es "); "" for none.
+    languages = models.TextField(blank=True, default="", editable=False)
 
     objects = LocationQuerySet.as_manager()
     # The slug follows the city; the copies follow the provider.
-    history = History(excluded_fields=["city_slug", "published", "condition_bits"])
+    history = History(excluded_fields=["city_slug", *SEARCH_COPIES])
 
     class Meta:
         ordering = ["provider", "id"]
@@ -1065,7 +1195,7 @@ class Location(models.Model):
             # counted from the index alone.
             models.Index(
                 fields=["state", "city"],
-                include=["provider", "published", "condition_bits"],
+                include=["provider", *SEARCH_COPIES],
                 name="location_state_city_idx",
             ),
         ]
@@ -1235,14 +1365,13 @@ class Verification(models.Model):
         return f"Verified on {on:%B} {on.day}, {on.year} ({self.get_method_display()})"
 
 
-# The moderation queue's model has its own module; imported here so Django finds it.
-# Receivers that keep the locations' copies of their provider's status and conditions
-# in step (connected in directory/apps.py).
+# Receivers that keep the locations' copies of their provider (SEARCH_COPIES) in step
+# (connected in directory/apps.py).
 
 
 def copy_provider_to_locations(sender, instance, update_fields=None, **kwargs):
-    """post_save of a Provider: its status may have changed."""
-    if update_fields is None or "status" in update_fields:
+    """post_save of a Provider: its status, intake, price or psychotherapy may have changed."""
+    if update_fields is None or COPIED_PROVIDER_FIELDS.intersection(update_fields):
         Location.objects.filter(provider=instance.pk).copy_provider_filters()
 
 
@@ -1251,19 +1380,21 @@ def copy_location_provider(sender, instance, **kwargs):
     Location.objects.filter(pk=instance.pk).copy_provider_filters()
 
 
-def copy_conditions_to_locations(sender, instance, action, **kwargs):
-    """m2m_changed of Provider.conditions (changed from the provider's side: the
-    history of a provider's conditions cannot be kept from the condition's)."""
+def copy_terms_to_locations(sender, instance, action, **kwargs):
+    """m2m_changed of a provider's conditions, treatments or payment options (changed
+    from the provider's side: the history of a provider's links cannot be kept from
+    the term's)."""
     if action in {"post_add", "post_remove", "post_clear"}:
         Location.objects.filter(provider=instance.pk).copy_provider_filters()
 
 
-def copy_after_condition_deleted(sender, instance, **kwargs):
-    """post_delete of a Condition: its links went by cascade, without m2m_changed."""
-    if (bit := condition_bit(instance.pk)) is not None:
-        Location.objects.alias(bit=F("condition_bits").bitand(bit)).exclude(
-            bit=0
-        ).copy_provider_filters()
+def copy_after_term_deleted(sender, instance, **kwargs):
+    """post_delete of a Condition or Treatment: its links went by cascade, without
+    m2m_changed."""
+    if (bit := term_bit(instance.pk)) is not None:
+        column = "condition_bits" if sender is Condition else "treatment_bits"
+        Location.objects.alias(bit=F(column).bitand(bit)).exclude(bit=0).copy_provider_filters()
 
 
+# The moderation queue's model has its own module; imported here so Django finds it.
 from directory.submissions import Submission as Submission  # noqa: E402

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
     F,
     IntegerField,
     Model,
+    OrderBy,
     OuterRef,
     QuerySet,
     Subquery,
@@ -35,6 +37,7 @@ from directory.models import (
     GreatCircleMiles,
     Location,
     LocationQuerySet,
+    PointOrder,
     Provider,
     ProviderQuerySet,
     bounding_box_q,
@@ -196,16 +199,26 @@ def search(
 
 
 def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
-    """The nearest clinic matching `query` however far away, or None; for empty results."""
+    """The nearest clinic matching `query` however far away, or None; for empty results.
+
+    Its sites are read nearest first: on PostgreSQL the GiST index's order finds one
+    site of a matching clinic, and the exact nearest lies within that one's distance.
+    """
     if query.place is None or query.place.point is None:
         return None
-    providers = matching(query, condition=False)
-    condition_id = condition_of(query)
+    point = query.place.point
     for radius in NEAREST_CLINIC_RADII:
-        provider = providers.near(query.place.point, radius, condition_id).first()
-        if provider is not None:
-            wider = SearchQuery(place=query.place, radius=radius)
-            return provider_cards([provider], shown_sites([provider], wider))[0]
+        sites: LocationQuerySet = sites_near(query, radius)
+        if connection.vendor == "postgresql":
+            first = sites.order_by(PointOrder(point)).values_list("distance", flat=True).first()
+            if first is None:
+                continue
+            sites = sites_near(query, first)
+        if found := nearest_sites(sites, 1):
+            site = found[0]
+            return provider_cards(
+                [site.provider], {site.provider_id: ShownSite(site, site.distance)}
+            )[0]
     return None
 
 
@@ -218,15 +231,13 @@ def matching(query: SearchQuery, *, condition: bool = True) -> ProviderQuerySet:
     providers = Provider.objects.published().for_cards()
     if query.name_words:
         providers = providers.named(query.name_words)
-    terms = reference()
     if query.condition:
         condition_id = condition_of(query)
         if condition_id is None:
             return providers.none()
         if condition:
             providers = providers.treating(condition_id)
-    if query.treatments:
-        ids = [term.id for slug in query.treatments if (term := terms.treatment(slug))]
+    if (ids := treatment_ids(query)) is not None:
         providers = providers.offering_any(ids)
     if query.accepting:
         providers = providers.accepting()
@@ -245,6 +256,14 @@ def condition_of(query: SearchQuery) -> int | None:
     """The id of the query's condition; None without one, or for an unknown slug."""
     condition = reference().condition(query.condition) if query.condition else None
     return condition.id if condition else None
+
+
+def treatment_ids(query: SearchQuery) -> list[int] | None:
+    """The ids of the query's treatments that exist; None when it asks for none."""
+    if not query.treatments:
+        return None
+    terms = reference()
+    return [term.id for slug in query.treatments if (term := terms.treatment(slug))]
 
 
 def filters_providers(query: SearchQuery) -> bool:
@@ -271,7 +290,22 @@ def sites_near(query: SearchQuery, radius: float) -> LocationQuerySet:
 
 def of_matching_providers(sites: LocationQuerySet, query: SearchQuery) -> LocationQuerySet:
     """`sites` of providers that the query's filters beyond status and condition keep
-    (those two are checked on the location rows: Location.objects.searchable())."""
+    (those two are checked on the location rows: Location.objects.searchable()).
+
+    The other filters are checked on the rows' copies too, unless a treatment or
+    payment option has no bit there: then on the provider.
+    """
+    copied = sites.with_copied_facts(
+        treatment_ids=treatment_ids(query),
+        payments=query.payments,
+        accepting=query.accepting,
+        max_price=query.max_price,
+        kap=query.kap,
+        language=query.language,
+        name_words=query.name_words,
+    )
+    if copied is not None:
+        return copied
     if filters_providers(query):
         providers = matching(query, condition=False).filter(pk=OuterRef("provider"))
         sites = sites.filter(Exists(providers))
@@ -316,7 +350,7 @@ def nearby(
         nearest = nearest_sites(ranked, offset + page_size)
         page = None if nearest is None else nearest[offset:]
     if page is None:
-        page = nearest_per_provider(ranked, query.sort)[offset : offset + page_size]
+        page = nearest_per_provider(ranked, query.sort, offset + page_size, offset)
     providers, shown = [], {}
     for site in page:
         providers.append(site.provider)
@@ -408,21 +442,37 @@ def card_sites(sites: LocationQuerySet) -> LocationQuerySet:
     )
 
 
-def nearest_per_provider(sites: LocationQuerySet, sort: str | None) -> LocationQuerySet:
+# The orders of nearest_per_provider(), by the location rows' copies of the provider.
+RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
+    None: ("distance", "provider_name", "provider_id"),
+    "distance": ("distance", "provider_name", "provider_id"),
+    "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
+    "name": ("provider_name", "provider_id"),
+}
+
+
+def nearest_per_provider(
+    sites: LocationQuerySet, sort: str | None, stop: int, start: int = 0
+) -> LocationQuerySet:
     """Each provider's nearest of `sites`, with its provider's card columns, in the
-    order `sort` names (nearest first by default; then by name)."""
+    order `sort` names (nearest first by default; then by name), from the `start`-th
+    to before the `stop`-th.
+
+    Ranked by the rows' copies of their provider in a subquery, so that only the
+    page's sites are joined with their providers: at a million providers a big city's
+    circle holds ten thousand.
+    """
     nearest_first = Window(
         RowNumber(), partition_by=F("provider"), order_by=[F("distance").asc(), F("pk").asc()]
     )
-    ranked = card_sites(sites.annotate(nearest=nearest_first).filter(nearest=1))
-    by_distance = ["distance", "provider__name", "provider_id"]
-    if sort == "price":
-        return ranked.order_by(F("provider__price_min").asc(nulls_last=True), *by_distance)
-    if sort == "verified":
-        return ranked.order_by(F("provider__last_verified").desc(nulls_last=True), *by_distance)
-    if sort == "name":
-        return ranked.order_by("provider__name", "provider_id")
-    return ranked.order_by(*by_distance)
+    ranked = sites.annotate(nearest=nearest_first).filter(nearest=1)
+    if sort == "verified":  # not copied onto the rows
+        return card_sites(ranked).order_by(
+            F("provider__last_verified").desc(nulls_last=True), *RANKINGS[None]
+        )[start:stop]
+    order = RANKINGS[sort]
+    page = ranked.order_by(*order).values("pk")[start:stop]
+    return card_sites(sites.filter(pk__in=page)).order_by(*order)
 
 
 def clinics_for(query: SearchQuery, providers: ProviderQuerySet) -> ProviderQuerySet:

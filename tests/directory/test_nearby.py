@@ -7,8 +7,9 @@ import random
 import pytest
 from django.core.paginator import EmptyPage
 
+from directory.facts import PAYMENT_OPTIONS
 from directory.gazetteer import SearchedPlace
-from directory.models import Condition, Location, Provider
+from directory.models import SEARCH_COPIES, Condition, Location, Provider, Treatment
 from directory.search import (
     COUNT_CAP,
     PAGE_SIZE,
@@ -16,6 +17,7 @@ from directory.search import (
     SearchQuery,
     condition_of,
     matching,
+    nearest_clinic,
     nearest_sites,
     search,
     sites_near,
@@ -41,6 +43,7 @@ def crowd():
     center = zip_point("78701")
     spots = [away(center, rng.uniform(0.5, 70), rng.uniform(0, 360)) for _ in range(40)]
     conditions = list(Condition.objects.values_list("slug", flat=True))
+    treatments = list(Treatment.objects.values_list("slug", flat=True))
     for number in range(120):
         points = rng.sample(spots, rng.randint(1, 3))
         make_provider(
@@ -48,6 +51,11 @@ def crowd():
             slug=f"crowd-{number}",
             status=rng.choices(["published", "draft", "closed"], weights=[8, 1, 1])[0],
             conditions=rng.sample(conditions, rng.randint(1, 4)),
+            treatments=rng.sample(treatments, rng.randint(0, 2)),
+            payment_options=rng.sample(list(PAYMENT_OPTIONS), rng.randint(0, 3)),
+            languages=rng.choice([[], ["en"], ["en", "es"]]),
+            accepting_new_patients=rng.choice([None, True, False]),
+            kap=rng.choice(["", *Provider.Kap.values]),
             price_min=rng.choice([None, 300, 450, 600, 800]),
             locations=[site(point) for point in points],
         )
@@ -84,6 +92,43 @@ def test_every_page_is_a_slice_of_the_whole_ranking(crowd, radius, condition, so
         for card in results.clinics:  # the card's site is the provider's nearest in range
             assert card.site.provider_id == card.provider.pk
             assert card.distance <= radius + 1e-6
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"treatments": ("iv-infusion",)},
+        {"treatments": ("iv-infusion", "esketamine-nasal-spray"), "accepting": True},
+        {"payments": ("self-pay", "medicare")},
+        {"max_price": 500, "kap": True},
+        {"language": "es", "payments": ("self-pay",)},
+        {"name_words": ("cedar",), "sort": "name"},
+        {"name_words": ("clinic", "agave"), "language": "en", "sort": "price"},
+        {"condition": "depression", "accepting": True, "max_price": 700},
+    ],
+)
+def test_the_filters_on_the_sites_copies_keep_what_the_providers_filters_keep(crowd, filters):
+    query = SearchQuery(place=place_at(crowd), radius=50, **filters)
+    whole = ranked(query)
+    assert whole, "the crowd should have someone for every filter"
+    results = search(query, page_size=len(whole) + 1)
+    assert [(card.provider.pk, round(card.distance, 6)) for card in results.clinics] == whole
+    assert results.count == len(whole)
+
+
+def test_the_nearest_clinic_is_the_nearest_in_miles_not_in_degrees():
+    # Far north a degree of longitude is much shorter than one of latitude: the site
+    # to the north is the nearer in degrees (PostgreSQL's index order), the one to the
+    # east in miles (41.7 against 48.4).
+    here = (48.0, -110.0)
+    clinic_site = {"state": "MT", "city": "Havre"}
+    make_provider(name="North Clinic", locations=[site((48.7, -110.0), **clinic_site)])
+    east = make_provider(name="East Clinic", locations=[site((48.0, -109.1), **clinic_site)])
+    make_provider(name="Closed Clinic", status="closed", locations=[site(here, **clinic_site)])
+    card = nearest_clinic(SearchQuery(place=place_at(here), radius=10))
+    assert card.provider == east
+    assert card.distance == pytest.approx(41.7, abs=0.1)
+    assert nearest_clinic(SearchQuery(place=place_at(here), name_words=("nowhere",))) is None
 
 
 def test_a_page_past_the_end_is_the_last_page_or_an_error(crowd):
@@ -181,9 +226,9 @@ def test_a_few_providers_with_thousands_of_sites_are_counted_exactly(client):
 
 
 def copies():
-    return dict(Location.objects.values_list("pk", "published").order_by("pk")), dict(
-        Location.objects.values_list("pk", "condition_bits").order_by("pk")
-    )
+    """Each site's copies; the languages as a set (SQLite's aggregate keeps no order)."""
+    rows = Location.objects.values("pk", *SEARCH_COPIES).order_by("pk")
+    return [{**row, "languages": set(row["languages"].split())} for row in rows]
 
 
 def assert_copies_in_step():
@@ -207,6 +252,27 @@ def test_copies_follow_every_kind_of_change(crowd):
     assert_copies_in_step()
     provider.conditions.set([depression, ptsd])
     assert_copies_in_step()
+    provider.treatments.set(
+        Treatment.objects.filter(slug__in=["iv-infusion", "esketamine-nasal-spray"])
+    )
+    assert_copies_in_step()
+    provider.payment_options.add("medicare", "self-pay")
+    assert_copies_in_step()
+    provider.payment_options.remove("medicare")
+    assert_copies_in_step()
+    provider.treatments.clear()
+    assert_copies_in_step()
+    provider.languages.set(["es", "tl"])
+    assert_copies_in_step()
+    for field, value in [
+        ("accepting_new_patients", True),
+        ("kap", "partner"),
+        ("price_min", 350),
+        ("name", "Renamed Clinic"),
+    ]:
+        setattr(provider, field, value)
+        provider.save(update_fields=[field, "updated_at"])
+        assert_copies_in_step()
     moved = Location.objects.filter(provider=provider).first()
     moved.provider = Provider.objects.get(slug="crowd-4")
     moved.save()
@@ -214,6 +280,8 @@ def test_copies_follow_every_kind_of_change(crowd):
     Location.objects.create(provider=provider, **site(crowd))
     assert_copies_in_step()
     Condition.objects.get(slug="anxiety").delete()
+    assert_copies_in_step()
+    Treatment.objects.get(slug="im-injection").delete()
     assert_copies_in_step()
 
 
