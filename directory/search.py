@@ -74,6 +74,16 @@ SORTS = {
 }
 
 
+# The orders of the sites of a radius search (nearest_sites(), nearest_per_provider()),
+# by the location rows' copies of their provider.
+RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
+    None: ("distance", "provider_name", "provider_id"),
+    "distance": ("distance", "provider_name", "provider_id"),
+    "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
+    "name": ("provider_name", "provider_id"),
+}
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """What a search asks for, already validated.
@@ -377,16 +387,24 @@ def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
     its nearest, and the providers come in the order of those. A chain with hundreds
     of sites near the point would make hundreds of rows: then the caller ranks in SQL.
     """
-    in_order = card_sites(sites).order_by("distance", "provider__name", "provider_id", "pk")
-    return first_sites(in_order, count)
+    return first_sites(sites, (*RANKINGS[None], "pk"), count)
 
 
-def first_sites(in_order: LocationQuerySet, count: int) -> list[Any] | None:
-    """Each provider's first site of `in_order`, for the first `count` providers, in the
-    order of those sites; None when the first SITES_READ_PER_PROVIDER * `count` sites
-    are of fewer providers (and there may be more)."""
+def first_sites(
+    sites: LocationQuerySet, order: Sequence[str | OrderBy], count: int
+) -> list[Any] | None:
+    """Each provider's first site of `sites` in `order` (of the rows' own columns), with
+    its provider's card columns, for the first `count` providers, in the order of those
+    sites; None when the first SITES_READ_PER_PROVIDER * `count` sites are of fewer
+    providers (and there may be more).
+
+    The rows are picked in a subquery and only they are joined with their providers:
+    thousands of sites on one spot (a ZIP code's centre) were all joined before the
+    sort, the planner expecting a few hundred.
+    """
     limit = count * SITES_READ_PER_PROVIDER
-    rows = list(in_order[:limit])
+    picked = sites.order_by(*order).values("pk")[:limit]
+    rows = list(card_sites(sites.filter(pk__in=picked)).order_by(*order))
     first: dict[int, Any] = {}
     for site in rows:
         first.setdefault(site.provider_id, site)
@@ -416,15 +434,11 @@ def by_city(
         Location.objects.searchable(condition_of(query)).filter(state=place.state), query
     )
     providers = sites.order_by().values("state").annotate(n=Count("provider", distinct=True))
-    in_order = (
-        card_sites(sites)
-        .annotate(search_total=Subquery(providers.values("n")))
-        .order_by("city", "provider__name", "provider_id", "pk")
-    )
+    counted = sites.annotate(search_total=Subquery(providers.values("n")))
     asked = page_or_first(number)
     if asked * page_size > COUNT_CAP:  # a deep page: group them all (paginate())
         return None
-    page = first_sites(in_order, asked * page_size)
+    page = first_sites(counted, ("city", "provider_name", "provider_id", "pk"), asked * page_size)
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.
@@ -440,15 +454,6 @@ def card_sites(sites: LocationQuerySet) -> LocationQuerySet:
     return sites.select_related("provider").only(
         *CARD_SITE_FIELDS, *(f"provider__{name}" for name in PROVIDER_CARD_FIELDS)
     )
-
-
-# The orders of nearest_per_provider(), by the location rows' copies of the provider.
-RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
-    None: ("distance", "provider_name", "provider_id"),
-    "distance": ("distance", "provider_name", "provider_id"),
-    "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
-    "name": ("provider_name", "provider_id"),
-}
 
 
 def nearest_per_provider(
