@@ -82,6 +82,14 @@ RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
     "name": ("provider_name", "provider_id"),
 }
+# The orders of a state's sites (by_city()): a provider's first site in them is its
+# first by city, and the providers come in clinics_in_state()'s order, sorted as asked
+# (sorted_as_asked()) by the copies on the rows. "verified" is not copied.
+STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
+    None: ("city", "provider_name", "provider_id", "pk"),
+    "price": (F("price_min").asc(nulls_last=True), "city", "provider_name", "provider_id", "pk"),
+    "name": ("provider_name", "provider_id", "city", "pk"),
+}
 
 
 @dataclass(frozen=True)
@@ -417,8 +425,9 @@ def by_city(
     query: SearchQuery, number: int | str | None, page_size: int, strict: bool
 ) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
     """A page of a state's clinics by city (ProviderQuerySet.clinics_in_state's order),
-    the site each card shows, the page's number and a Paginator that knows the count;
-    None for any other list, or when the state's first sites are of too few providers.
+    or by price or name, the site each card shows, the page's number and a Paginator
+    that knows the count; None for any other list, or when the state's first sites are
+    of too few providers.
 
     Read from the state's sites in order of city and provider name, as nearest_sites()
     reads a circle: a provider's first site in that order is in its first city, and
@@ -428,7 +437,9 @@ def by_city(
     index of (state, city). Bad page numbers are handled as in paginate().
     """
     place = query.place
-    if place is None or place.point is not None or query.city_slug or query.sort:
+    if place is None or place.point is not None or query.city_slug:
+        return None
+    if (order := STATE_RANKINGS.get(query.sort)) is None:
         return None
     sites = of_matching_providers(
         Location.objects.searchable(condition_of(query)).filter(state=place.state), query
@@ -438,7 +449,7 @@ def by_city(
     asked = page_or_first(number)
     if asked * page_size > COUNT_CAP:  # a deep page: group them all (paginate())
         return None
-    page = first_sites(counted, ("city", "provider_name", "provider_id", "pk"), asked * page_size)
+    page = first_sites(counted, order, asked * page_size)
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.

@@ -1,6 +1,7 @@
-"""A state's clinics by city (directory.search.by_city): read from the state's sites in
-order, the same pages, counts and shown sites as grouping every clinic of the state
-(ProviderQuerySet.clinics_in_state, the way deep pages and sorted lists still go)."""
+"""A state's clinics by city, price or name (directory.search.by_city): read from the
+state's sites in order, the same pages, counts and shown sites as grouping every clinic
+of the state (ProviderQuerySet.clinics_in_state, the way deep pages and lists by when
+verified still go)."""
 
 import random
 
@@ -33,8 +34,9 @@ def site(city, state="TX"):
 
 @pytest.fixture
 def texas():
-    """Forty clinics in Texas cities (ties on city and on name), some with sites in
-    several cities or another state, drafts among them, with different conditions."""
+    """Forty clinics in Texas cities (ties on city, name and price; some prices
+    unknown), some with sites in several cities or another state, drafts among them,
+    with different conditions."""
     rng = random.Random(18)
     for n in range(40):
         cities = rng.sample(CITIES, rng.choice([1, 1, 2, 3]))
@@ -45,6 +47,7 @@ def texas():
             + ([site("Tulsa", "OK")] if n % 7 == 0 else []),
             conditions=[rng.choice(["depression", "ptsd"])],
             payment_options=[rng.choice(["self-pay", "medicare"])],
+            price_min=rng.choice([None, 300, 300, 450, 600]),
             status=Provider.Status.DRAFT if n % 11 == 0 else Provider.Status.PUBLISHED,
         )
     make_provider(name="Sooner Clinic", locations=[site("Abilene", "OK")])  # not in Texas
@@ -86,8 +89,22 @@ TEXAS = SearchedPlace.whole_state("TX")
         SearchQuery(place=TEXAS, payments=("medicare",)),
         SearchQuery(place=TEXAS, name_words=("pecan",)),
         SearchQuery(place=TEXAS, condition="ocd"),  # nobody
+        SearchQuery(place=TEXAS, sort="price"),
+        SearchQuery(place=TEXAS, condition="depression", sort="price"),
+        SearchQuery(place=TEXAS, sort="name"),
+        SearchQuery(place=TEXAS, name_words=("clinic",), sort="name"),
     ],
-    ids=["all", "condition", "payment", "name", "none"],
+    ids=[
+        "all",
+        "condition",
+        "payment",
+        "name",
+        "none",
+        "price",
+        "condition-price",
+        "by-name",
+        "name-by-name",
+    ],
 )
 @pytest.mark.parametrize(
     ("page", "page_size"), [(1, 20), (1, 7), (2, 7), (5, 7), (99, 7), ("x", 7)]
@@ -117,6 +134,13 @@ def test_a_chain_with_many_sites_first_in_the_state_falls_back_to_grouping(texas
     assert by_city(query, 1, 7, strict=False) is None  # too few providers in the rows read
     assert walked(query, 1, 7) == grouped(query, 1, 7)
     assert walked(query, 1, 7)[0][0] == Provider.objects.get(slug="aardvark-chain").pk
+
+
+def test_a_list_by_when_verified_groups_every_clinic(texas):
+    # Not copied onto the location rows.
+    query = SearchQuery(place=TEXAS, sort="verified")
+    assert by_city(query, 1, 7, strict=False) is None
+    assert walked(query, 1, 7) == grouped(query, 1, 7)
 
 
 def test_deep_pages_group_every_clinic(texas):
