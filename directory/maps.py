@@ -8,10 +8,12 @@ accompanies (the list stays the way to use the page; the map is a picture of it)
 """
 
 import math
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from directory import geo
@@ -289,7 +291,33 @@ def outlines(place: FramePlace, insets: frozenset[int]) -> tuple[str, str]:
     # of the same path) as the state lines and coasts above the county lines.
     states = shapes.states_in(box, insets)
     land = path_data((ring for s in states for ring in s.rings), frame, closed=True, step=step)
-    return land, counties
+    # Only numbers and path commands: safe, so that a page need not escape tens of KB.
+    return mark_safe(land), mark_safe(counties)  # noqa: S308
+
+
+def spread_out(points: Sequence[XY], gap: float) -> list[list[float]]:
+    """Where the layout starts: markers at the very same spot (a building's practices,
+    a ZIP code's centre) laid out on a sunflower's spiral around it, about `gap` apart,
+    rather than pushed apart from one point a pass at a time (twenty passes a map)."""
+    shared = Counter(points)
+    seen: Counter[XY] = Counter()
+    at = []
+    for x, y in points:
+        if shared[(x, y)] > 1:
+            # The n-th marker at this spot; none stays on it (a marker drawn on its spot
+            # is drawn there exactly, which would cover the others).
+            n = seen[(x, y)]
+            seen[(x, y)] += 1
+            r, angle = SPIRAL_STEP * gap * math.sqrt(n + 0.5), n * GOLDEN_ANGLE
+            x, y = x + r * math.cos(angle), y + r * math.sin(angle)
+        at.append([x, y])
+    return at
+
+
+# A sunflower's spiral: the n-th point at angle n × the golden angle and radius
+# SPIRAL_STEP × gap × √n lies about a gap from its nearest neighbours.
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+SPIRAL_STEP = 0.6
 
 
 def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float) -> list[Marker]:
@@ -301,8 +329,9 @@ def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float
     Deterministic: the same page always draws the same map.
     """
     gap = MARKER_RADIUS * 2 + 1
+    settled = MARKER_RADIUS * 2 + 0.5  # a pair this far apart covers nothing, rounded too
     low, high = MARKER_RADIUS + 1, (width - MARKER_RADIUS - 1, height - MARKER_RADIUS - 1)
-    at = [[point[0], point[1]] for _, point in spots]
+    at = spread_out([point for _, point in spots], gap)
     for _ in range(LAYOUT_PASSES):
         moved = False
         # Left to right, so that the markers that may overlap one come right after it.
@@ -325,7 +354,8 @@ def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float
                 ux, uy = dx / distance, dy / distance
                 a[0], a[1] = a[0] - ux * push, a[1] - uy * push
                 b[0], b[1] = b[0] + ux * push, b[1] + uy * push
-                moved = True
+                # Pushed to a gap apart; another pass only if they still covered each other.
+                moved = moved or distance < settled
         for xy in at:
             xy[0] = min(max(xy[0], low), high[0])
             xy[1] = min(max(xy[1], low), high[1])

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
+from core.html import escaped
 from directory.factsheet import Site
 from directory.maps import ClinicMap, shade_ranges, state_areas
 from directory.maps import locations_map as build_locations_map
@@ -107,31 +107,24 @@ def marker_svg(drawn: ClinicMap) -> dict[str, SafeString]:
     """The markers' SVG, and the leader lines from moved markers to their spots.
 
     Built here rather than by two loops in the template: there 30 markers were
-    ~300 variable lookups, each number localised, at four times the cost.
-    The coordinates are SVG numbers, never localised ("213.6").
+    ~300 variable lookups, each number localised, at four times the cost; and as
+    f-strings with each value escaped once rather than with format_html_join
+    (a third of the map's cost). The coordinates are SVG numbers, never
+    localised ("213.6").
     """
-    leaders = format_html_join(
-        "",
-        '<line class="clinic-map__leader" x1="{0}" y1="{1}" x2="{2}" y2="{3}"/>'
-        '<circle class="clinic-map__spot" cx="{0}" cy="{1}" r="2.5"/>',
-        ((m.spot_x, m.spot_y, m.x, m.y) for m in drawn.markers if m.moved),
+    leaders = "".join(
+        f'<line class="clinic-map__leader" x1="{m.spot_x}" y1="{m.spot_y}" x2="{m.x}" y2="{m.y}"/>'
+        f'<circle class="clinic-map__spot" cx="{m.spot_x}" cy="{m.spot_y}" r="2.5"/>'
+        for m in drawn.markers
+        if m.moved
     )
-    markers = format_html_join(
-        "",
-        '<a class="clinic-map__marker" href="{url}" tabindex="-1" data-number="{number}">'
-        "<title>{label}</title>"
-        '<circle cx="{x}" cy="{y}" r="{radius}"/>'
-        '<text x="{x}" y="{y}" dy="0.35em" text-anchor="middle">{number}</text></a>\n    ',
-        (
-            {
-                "url": m.url,
-                "number": m.number,
-                "label": m.label,
-                "x": m.x,
-                "y": m.y,
-                "radius": drawn.marker_radius,
-            }
-            for m in drawn.markers
-        ),
+    radius = drawn.marker_radius
+    markers = "".join(
+        f'<a class="clinic-map__marker" href="{escaped(m.url)}" tabindex="-1"'
+        f' data-number="{m.number}"><title>{escaped(m.label)}</title>'
+        f'<circle cx="{m.x}" cy="{m.y}" r="{radius}"/>'
+        f'<text x="{m.x}" y="{m.y}" dy="0.35em" text-anchor="middle">{m.number}</text></a>\n    '
+        for m in drawn.markers
     )
-    return {"leaders": leaders, "markers": markers}
+    # Only numbers (floats and ints, formatted by Python) and escaped text above.
+    return {"leaders": mark_safe(leaders), "markers": mark_safe(markers)}  # noqa: S308
