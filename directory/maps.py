@@ -314,8 +314,8 @@ def spread_out(points: Sequence[XY], gap: float) -> list[list[float]]:
     return at
 
 
-# A sunflower's spiral: the n-th point at angle n × the golden angle and radius
-# SPIRAL_STEP × gap × √n lies about a gap from its nearest neighbours.
+# A sunflower's spiral: the n-th point at n golden angles round, SPIRAL_STEP * gap * √n
+# out, lies about a gap from its nearest neighbours.
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 SPIRAL_STEP = 0.6
 
