@@ -1191,7 +1191,7 @@ class Location(models.Model):
                 fields=["latitude", "longitude"], include=["provider"], name="location_box_idx"
             ),
             models.Index(fields=["state", "city_slug"]),
-            # A state's clinics by city (directory.search.by_city): read in order, and
+            # A state's clinics by city (directory.search.state_page): read in order, and
             # counted from the index alone.
             models.Index(
                 fields=["state", "city"],

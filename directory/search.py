@@ -82,7 +82,7 @@ RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
     "name": ("provider_name", "provider_id"),
 }
-# The orders of a state's sites (by_city()): a provider's first site in them is its
+# The orders of a state's sites (state_page()): a provider's first site in them is its
 # first by city, and the providers come in clinics_in_state()'s order, sorted as asked
 # (sorted_as_asked()) by the copies on the rows. "verified" is not copied.
 STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
@@ -189,8 +189,8 @@ def search(
     sites: dict[int, ShownSite]
     if query.place is not None and query.place.point is not None:
         clinics, sites, number, paginator = nearby(query, page, page_size, strict)
-    elif (walked := by_city(query, page, page_size, strict)) is not None:
-        clinics, sites, number, paginator = walked
+    elif (in_state := state_page(query, page, page_size, strict)) is not None:
+        clinics, sites, number, paginator = in_state
     else:
         cap = COUNT_CAP if query.place is None else None
         clinics, number, paginator = paginate(
@@ -421,20 +421,21 @@ def first_sites(
     return None if len(rows) == limit else list(first.values())
 
 
-def by_city(
+def state_page(
     query: SearchQuery, number: int | str | None, page_size: int, strict: bool
 ) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
-    """A page of a state's clinics by city (ProviderQuerySet.clinics_in_state's order),
-    or by price or name, the site each card shows, the page's number and a Paginator
-    that knows the count; None for any other list, or when the state's first sites are
-    of too few providers.
+    """A page of a state's clinics in the order asked for: by city (as
+    ProviderQuerySet.clinics_in_state), by price or by name (STATE_RANKINGS); with the
+    site each card shows, the page's number and a Paginator that knows the count. None
+    for any other list (by when verified, a city's, a deep page), or when the state's
+    first sites are of too few providers: then the caller groups every clinic.
 
-    Read from the state's sites in order of city and provider name, as nearest_sites()
-    reads a circle: a provider's first site in that order is in its first city, and
-    the providers come in the order of those. Grouping every site of a big state to
-    order its providers took most of a second at a million providers; this reads a
-    few hundred rows, and the count of providers comes in the same query, from the
-    index of (state, city). Bad page numbers are handled as in paginate().
+    Read from the state's sites in that order, as nearest_sites() reads a circle: a
+    provider's first site in it is its first by city, and the providers come in the
+    order of those. Grouping every site of a big state to order its providers took
+    most of a second at a million providers; this reads a few hundred rows, and the
+    count of providers comes in the same query, from the index of (state, city). Bad
+    page numbers are handled as in paginate().
     """
     place = query.place
     if place is None or place.point is not None or query.city_slug:

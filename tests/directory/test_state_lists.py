@@ -1,4 +1,4 @@
-"""A state's clinics by city, price or name (directory.search.by_city): read from the
+"""A state's clinics by city, price or name (directory.search.state_page): read from the
 state's sites in order, the same pages, counts and shown sites as grouping every clinic
 of the state (ProviderQuerySet.clinics_in_state, the way deep pages and lists by when
 verified still go)."""
@@ -14,12 +14,12 @@ from directory.search import (
     COUNT_CAP,
     SITES_READ_PER_PROVIDER,
     SearchQuery,
-    by_city,
     clinics_for,
     matching,
     paginate,
     search,
     shown_sites,
+    state_page,
 )
 from tests.cast import make_provider
 
@@ -110,7 +110,7 @@ TEXAS = SearchedPlace.whole_state("TX")
     ("page", "page_size"), [(1, 20), (1, 7), (2, 7), (5, 7), (99, 7), ("x", 7)]
 )
 def test_a_state_reads_the_same_pages_as_grouping_every_clinic(texas, query, page, page_size):
-    assert by_city(query, page, page_size, strict=False) is not None  # the case this is about
+    assert state_page(query, page, page_size, strict=False) is not None  # the case this is about
     assert walked(query, page, page_size) == grouped(query, page, page_size)
 
 
@@ -131,7 +131,7 @@ def test_a_chain_with_many_sites_first_in_the_state_falls_back_to_grouping(texas
         locations=[site("Abilene") for _ in range(SITES_READ_PER_PROVIDER * 8)],
     )
     query = SearchQuery(place=TEXAS)
-    assert by_city(query, 1, 7, strict=False) is None  # too few providers in the rows read
+    assert state_page(query, 1, 7, strict=False) is None  # too few providers in the rows read
     assert walked(query, 1, 7) == grouped(query, 1, 7)
     assert walked(query, 1, 7)[0][0] == Provider.objects.get(slug="aardvark-chain").pk
 
@@ -139,7 +139,7 @@ def test_a_chain_with_many_sites_first_in_the_state_falls_back_to_grouping(texas
 def test_a_list_by_when_verified_groups_every_clinic(texas):
     # Not copied onto the location rows.
     query = SearchQuery(place=TEXAS, sort="verified")
-    assert by_city(query, 1, 7, strict=False) is None
+    assert state_page(query, 1, 7, strict=False) is None
     assert walked(query, 1, 7) == grouped(query, 1, 7)
 
 
@@ -147,7 +147,7 @@ def test_deep_pages_group_every_clinic(texas):
     query = SearchQuery(place=TEXAS)
     page_size = 100
     deep = COUNT_CAP // page_size + 1
-    assert by_city(query, deep, page_size, strict=False) is None
+    assert state_page(query, deep, page_size, strict=False) is None
     assert walked(query, deep, page_size) == grouped(query, deep, page_size)
 
 
@@ -155,8 +155,8 @@ def test_a_page_of_a_state_is_one_query_with_its_count_and_shown_sites(
     texas, django_assert_num_queries
 ):
     query = SearchQuery(place=TEXAS, condition="depression")
-    by_city(query, 1, 20, strict=False)  # the reference terms, memoised per process
+    state_page(query, 1, 20, strict=False)  # the reference terms, memoised per process
     with django_assert_num_queries(1):
-        clinics, sites, number, paginator = by_city(query, 1, 20, strict=False)
+        clinics, sites, number, paginator = state_page(query, 1, 20, strict=False)
         assert (number, paginator.count) == (1, len(clinics))
         assert set(sites) == {p.pk for p in clinics}
