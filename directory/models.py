@@ -1191,8 +1191,9 @@ class Location(models.Model):
                 fields=["latitude", "longitude"], include=["provider"], name="location_box_idx"
             ),
             models.Index(fields=["state", "city_slug"]),
-            # A state's clinics by city (directory.search.state_page): read in order, and
-            # counted from the index alone.
+            # A state's clinics (directory.search.state_page): by city, read in the
+            # index's order; by price or name, its sites found here with the copies
+            # they are ranked on; counted from the index alone either way.
             models.Index(
                 fields=["state", "city"],
                 include=["provider", *SEARCH_COPIES],
