@@ -116,6 +116,16 @@ class Server:
 
 
 @pytest.fixture(scope="session")
+def redis_url():
+    """A database on the real Redis server that this test run may flush.
+
+    CI runs the SQLite and PostgreSQL suites side by side; each names its own
+    (TEST_REDIS_URL) so that neither empties the other's keys mid-test.
+    """
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture(scope="session")
 def collected_static(tmp_path_factory):
     """Run collectstatic once with the production storage; return STATIC_ROOT."""
     root = tmp_path_factory.mktemp("static")

@@ -23,8 +23,8 @@ def make_cache(location):
     )
 
 
-def test_cache_works_against_the_real_redis_server():
-    cache = make_cache("redis://127.0.0.1:6379/9")
+def test_cache_works_against_the_real_redis_server(redis_url):
+    cache = make_cache(redis_url)
     try:
         cache.set("greeting", {"hello": "world"}, 30)
         assert cache.get("greeting") == {"hello": "world"}

@@ -159,9 +159,6 @@ def test_the_address_is_not_kept_in_the_cache_in_the_clear(client):
     assert not [key for key in keys if "192.0.2.55" in key]
 
 
-REDIS_DB = "redis://127.0.0.1:6379/11"
-
-
 def post_form(url, data, headers=None):
     body = urllib.parse.urlencode(data).encode()
     request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
@@ -173,9 +170,9 @@ def post_form(url, data, headers=None):
 
 
 def test_every_server_process_shares_the_limit_through_redis(
-    start_server, production_env, server_db
+    start_server, production_env, server_db, redis_url
 ):
-    connection = redis.Redis.from_url(REDIS_DB)
+    connection = redis.Redis.from_url(redis_url)
     try:
         connection.flushdb()
     except redis.ConnectionError:
@@ -183,7 +180,7 @@ def test_every_server_process_shares_the_limit_through_redis(
     env = {
         **production_env,
         "DATABASE_URL": server_db,
-        "REDIS_URL": REDIS_DB,
+        "REDIS_URL": redis_url,
         "FORM_MIN_FILL_SECONDS": "0",
     }
     server = start_server(env, workers=3)
