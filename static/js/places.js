@@ -76,6 +76,9 @@
     }
 
     function close() {
+      // An answer still on its way would open the list again after the
+      // patient closed it (Escape, Tab, a choice): it is no longer wanted.
+      forget();
       highlight(-1);
       list.hidden = true;
       input.setAttribute("aria-expanded", "false");

@@ -4,10 +4,11 @@ Suggestions come from this site only, carry nothing but the typed text (no
 cookies, no Referer), and without JavaScript the field is the plain text input.
 """
 
+from contextlib import suppress
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error, expect
 
 from tests.browser.test_accessibility import run_axe, summarise
 from tests.browser.test_phone_and_keyboard import PHONE
@@ -122,6 +123,31 @@ def test_escape_closes_the_list_then_clears_the_field(page, site_url):
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
     expect(location).to_have_value("")
+
+
+def test_an_answer_that_comes_after_escape_does_not_open_the_list_again(page, site_url):
+    # On a slow machine or network the suggestions for the last letters typed can
+    # still be on their way when the patient presses Down then Escape.
+    held = []
+    page.route("**/api/places/?q=Austin", lambda route: held.append(route))
+    page.goto(site_url + "/clinics/")
+    location = type_into(page, "Austi")
+    expect(listbox(page)).to_be_visible()
+    with page.expect_request("**/api/places/?q=Austin"):
+        location.press("n")
+    page.keyboard.press("ArrowDown")  # for "Austin": asks now and waits for the answer
+    page.keyboard.press("Escape")
+    expect(listbox(page)).to_be_hidden()
+
+    for route in held:  # let the answers go
+        with suppress(Error):  # the page has already given up on it
+            route.continue_()
+    # A round trip and a moment more: time for an answer to arrive and be shown.
+    page.evaluate("fetch('/ping').then(() => new Promise(r => setTimeout(r, 200)))")
+    assert held, "the request for Austin was not held"
+    expect(listbox(page)).to_be_hidden()
+    expect(location).to_have_attribute("aria-expanded", "false")
+    expect(location).to_have_value("Austin")
 
 
 def test_tab_leaves_without_choosing(page, site_url):
