@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 
 import django_filters
-from django.core.cache import caches
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpResponse
@@ -17,7 +16,7 @@ from articles.models import (
     ReviewedText,
     in_page_language,
 )
-from core.cache import cache_anonymous, private_page, public_page
+from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
 from core.models import ContentVersion
 from directory.filters import condition_choices
 
@@ -125,25 +124,16 @@ def article_detail(request, slug):
     illustration, related articles).
 
     A published article's page is the same for every visitor who is not signed in
-    until an editor saves something: each process draws it once per content version
-    and keeps it in the "fragments" cache, so a reader's request costs one query
-    (the version). Signed-in editors, who may see drafts, get it drawn each time.
-    A page is kept only once it could be shown, and what was published stays
-    published until a save changes the version: time alone cannot hide a kept page.
+    until an editor saves something (core.cache.kept_for_readers): a reader's request
+    then costs one query, the version. A page is kept only once it could be shown,
+    and what was published stays published until a save changes the version: time
+    alone cannot hide a kept page.
     """
     version = ContentVersion.read()  # before the content, so a page is never older than its key
-    if request.user.is_authenticated:
-        return draw_article(request, slug, version)
     # The page names its own address (canonical, og:url) but reads no query string.
-    origin = f"{request.scheme}://{request.get_host()}"
-    key = f"article-page:{version}:{get_language()}:{origin}:{slug}"
-    fragments = caches["fragments"]
-    if (page := fragments.get(key)) is not None:
-        return HttpResponse(page)
-    response = draw_article(request, slug, version)
-    if response.status_code == 200:
-        fragments.set(key, response.content)
-    return response
+    return kept_for_readers(
+        request, f"article-page:{slug}", version, lambda: draw_article(request, slug, version)
+    )
 
 
 def draw_article(request, slug, version: int) -> HttpResponse:

@@ -11,13 +11,15 @@ every RETRY_SECONDS so requests do not each wait for a connect timeout.
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
+from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from redis.exceptions import RedisError
 
@@ -130,6 +132,32 @@ def bump_content_version(**kwargs):
     """
     ContentVersion.bump()
     cache.set(VERSION_KEY, str(time.time_ns()), None)
+
+
+def kept_for_readers(
+    request: HttpRequest, key: str, version: int, draw: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """The page `draw` makes, drawn once per process for readers who are not signed in.
+
+    For pages that only a save changes (an article, a provider's profile): kept in
+    the "fragments" cache under the content `version`, which the caller reads before
+    the content the page shows, so nothing is kept under a number older than what
+    it shows and a save anywhere makes every process draw it again. `key` names
+    whatever else the page depends on; the language and the site's address (the
+    page names its own absolute URL) are added here. Signed-in editors, who may see
+    drafts, get it drawn each time. Only a 200 is kept.
+    """
+    if request.user.is_authenticated:
+        return draw()
+    origin = f"{request.scheme}://{request.get_host()}"
+    key = f"{key}:{version}:{get_language()}:{origin}"
+    fragments = caches["fragments"]
+    if (page := fragments.get(key)) is not None:
+        return HttpResponse(page)
+    response = draw()
+    if response.status_code == 200:
+        fragments.set(key, response.content)
+    return response
 
 
 def cache_anonymous(view):

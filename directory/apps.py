@@ -10,7 +10,10 @@ class DirectoryConfig(AppConfig):
         from core.cache import bump_content_version
         from directory.models import (
             Condition,
+            Language,
             Location,
+            PaymentOption,
+            PrescriberType,
             Provider,
             Treatment,
             Verification,
@@ -21,10 +24,14 @@ class DirectoryConfig(AppConfig):
         )
         from directory.reference import forget_reference
 
+        # Everything a profile shows (pages are kept under the version: core.cache).
         # A verification's method is on the profile ("Verified on … (by phone)").
-        for model in (Provider, Location, Condition, Treatment, Verification):
+        terms = (Condition, Treatment, PaymentOption, PrescriberType, Language)
+        for model in (Provider, Location, Verification, *terms):
             for signal in (post_save, post_delete):
                 signal.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
+        # The other relations change only along with a save of the provider (the
+        # admin, imports, proposals), which counts the version up.
         for relation in ("conditions", "treatments", "serves_states"):
             through = getattr(Provider, relation).through
             m2m_changed.connect(

@@ -1,10 +1,12 @@
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from core.cache import cache_anonymous, private_page, public_page
+from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
+from core.models import ContentVersion
 from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
 from directory.factsheet import compare, fact_sheet, load_facts, safety_notes
@@ -64,9 +66,21 @@ def clinic_search(request):
 @public_page
 @cache_anonymous
 def provider_detail(request, slug):
+    """A provider's profile. For readers it is kept per process until a save
+    (core.cache.kept_for_readers), so a kept page costs one query, the version; the
+    notice to call ahead depends on the day too."""
+    version = ContentVersion.read()
+    return kept_for_readers(
+        request,
+        f"provider-page:{slug}:{timezone.localdate()}",
+        version,
+        lambda: draw_provider(request, slug),
+    )
+
+
+def draw_provider(request, slug) -> HttpResponse:
     provider = get_object_or_404(
-        Provider.objects.visible_to(request.user).with_verification_method(),
-        slug=slug,
+        Provider.objects.visible_to(request.user).with_verification_method(), slug=slug
     )
     load_facts([provider])
     context = {

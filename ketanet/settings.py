@@ -218,9 +218,10 @@ else:
 # Template fragments that depend only on the code and the page's language (the
 # header and footer: templates/base.html), drawn once per process and kept here:
 # every process draws the same, so nothing needs sharing or dropping. Fragments
-# drawn from content (an article's text, its whole page for anonymous readers)
-# are kept under the content version, so a save makes new keys; old ones are
-# dropped least recently used first, past MAX_ENTRIES (a few MB at most).
+# drawn from content (an article's text, whole article and profile pages for
+# anonymous readers) are kept under the content version, so a save makes new keys;
+# old ones are dropped least recently used first, past MAX_ENTRIES (a page is
+# 15-30 kB: some 30 MB a process at most).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",

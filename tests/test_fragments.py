@@ -1,6 +1,7 @@
 """Fragments kept per process (templates' {% cache ... using="fragments" %}).
 
-An article page's text and references are drawn once per process and content
+An article page's text and references, and whole article and profile pages for
+readers (core.cache.kept_for_readers), are drawn once per process and content
 version (core.models.ContentVersion): any save of something a page shows counts the
 version up, in the database, so every process draws the page again on its next
 request, with or without Redis.
@@ -14,7 +15,10 @@ from django.utils import timezone
 from articles.models import Article, Person
 from core.cache import bump_content_version
 from core.models import ContentVersion
+from directory.models import NOTICE_AFTER_DAYS, PaymentOption, Provider
 from tests.articles.test_pages import cast  # noqa: F401 - the fixture these tests use
+from tests.cast import austin_clinic, draft_provider, round_rock_clinic
+from tests.directory.test_provider_page import facts_of, groups_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cast")]
 
@@ -133,3 +137,68 @@ def test_the_header_and_footer_are_kept_per_language(client):
         html = client.get(path).text
         assert shown in html
         assert not_shown not in html
+
+
+# --- A provider's profile ------------------------------------------------------------
+
+
+def test_a_kept_profile_costs_one_query_and_is_the_same_page(client, django_assert_num_queries):
+    austin, _ = austin_clinic(), round_rock_clinic()
+    drawn = client.get(austin.get_absolute_url()).content
+    with django_assert_num_queries(1):  # the content version: the page is kept under it
+        kept = client.get(austin.get_absolute_url()).content
+    assert kept == drawn
+    assert "Round Rock Infusion Center" in kept.decode()  # the clinics to compare with
+
+
+def test_a_change_to_the_profile_or_a_clinic_nearby_shows_at_once(client):
+    austin, round_rock = austin_clinic(), round_rock_clinic()
+    client.get(austin.get_absolute_url())
+    austin.phone = "(512) 555-0199"
+    austin.save()
+    assert "(512) 555-0199" in client.get(austin.get_absolute_url()).text
+    site = round_rock.locations.get()
+    site.address1 = "7 Moved Street"
+    site.save()
+    round_rock.name = "Round Rock Renamed Clinic"
+    round_rock.save()
+    assert "Round Rock Renamed Clinic" in client.get(austin.get_absolute_url()).text
+
+
+def test_a_change_to_a_profiles_links_shows_at_once(client):
+    austin = austin_clinic()
+    client.get(austin.get_absolute_url())
+    austin.save()  # as the admin, an import and an applied proposal do: the provider first
+    austin.payment_options.set(PaymentOption.objects.filter(slug="self-pay"))
+    html = client.get(austin.get_absolute_url()).text
+    assert facts_of(groups_of(html)["Payment"])["Accepted"] == "Self-pay"
+
+
+def test_a_profile_unpublished_with_a_save_goes_from_the_public_at_once(client):
+    austin = austin_clinic()
+    client.get(austin.get_absolute_url())
+    austin.status = Provider.Status.DRAFT
+    austin.save()
+    assert client.get(austin.get_absolute_url()).status_code == 404
+
+
+def test_editors_are_drawn_the_profile_with_their_banner(client, editor):
+    draft = draft_provider()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    client.force_login(editor)
+    assert "patients cannot see this page" in client.get(draft.get_absolute_url()).text
+
+
+def test_the_notice_to_call_ahead_follows_the_day_not_only_saves(client, settings):
+    # The same instant is one day on American Samoa and the next (or the one after)
+    # on Kiritimati. Verified exactly NOTICE_AFTER_DAYS days before Samoa's day: no
+    # notice there yet; a day later, with no save in between, the kept page is not
+    # served and the notice shows.
+    settings.TIME_ZONE = "Pacific/Pago_Pago"
+    today = timezone.localdate()
+    austin = austin_clinic()
+    austin.last_verified = today - timedelta(days=NOTICE_AFTER_DAYS)
+    austin.save()
+    assert "call ahead" not in client.get(austin.get_absolute_url()).text
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    assert "call ahead to check the details" in client.get(austin.get_absolute_url()).text
