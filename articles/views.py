@@ -17,7 +17,6 @@ from articles.models import (
     in_page_language,
 )
 from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
-from core.models import ContentVersion
 from directory.filters import condition_choices
 
 SEARCH_MAX_LENGTH = 100
@@ -129,10 +128,9 @@ def article_detail(request, slug):
     and what was published stays published until a save changes the version: time
     alone cannot hide a kept page.
     """
-    version = ContentVersion.read()  # before the content, so a page is never older than its key
     # The page names its own address (canonical, og:url) but reads no query string.
     return kept_for_readers(
-        request, f"article-page:{slug}", version, lambda: draw_article(request, slug, version)
+        request, f"article-page:{slug}", lambda version: draw_article(request, slug, version)
     )
 
 

@@ -135,26 +135,28 @@ def bump_content_version(**kwargs):
 
 
 def kept_for_readers(
-    request: HttpRequest, key: str, version: int, draw: Callable[[], HttpResponse]
+    request: HttpRequest, key: str, draw: Callable[[int], HttpResponse]
 ) -> HttpResponse:
-    """The page `draw` makes, drawn once per process for readers who are not signed in.
+    """The page `draw(version)` makes, drawn once per process for readers who are not
+    signed in.
 
     For pages that only a save changes (an article, a provider's profile): kept in
-    the "fragments" cache under the content `version`, which the caller reads before
+    the "fragments" cache under the content version, read here before `draw` reads
     the content the page shows, so nothing is kept under a number older than what
     it shows and a save anywhere makes every process draw it again. `key` names
     whatever else the page depends on; the language and the site's address (the
     page names its own absolute URL) are added here. Signed-in editors, who may see
     drafts, get it drawn each time. Only a 200 is kept.
     """
+    version = ContentVersion.read()
     if request.user.is_authenticated:
-        return draw()
+        return draw(version)
     origin = f"{request.scheme}://{request.get_host()}"
     key = f"{key}:{version}:{get_language()}:{origin}"
     fragments = caches["fragments"]
     if (page := fragments.get(key)) is not None:
         return HttpResponse(page)
-    response = draw()
+    response = draw(version)
     if response.status_code == 200:
         fragments.set(key, response.content)
     return response

@@ -6,7 +6,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
-from core.models import ContentVersion
 from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
 from directory.factsheet import compare, fact_sheet, load_facts, safety_notes
@@ -69,12 +68,10 @@ def provider_detail(request, slug):
     """A provider's profile. For readers it is kept per process until a save
     (core.cache.kept_for_readers), so a kept page costs one query, the version; the
     notice to call ahead depends on the day too."""
-    version = ContentVersion.read()
     return kept_for_readers(
         request,
         f"provider-page:{slug}:{timezone.localdate()}",
-        version,
-        lambda: draw_provider(request, slug),
+        lambda version: draw_provider(request, slug),
     )
 
 
