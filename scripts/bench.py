@@ -101,6 +101,7 @@ PROFILES = 300  # published providers whose profiles are rotated through
 # (core.cache.kept_for_readers): a popular profile, apart from the first draws
 # that 300 profiles over 5 workers mostly are.
 KEPT_PROFILES = 20
+KEPT_PROFILE = "provider profile, kept"  # their page kind
 
 
 class Timed(NamedTuple):
@@ -138,9 +139,6 @@ def body_of(response):
 
         return brotli.decompress(response.content)
     return response.content
-
-
-KEPT_PROFILE = "provider profile, kept"
 
 
 def page_requests(args):
