@@ -17,6 +17,7 @@ from articles.models import (
     in_page_language,
 )
 from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
+from core.models import ContentVersion
 from directory.filters import condition_choices
 
 SEARCH_MAX_LENGTH = 100
@@ -128,10 +129,13 @@ def article_detail(request, slug):
     and what was published stays published until a save changes the version: time
     alone cannot hide a kept page.
     """
+
+    def draw() -> tuple[int, HttpResponse]:
+        version = ContentVersion.read()  # before the content: kept_for_readers
+        return version, draw_article(request, slug, version)
+
     # The page names its own address (canonical, og:url) but reads no query string.
-    return kept_for_readers(
-        request, f"article-page:{slug}", lambda version: draw_article(request, slug, version)
-    )
+    return kept_for_readers(request, f"article-page:{slug}", draw)
 
 
 def draw_article(request, slug, version: int) -> HttpResponse:

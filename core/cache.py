@@ -135,30 +135,30 @@ def bump_content_version(**kwargs):
 
 
 def kept_for_readers(
-    request: HttpRequest, key: str, draw: Callable[[int], HttpResponse]
+    request: HttpRequest, key: str, draw: Callable[[], tuple[int, HttpResponse]]
 ) -> HttpResponse:
-    """The page `draw(version)` makes, drawn once per process for readers who are not
-    signed in.
+    """The page `draw()` makes, drawn once per process for readers who are not signed in.
 
-    For pages that only a save changes (an article, a provider's profile): kept in
-    the "fragments" cache under the content version, read here before `draw` reads
-    the content the page shows, so nothing is kept under a number older than what
-    it shows and a save anywhere makes every process draw it again. `key` names
-    whatever else the page depends on; the language and the site's address (the
-    page names its own absolute URL) are added here. Signed-in editors, who may see
-    drafts, get it drawn each time. Only a 200 is kept.
+    For pages that only a save changes (an article, a provider's profile). `draw`
+    returns the content version it read before the content the page shows
+    (ContentVersion.read(), or ContentVersion.column() in the page's first query)
+    with the page, so nothing is kept under a number older than what it shows. The
+    page is kept in the "fragments" cache with that number and served while it is
+    still the version: one query, and a save anywhere makes every process draw it
+    again. `key` names whatever else the page depends on; the language and the
+    site's address (the page names its own absolute URL) are added here.
+    Signed-in editors, who may see drafts, get it drawn each time. Only a 200 is kept.
     """
-    version = ContentVersion.read()
     if request.user.is_authenticated:
-        return draw(version)
-    origin = f"{request.scheme}://{request.get_host()}"
-    key = f"{key}:{version}:{get_language()}:{origin}"
+        return draw()[1]
+    key = f"{key}:{get_language()}:{request.scheme}://{request.get_host()}"
     fragments = caches["fragments"]
-    if (page := fragments.get(key)) is not None:
-        return HttpResponse(page)
-    response = draw(version)
+    kept = fragments.get(key)
+    if kept is not None and kept[0] == ContentVersion.read():
+        return HttpResponse(kept[1])
+    version, response = draw()
     if response.status_code == 200:
-        fragments.set(key, response.content)
+        fragments.set(key, (version, response.content))
     return response
 
 

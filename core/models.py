@@ -54,6 +54,12 @@ class ContentVersion(models.Model):
         return cls.objects.filter(pk=cls.ROW).values_list("value", flat=True).first() or 0
 
     @classmethod
+    def column(cls) -> models.Subquery:
+        """The version as a column of another query, which reads it in the same
+        statement as its own rows (None while the table is empty)."""
+        return models.Subquery(cls.objects.filter(pk=cls.ROW).values("value")[:1])
+
+    @classmethod
     def bump(cls) -> None:
         if not cls.objects.filter(pk=cls.ROW).update(value=models.F("value") + 1):
             cls.objects.get_or_create(pk=cls.ROW)  # an emptied table (a flushed test database)

@@ -151,6 +151,19 @@ def test_a_kept_profile_costs_one_query_and_is_the_same_page(client, django_asse
     assert "Round Rock Infusion Center" in kept.decode()  # the clinics to compare with
 
 
+def test_a_profile_kept_under_an_older_version_is_drawn_again_then_kept(
+    client, django_assert_num_queries
+):
+    austin, _ = austin_clinic(), round_rock_clinic()
+    client.get(austin.get_absolute_url())
+    Provider.objects.filter(pk=austin.pk).update(phone="(512) 555-0142")
+    ContentVersion.bump()  # a save in another process
+    with django_assert_num_queries(6):  # the version, then the page's five
+        assert "(512) 555-0142" in client.get(austin.get_absolute_url()).text
+    with django_assert_num_queries(1):
+        assert "(512) 555-0142" in client.get(austin.get_absolute_url()).text
+
+
 def test_a_change_to_the_profile_or_a_clinic_nearby_shows_at_once(client):
     austin, round_rock = austin_clinic(), round_rock_clinic()
     client.get(austin.get_absolute_url())
