@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -23,6 +24,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from redis.exceptions import RedisError
 
+from core.middleware import gzip_page, gzipped
 from core.models import ContentVersion
 
 logger = logging.getLogger(__name__)
@@ -134,6 +136,12 @@ def bump_content_version(**kwargs):
     cache.set(VERSION_KEY, str(time.time_ns()), None)
 
 
+class KeptPage(NamedTuple):
+    version: int  # the content version read before the content (kept_for_readers)
+    content: bytes
+    gzipped: bytes  # as core.middleware.gzip_page() compresses it
+
+
 def kept_for_readers(
     request: HttpRequest, key: str, draw: Callable[[], tuple[int, HttpResponse]]
 ) -> HttpResponse:
@@ -147,19 +155,24 @@ def kept_for_readers(
     still the version: one query, and a save anywhere makes every process draw it
     again. `key` names whatever else the page depends on; the language and the
     site's address (the page names its own absolute URL) are added here.
-    Signed-in editors, who may see drafts, get it drawn each time. Only a 200 is kept.
+    Signed-in editors, who may see drafts, get it drawn each time. Only a 200 is
+    kept, compressed as well, so that serving it costs no compressing.
     """
     if request.user.is_authenticated:
         return draw()[1]
     key = f"{key}:{get_language()}:{request.scheme}://{request.get_host()}"
     fragments = caches["fragments"]
-    kept = fragments.get(key)
-    if kept is not None and kept[0] == ContentVersion.read():
-        return HttpResponse(kept[1])
-    version, response = draw()
-    if response.status_code == 200:
-        fragments.set(key, (version, response.content))
-    return response
+    kept: KeptPage | None = fragments.get(key)
+    if kept is not None and kept.version == ContentVersion.read():
+        response = HttpResponse(kept.content)
+    else:
+        version, response = draw()
+        if response.status_code != 200:
+            return response
+        kept = KeptPage(version, response.content, gzip_page(response.content))
+        fragments.set(key, kept)
+    # The same page for every reader, with no secret in it: compressed whoever asks.
+    return gzipped(request, response, kept.gzipped)
 
 
 def cache_anonymous(view):

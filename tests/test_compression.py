@@ -7,6 +7,8 @@ import pytest
 from django.http import HttpResponse, StreamingHttpResponse
 
 from core.middleware import AnonymousGZipMiddleware
+from tests.articles.test_pages import cast  # noqa: F401 - the articles a kept page shows
+from tests.cast import austin_clinic
 from tests.test_cache import response_cache  # noqa: F401 - the fixture the last test uses
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +28,20 @@ def test_an_anonymous_page_is_compressed_and_unchanged(client, path):
     assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content) / 2
     assert gzip.decompress(packed.content) == plain.content
     assert "Content-Encoding" not in plain
+
+
+@pytest.mark.usefixtures("cast")
+@pytest.mark.parametrize("kind", ["article", "profile"])
+def test_a_kept_page_is_sent_compressed_as_it_was_kept(client, kind):
+    # Kept for readers compressed as well (core.cache.kept_for_readers): drawn, then kept.
+    path = "/articles/pain-basics/" if kind == "article" else austin_clinic().get_absolute_url()
+    for _ in range(2):
+        packed, plain = client.get(path, **GZIP), client.get(path)
+        assert (packed["Content-Encoding"], "Content-Encoding" in plain) == ("gzip", False)
+        assert "Accept-Encoding" in packed["Vary"]
+        assert "Accept-Encoding" in plain["Vary"]
+        assert int(packed["Content-Length"]) == len(packed.content)
+        assert gzip.decompress(packed.content) == plain.content
 
 
 def test_a_tiny_answer_is_sent_as_it_is(client):
