@@ -451,6 +451,7 @@ def _provider_spec(number: int, kind: str, rng: DemoRandom, pools: Pools) -> Spe
             "accepting": provider["accepting_new_patients"] is True,
             "offers_kap": provider["kap"] in Provider.KAP_OFFERED,
             "price_min": provider["price_min"],
+            "last_verified": last_verified,
             "provider_name": name,
             "name_search": name_search,
             "languages": "".join(f" {code}" for code in fact_links["languages"]) + " "

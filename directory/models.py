@@ -971,13 +971,14 @@ SEARCH_COPIES = (
     "accepting",
     "offers_kap",
     "price_min",
+    "last_verified",
     "provider_name",
     "name_search",
     "languages",
 )
 # The provider's own fields that they copy (the rest are its links).
 COPIED_PROVIDER_FIELDS = frozenset(
-    {"status", "accepting_new_patients", "kap", "price_min", "name", "name_search"}
+    {"status", "accepting_new_patients", "kap", "price_min", "last_verified", "name", "name_search"}
 )
 
 
@@ -1005,8 +1006,8 @@ class LocationQuerySet(models.QuerySet):
     def copy_provider_filters(self) -> int:
         """Copy onto these rows what a radius search filters on: whether their provider
         is published, its conditions, treatments and payment options (as bits), whether
-        it is accepting new patients and offers psychotherapy, its lowest price, its
-        name (and its words) and the languages spoken.
+        it is accepting new patients and offers psychotherapy, its lowest price, when it
+        was last verified, its name (and its words) and the languages spoken.
         Signals call it on every save of a provider, its terms or a location
         (directory/apps.py); code that writes with QuerySet.update() or bulk_create()
         calls it itself."""
@@ -1032,6 +1033,7 @@ class LocationQuerySet(models.QuerySet):
             accepting=Exists(provider.filter(accepting_new_patients=True)),
             offers_kap=Exists(provider.filter(kap__in=Provider.KAP_OFFERED)),
             price_min=Subquery(provider.values("price_min")[:1]),
+            last_verified=Subquery(provider.values("last_verified")[:1]),
             provider_name=Subquery(provider.values("name")[:1]),
             name_search=Subquery(provider.values("name_search")[:1]),
             languages=Coalesce(Subquery(spoken.values("codes")), Value("")),  # type: ignore[misc]
@@ -1171,6 +1173,7 @@ class Location(models.Model):
     accepting = models.BooleanField(default=False, editable=False)
     offers_kap = models.BooleanField(default=False, editable=False)
     price_min = models.PositiveIntegerField(null=True, editable=False)
+    last_verified = models.DateField(null=True, editable=False)
     provider_name = models.CharField(max_length=200, blank=True, default="", editable=False)
     name_search = models.TextField(blank=True, default="", editable=False)
     # The codes of the languages spoken, between spaces (" en es "); "" for none.
@@ -1192,8 +1195,8 @@ class Location(models.Model):
             ),
             models.Index(fields=["state", "city_slug"]),
             # A state's clinics (directory.search.state_page): by city, read in the
-            # index's order; by price or name, its sites found here with the copies
-            # they are ranked on; counted from the index alone either way.
+            # index's order; by price, name or when verified, its sites found here with
+            # the copies they are ranked on; counted from the index alone either way.
             models.Index(
                 fields=["state", "city"],
                 include=["provider", *SEARCH_COPIES],

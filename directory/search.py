@@ -76,18 +76,21 @@ SORTS = {
 
 # The orders of the sites of a radius search (nearest_sites(), nearest_per_provider()),
 # by the location rows' copies of their provider.
+RECENTLY_VERIFIED = F("last_verified").desc(nulls_last=True)  # never verified last
 RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     None: ("distance", "provider_name", "provider_id"),
     "distance": ("distance", "provider_name", "provider_id"),
     "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
+    "verified": (RECENTLY_VERIFIED, "distance", "provider_name", "provider_id"),
     "name": ("provider_name", "provider_id"),
 }
 # The orders of a state's sites (state_page()): a provider's first site in them is its
 # first by city, and the providers come in clinics_in_state()'s order, sorted as asked
-# (sorted_as_asked()) by the copies on the rows. "verified" is not copied.
+# (sorted_as_asked()) by the copies on the rows.
 STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     None: ("city", "provider_name", "provider_id", "pk"),
     "price": (F("price_min").asc(nulls_last=True), "city", "provider_name", "provider_id", "pk"),
+    "verified": (RECENTLY_VERIFIED, "city", "provider_name", "provider_id", "pk"),
     "name": ("provider_name", "provider_id", "city", "pk"),
 }
 
@@ -425,10 +428,10 @@ def state_page(
     query: SearchQuery, number: int | str | None, page_size: int, strict: bool
 ) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
     """A page of a state's clinics in the order asked for: by city (as
-    ProviderQuerySet.clinics_in_state), by price or by name (STATE_RANKINGS); with the
-    site each card shows, the page's number and a Paginator that knows the count. None
-    for any other list (by when verified, a city's, a deep page), or when the state's
-    first sites are of too few providers: then the caller groups every clinic.
+    ProviderQuerySet.clinics_in_state), by price, when verified or name (STATE_RANKINGS);
+    with the site each card shows, the page's number and a Paginator that knows the
+    count. None for any other list (a city's, a deep page), or when the state's first
+    sites are of too few providers: then the caller groups every clinic.
 
     Read from the state's sites in that order, as nearest_sites() reads a circle: a
     provider's first site in it is its first by city, and the providers come in the
@@ -483,10 +486,6 @@ def nearest_per_provider(
         RowNumber(), partition_by=F("provider"), order_by=[F("distance").asc(), F("pk").asc()]
     )
     ranked = sites.annotate(nearest=nearest_first).filter(nearest=1)
-    if sort == "verified":  # not copied onto the rows
-        return card_sites(ranked).order_by(
-            F("provider__last_verified").desc(nulls_last=True), *RANKINGS[None]
-        )[start:stop]
     order = RANKINGS[sort]
     page = ranked.order_by(*order).values("pk")[start:stop]
     return card_sites(sites.filter(pk__in=page)).order_by(*order)

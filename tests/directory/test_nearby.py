@@ -3,6 +3,7 @@ provider in the circle, a count capped at 1,000, and the copies of each provider
 status and conditions on its location rows kept in step."""
 
 import random
+from datetime import date
 
 import pytest
 from django.core.paginator import EmptyPage
@@ -58,6 +59,7 @@ def crowd():
             kap=rng.choice(["", *Provider.Kap.values]),
             price_min=rng.choice([None, 300, 450, 600, 800]),
             locations=[site(point) for point in points],
+            last_verified=rng.choice([None, date(2026, 9, 1), date(2026, 11, 2)]),
         )
     return center
 
@@ -69,6 +71,8 @@ def ranked(query):
     )
     if query.sort == "price":
         providers = providers.cheapest_first()
+    elif query.sort == "verified":
+        providers = providers.recently_verified_first()
     elif query.sort == "name":
         providers = providers.order_by("name", "pk")
     return [(provider.pk, round(provider.distance, 6)) for provider in providers]
@@ -76,7 +80,7 @@ def ranked(query):
 
 @pytest.mark.parametrize("radius", [10, 25, 50])
 @pytest.mark.parametrize("condition", [None, "depression"])
-@pytest.mark.parametrize("sort", [None, "price", "name"])
+@pytest.mark.parametrize("sort", [None, "price", "verified", "name"])
 def test_every_page_is_a_slice_of_the_whole_ranking(crowd, radius, condition, sort):
     query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition, sort=sort)
     whole = ranked(query)
@@ -268,6 +272,7 @@ def test_copies_follow_every_kind_of_change(crowd):
         ("accepting_new_patients", True),
         ("kap", "partner"),
         ("price_min", 350),
+        ("last_verified", date(2026, 11, 30)),
         ("name", "Renamed Clinic"),
     ]:
         setattr(provider, field, value)

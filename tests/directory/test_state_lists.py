@@ -1,9 +1,10 @@
-"""A state's clinics by city, price or name (directory.search.state_page): read from the
-state's sites in order, the same pages, counts and shown sites as grouping every clinic
-of the state (ProviderQuerySet.clinics_in_state, the way deep pages and lists by when
-verified still go)."""
+"""A state's clinics by city, price, when verified or name (directory.search.state_page):
+read from the state's sites in order, the same pages, counts and shown sites as grouping
+every clinic of the state (ProviderQuerySet.clinics_in_state, the way deep pages still
+go)."""
 
 import random
+from datetime import date
 
 import pytest
 from django.core.paginator import InvalidPage
@@ -34,9 +35,9 @@ def site(city, state="TX"):
 
 @pytest.fixture
 def texas():
-    """Forty clinics in Texas cities (ties on city, name and price; some prices
-    unknown), some with sites in several cities or another state, drafts among them,
-    with different conditions."""
+    """Forty clinics in Texas cities (ties on city, name, price and date verified; some
+    prices and dates unknown), some with sites in several cities or another state,
+    drafts among them, with different conditions."""
     rng = random.Random(18)
     for n in range(40):
         cities = rng.sample(CITIES, rng.choice([1, 1, 2, 3]))
@@ -48,6 +49,7 @@ def texas():
             conditions=[rng.choice(["depression", "ptsd"])],
             payment_options=[rng.choice(["self-pay", "medicare"])],
             price_min=rng.choice([None, 300, 300, 450, 600]),
+            last_verified=rng.choice([None, date(2026, 9, 1), date(2026, 11, 2)]),
             status=Provider.Status.DRAFT if n % 11 == 0 else Provider.Status.PUBLISHED,
         )
     make_provider(name="Sooner Clinic", locations=[site("Abilene", "OK")])  # not in Texas
@@ -91,6 +93,8 @@ TEXAS = SearchedPlace.whole_state("TX")
         SearchQuery(place=TEXAS, condition="ocd"),  # nobody
         SearchQuery(place=TEXAS, sort="price"),
         SearchQuery(place=TEXAS, condition="depression", sort="price"),
+        SearchQuery(place=TEXAS, sort="verified"),
+        SearchQuery(place=TEXAS, payments=("medicare",), sort="verified"),
         SearchQuery(place=TEXAS, sort="name"),
         SearchQuery(place=TEXAS, name_words=("clinic",), sort="name"),
     ],
@@ -102,6 +106,8 @@ TEXAS = SearchedPlace.whole_state("TX")
         "none",
         "price",
         "condition-price",
+        "verified",
+        "payment-verified",
         "by-name",
         "name-by-name",
     ],
@@ -134,13 +140,6 @@ def test_a_chain_with_many_sites_first_in_the_state_falls_back_to_grouping(texas
     assert state_page(query, 1, 7, strict=False) is None  # too few providers in the rows read
     assert walked(query, 1, 7) == grouped(query, 1, 7)
     assert walked(query, 1, 7)[0][0] == Provider.objects.get(slug="aardvark-chain").pk
-
-
-def test_a_list_by_when_verified_groups_every_clinic(texas):
-    # Not copied onto the location rows.
-    query = SearchQuery(place=TEXAS, sort="verified")
-    assert state_page(query, 1, 7, strict=False) is None
-    assert walked(query, 1, 7) == grouped(query, 1, 7)
 
 
 def test_deep_pages_group_every_clinic(texas):
