@@ -21,7 +21,7 @@ from directory.gazetteer import _find_place
 from directory.models import Location, Provider
 from directory.names import name_key, name_words, query_words
 from directory.reference import forget_reference
-from directory.search import COUNT_CAP
+from directory.search import COUNT_CAP, sorted_as_asked
 from tests.cast import make_provider
 from tests.directory.test_api import TOP_KEYS
 
@@ -522,3 +522,21 @@ def test_postgresql_answers_the_name_from_the_trigram_index(cast):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "directory_provider_name_search_trgm" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the order indexes are PostgreSQL's")
+@pytest.mark.parametrize(
+    ("sort", "index"), [("price", "provider_price_idx"), ("verified", "provider_verified_idx")]
+)
+def test_postgresql_walks_a_nationwide_list_in_the_order_asked(cast, sort, index):
+    # A common word matches too many clinics to sort them all: the index must give the
+    # order itself, unknown prices and never verified last included.
+    query = sorted_as_asked(Provider.objects.published().named(("mind",)).clinics(), sort)
+    sql, params = query[:20].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+    assert "Sort" not in plan, plan
