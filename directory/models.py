@@ -876,9 +876,9 @@ class Provider(VersionedModel):
             # A name search with no place lists the matching clinics of the whole
             # country. By price (ascending puts unknown prices last on PostgreSQL) it
             # walks this index and stops at the page, rather than sorting every
-            # match: at 1,000,000 providers "care" matched 100,000 of them. The same
-            # for when verified is PostgreSQL's alone (migration 0019), as SQLite
-            # cannot put NULLS LAST in an index.
+            # match: at 1,000,000 providers "care" matched 100,000 of them. Its twin
+            # in order of when verified is PostgreSQL's alone (migration 0019):
+            # SQLite cannot put NULLS LAST in an index.
             models.Index(fields=["status", "price_min", "name", "id"], name="provider_price_idx"),
         ]
         constraints = [

@@ -524,7 +524,7 @@ def test_postgresql_answers_the_name_from_the_trigram_index(cast):
     assert "directory_provider_name_search_trgm" in plan, plan
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the order indexes are PostgreSQL's")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL plan")
 @pytest.mark.parametrize(
     ("sort", "index"), [("price", "provider_price_idx"), ("verified", "provider_verified_idx")]
 )
