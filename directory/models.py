@@ -425,6 +425,12 @@ PROVIDER_CARD_FIELDS = (
     "last_verified", "price_min", "price_max", "kap", "rems_certified",
 )  # fmt: skip
 
+# The orders a patient may sort by besides distance and name, on a provider or on
+# its location rows' copies (SEARCH_COPIES have the same names). The provider's
+# order indexes follow them (migration 0019).
+CHEAPEST_FIRST = F("price_min").asc(nulls_last=True)  # unknown price last
+RECENTLY_VERIFIED = F("last_verified").desc(nulls_last=True)  # never verified last
+
 # A provider's many-to-many fields: what its history, the demo seeding and the
 # fact sheet's prefetching all cover.
 PROVIDER_RELATIONS = (
@@ -578,11 +584,11 @@ class ProviderQuerySet(PublishableQuerySet):
 
     def cheapest_first(self) -> Self:
         """By lowest price per session, unknown last; the current order breaks ties."""
-        return self.order_by(F("price_min").asc(nulls_last=True), *self.query.order_by)
+        return self.order_by(CHEAPEST_FIRST, *self.query.order_by)
 
     def recently_verified_first(self) -> Self:
         """By when last verified, never-verified last; the current order breaks ties."""
-        return self.order_by(F("last_verified").desc(nulls_last=True), *self.query.order_by)
+        return self.order_by(RECENTLY_VERIFIED, *self.query.order_by)
 
     def clinics(self) -> Self:
         """Providers with at least one site, by name."""

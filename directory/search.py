@@ -33,7 +33,9 @@ from django.utils.translation import gettext_lazy
 from directory.cards import ProviderCard, ShownSite, linked_terms, provider_cards
 from directory.gazetteer import SearchedPlace
 from directory.models import (
+    CHEAPEST_FIRST,
     PROVIDER_CARD_FIELDS,
+    RECENTLY_VERIFIED,
     GreatCircleMiles,
     Location,
     LocationQuerySet,
@@ -76,11 +78,10 @@ SORTS = {
 
 # The orders of the sites of a radius search (nearest_sites(), nearest_per_provider()),
 # by the location rows' copies of their provider.
-RECENTLY_VERIFIED = F("last_verified").desc(nulls_last=True)  # never verified last
 RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     None: ("distance", "provider_name", "provider_id"),
     "distance": ("distance", "provider_name", "provider_id"),
-    "price": (F("price_min").asc(nulls_last=True), "distance", "provider_name", "provider_id"),
+    "price": (CHEAPEST_FIRST, "distance", "provider_name", "provider_id"),
     "verified": (RECENTLY_VERIFIED, "distance", "provider_name", "provider_id"),
     "name": ("provider_name", "provider_id"),
 }
@@ -89,7 +90,7 @@ RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
 # (sorted_as_asked()) by the copies on the rows.
 STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     None: ("city", "provider_name", "provider_id", "pk"),
-    "price": (F("price_min").asc(nulls_last=True), "city", "provider_name", "provider_id", "pk"),
+    "price": (CHEAPEST_FIRST, "city", "provider_name", "provider_id", "pk"),
     "verified": (RECENTLY_VERIFIED, "city", "provider_name", "provider_id", "pk"),
     "name": ("provider_name", "provider_id", "city", "pk"),
 }
