@@ -180,10 +180,10 @@ def compare_candidates(provider: Provider) -> list[Candidate]:
     states. `provider` has its locations and states loaded. Two queries near a point
     (nearest_others()), else one.
     """
-    others = Provider.objects.published().exclude(pk=provider.pk).only("name", "slug")
     sites = list(provider.locations.all())
     if sites and sites[0].latitude is not None and sites[0].longitude is not None:
         return nearest_others(provider, (sites[0].latitude, sites[0].longitude))
+    others = Provider.objects.published().exclude(pk=provider.pk).only("name", "slug")
     if sites:
         found = list(others.clinics_in_state(sites[0].state_id)[:CANDIDATES])
     elif states := [state.code for state in provider.serves_states.all()]:
