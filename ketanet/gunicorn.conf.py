@@ -4,12 +4,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-# One worker a core and one more, not gunicorn's usual 2 × cores + 1: the pages are
+# One worker a core and one more, not gunicorn's usual 2 x cores + 1: the pages are
 # CPU-bound Python with a few short queries, so more processes only share the same
 # cores, and each one draws and keeps its own copy of every profile and article it
-# serves. Measured on 2 cores (docs/performance.md): 3 workers served /ping, the
-# search and an article page at least as fast as 5, and the 300 profiles 0.43–0.51
-# of /ping against 0.11–0.30.
+# serves. Measured on 2 cores (docs/performance.md, issue 18): 3 workers served
+# /ping, the search and an article page at least as fast as 5, and profiles faster.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)

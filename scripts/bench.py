@@ -34,7 +34,7 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 import bench_mix
-from bench_load import ACCEPT_ENCODING, throughput
+from bench_load import ACCEPT_ENCODING, server_workers, throughput
 from bench_profile import OTHER_AREA, PROFILE_AREAS, profile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -470,12 +470,15 @@ def report(args, seeded, mix, latencies, profiles, lists, runs):
         lines.append(f"- {kind}: {heaviest}")
     lines += [
         "",
-        "Throughput: wrk (scripts/bench_paths.lua) goes through a list of paths per page "
+        f"Throughput: gunicorn with {server_workers()} sync workers (ketanet/gunicorn.conf.py); "
+        "wrk (scripts/bench_paths.lua) goes through a list of paths per page "
         f"kind in turn. The searches are the first {THROUGHPUT_SEARCHES} of the mix (same "
         "seed), the articles every published one, the profiles "
         f"{len(lists['provider profile'])} published providers' (a tenth in Spanish), "
-        f"the kept profiles the first {len(lists[KEPT_PROFILE])} of those, which every "
-        "worker keeps from the warm-up on (core.cache.kept_for_readers). "
+        "which each worker draws the first time it serves one and keeps from then on "
+        "(core.cache.kept_for_readers), so that their figure mixes first draws and kept "
+        f"pages; the kept profiles the first {len(lists[KEPT_PROFILE])} of those, which "
+        "every worker keeps from the warm-up on. "
         "With Redis, every path is requested once before the warm-up, so the timed run "
         "reads each page from the cache: the cache's best case (real searches seldom repeat).",
     ]

@@ -4,6 +4,7 @@ through lists of paths, each gone through in turn."""
 
 import os
 import re
+import runpy
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,11 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def server_workers():
+    """How many workers start_server() starts: what ketanet/gunicorn.conf.py says here."""
+    return runpy.run_path(str(BASE_DIR / "ketanet" / "gunicorn.conf.py"))["workers"]
 
 
 def start_server(port, redis_url=None):
