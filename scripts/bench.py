@@ -559,13 +559,18 @@ def main():
 
 
 def update_report(path, providers, section):
-    """Replace this provider count's section of docs/performance.md, keeping the others."""
+    """Replace this provider count's section of docs/performance.md where it stands
+    (a new size's goes at the end), keeping the others."""
     text = path.read_text() if path.exists() else "# Performance\n\n"
     heading = f"## {providers:,} providers"
-    parts = re.split(r"(?m)^(?=## )", text)
-    kept = [part for part in parts if not part.startswith(heading)]
+    parts = [part.rstrip("\n") + "\n" for part in re.split(r"(?m)^(?=## )", text)]
+    section = section.rstrip("\n") + "\n"
+    if any(part.startswith(heading) for part in parts):
+        parts = [section if part.startswith(heading) else part for part in parts]
+    else:
+        parts.append(section)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(kept).rstrip("\n") + "\n\n" + section)
+    path.write_text("\n".join(parts))
 
 
 if __name__ == "__main__":
