@@ -8,7 +8,8 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 # CPU-bound Python with a few short queries, so more processes only share the same
 # cores, and each one draws and keeps its own copy of every profile and article it
 # serves. Measured on 2 cores (docs/performance.md, issue 18): 3 workers served
-# /ping, the search and an article page at least as fast as 5, and profiles faster.
+# /ping, the searches and articles about as fast as 5 or faster, and the profiles
+# faster, each drawn by fewer processes.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
