@@ -169,6 +169,36 @@ def test_phone_search_filters_can_be_reached_and_used(phone, site_url):
     assert query["radius"] == ["100"]
 
 
+def test_phone_results_are_one_tap_from_the_top(phone, site_url):
+    phone.goto(f"{site_url}/clinics/?near={clinic_zip()}&radius=250")
+    heading = phone.locator("#clinics-heading")
+    # The search form fills the first screen; the link past it is on it.
+    expect(heading).not_to_be_in_viewport()
+    skip = phone.get_by_role("link", name="Skip to the results")
+    expect(skip).to_be_in_viewport()
+
+    skip.tap()
+
+    expect(heading).to_be_in_viewport()
+    assert phone.url.endswith("#clinics-heading")
+
+
+def test_wide_results_page_shows_the_link_past_the_form_only_to_the_keyboard(page, site_url):
+    page.goto(f"{site_url}/clinics/?near={clinic_zip()}&radius=250")
+    skip = page.get_by_role("link", name="Skip to the results")
+    # Beside the form the results are in sight: the link is there for the keyboard alone.
+    expect(skip).not_to_be_in_viewport()
+
+    skip.focus()
+
+    expect(skip).to_be_in_viewport()
+    assert page.evaluate(FOCUS_JS)["visible"]
+    page.keyboard.press("Enter")
+    # The next Tab starts from the results, not from the form.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.search-results') !== null")
+
+
 def test_keyboard_alone_finds_a_provider_with_focus_always_visible(page, site_url):
     # The first treatment in the form is the one Space ticks below; search where it is offered.
     treatment = treatment_choices()[0][0]

@@ -186,6 +186,25 @@ def test_an_unknown_location_is_a_400_with_advice(client, providers):
     assert html.find("input", name="near", value="Springfeld")  # kept for correcting
 
 
+def test_a_link_past_the_form_leads_to_the_results(client, providers):
+    _, found = page(client, "/clinics/", near="78701")
+    _, blank = page(client, "/clinics/")
+    _, wrong = page(client, "/clinics/", near="Springfeld")
+
+    def where(tag, **wanted):
+        return next(
+            i for i, (t, a) in enumerate(found.elements) if t == tag and wanted.items() <= a.items()
+        )
+
+    # The link comes before the form, and the heading it leads to after it.
+    link, form = where("a", href="#clinics-heading"), where("form", id="search-form")
+    assert link < form < where("h2", id="clinics-heading")
+    assert found.href("Skip to the results") == "#clinics-heading"
+    # Nothing was searched, or the search could not run: no results to skip to.
+    for html in (blank, wrong):
+        assert not html.find("a", href="#clinics-heading")
+
+
 def test_no_results_suggests_a_wider_radius(client, providers):
     # Round Rock is 17 miles from 78701: outside 10 miles, inside 25.
     _, html = page(client, "/clinics/", near="78701", radius="10", condition="chronic-pain")
