@@ -188,11 +188,14 @@ def test_wide_results_page_shows_the_link_past_the_form_only_to_the_keyboard(pag
     skip = page.get_by_role("link", name="Skip to the results")
     # Beside the form the results are in sight: the link is there for the keyboard alone.
     expect(skip).not_to_be_in_viewport()
+    form = page.locator("#search-form")
+    top = form.bounding_box()["y"]
 
     skip.focus()
 
     expect(skip).to_be_in_viewport()
     assert page.evaluate(FOCUS_JS)["visible"]
+    assert form.bounding_box()["y"] == top  # shown over the page, not moving it
     page.keyboard.press("Enter")
     # The next Tab starts from the results, not from the form.
     page.keyboard.press("Tab")
