@@ -52,12 +52,12 @@ PAGE_SIZE = 20
 # Further than any real page; keeps OFFSET within a 64-bit integer.
 MAX_PAGE_NUMBER = 10**9
 # A radius search counts its clinics up to COUNT_CAP ("more than 1,000 clinics"),
-# reading at most COUNT_SCAN of their sites: an exact total in a big city at a
-# million providers meant reading tens of thousands of rows for one figure. A name
+# reading at most SURVEY_SITES of their sites (LocationQuerySet.survey): an exact
+# total in a big city at a million providers meant reading tens of thousands of
+# rows for one figure. A name
 # search with no place counts up to COUNT_CAP too: "clinic" alone matched a tenth of
 # a million providers, all read for the total before the first 20 by name.
 COUNT_CAP = 1000
-COUNT_SCAN = 3 * COUNT_CAP
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
@@ -367,12 +367,19 @@ def nearby(
             radius = min(radius, survey.reach)
     offset = (number - 1) * page_size
     ranked = sites_near(query, radius)
+    stop = offset + page_size
     page: Iterable[Any] | None = None  # sites with their distance
-    if query.sort in (None, "distance") and survey.few:
-        nearest = nearest_sites(ranked, offset + page_size)
-        page = None if nearest is None else nearest[offset:]
+    if query.sort in (None, "distance"):
+        if survey.few:
+            nearest = nearest_sites(ranked, stop)
+            page = None if nearest is None else nearest[offset:]
+    else:
+        read = stop * SITES_READ_PER_PROVIDER
+        page = list(nearest_per_provider(ranked, query.sort, stop, offset, read=read))
+        if len(page) < min(stop, paginator.count) - offset:  # of too few providers
+            page = None
     if page is None:
-        page = nearest_per_provider(ranked, query.sort, offset + page_size, offset)
+        page = nearest_per_provider(ranked, query.sort, stop, offset)
     providers, shown = [], {}
     for site in page:
         providers.append(site.provider)
@@ -473,7 +480,11 @@ def card_sites(sites: LocationQuerySet) -> LocationQuerySet:
 
 
 def nearest_per_provider(
-    sites: LocationQuerySet, sort: str | None, stop: int, start: int = 0
+    sites: LocationQuerySet,
+    sort: str | None,
+    stop: int,
+    start: int = 0,
+    read: int | None = None,
 ) -> LocationQuerySet:
     """Each provider's nearest of `sites`, with its provider's card columns, in the
     order `sort` names (nearest first by default; then by name), from the `start`-th
@@ -481,13 +492,21 @@ def nearest_per_provider(
 
     Ranked by the rows' copies of their provider in a subquery, so that only the
     page's sites are joined with their providers: at a million providers a big city's
-    circle holds ten thousand.
+    circle holds ten thousand. With `read`, only the first `read` sites in that order
+    (each provider's nearest first, since the copies are the same on all its sites)
+    are ranked: a top-N sort of the circle instead of a window over all of it. That
+    is the whole answer when they are of `stop` providers or more; a caller that gets
+    fewer rows than it expects asks again without `read`.
     """
     nearest_first = Window(
         RowNumber(), partition_by=F("provider"), order_by=[F("distance").asc(), F("pk").asc()]
     )
-    ranked = sites.annotate(nearest=nearest_first).filter(nearest=1)
     order = RANKINGS[sort]
+    candidates = sites
+    if read is not None:
+        in_order = dict.fromkeys((*order, "distance", "pk"))
+        candidates = sites.filter(pk__in=sites.order_by(*in_order).values("pk")[:read])
+    ranked = candidates.annotate(nearest=nearest_first).filter(nearest=1)
     page = ranked.order_by(*order).values("pk")[start:stop]
     return card_sites(sites.filter(pk__in=page)).order_by(*order)
 

@@ -19,6 +19,7 @@ from directory.search import (
     condition_of,
     matching,
     nearest_clinic,
+    nearest_per_provider,
     nearest_sites,
     search,
     sites_near,
@@ -148,8 +149,11 @@ def test_a_page_past_the_end_is_the_last_page_or_an_error(crowd):
         search(query, page=last + 1, strict=True)
 
 
-def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd):
-    # Its sites fill more rows than nearest_sites() reads for a page: ranked in SQL.
+@pytest.mark.parametrize("sort", [None, "name"])
+def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd, sort):
+    # Its sites fill more rows than nearest_sites() reads for a page, and by name
+    # ("Agave Chain" before "Agave Clinic …") more than a sorted page first ranks
+    # (nearest_per_provider's `read`): ranked in SQL all the same.
     chain = make_provider(
         name="Agave Chain",
         slug="agave-chain",
@@ -158,10 +162,13 @@ def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd):
             site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(SITES_READ_PER_PROVIDER * 8)
         ],
     )
-    query = SearchQuery(place=place_at(crowd), radius=25)
+    query = SearchQuery(place=place_at(crowd), radius=25, sort=sort)
     whole = ranked(query)
     assert whole[0][0] == chain.pk
     assert nearest_sites(sites_near(query, 25), 7) is None  # the case this is about
+    if sort == "name":  # and by name, the first sites a page ranks are all the chain's
+        read = 7 * SITES_READ_PER_PROVIDER
+        assert len(nearest_per_provider(sites_near(query, 25), sort, 7, read=read)) == 1
     for number in (1, 2):
         results = search(query, page=number, page_size=7)
         shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
