@@ -880,7 +880,16 @@ class Provider(VersionedModel):
     class Meta:
         ordering = ["name"]
         indexes = [
-            models.Index(fields=["status", "name"]),
+            # A name search with no place walks this in name order until it has its
+            # page (and its count, capped). Carrying the name's search key and the
+            # provider's own filters, it reads no row of the table for the names
+            # that do not match: at 1,000,000 providers "wellness" read 28,000 of
+            # them before its first page, 28 ms, against 7 ms from the index alone.
+            models.Index(
+                fields=["status", "name", "id"],
+                include=["name_search", "price_min", "accepting_new_patients", "kap"],
+                name="provider_name_idx",
+            ),
             # A name search with no place lists the matching clinics of the whole
             # country. By price (ascending puts unknown prices last on PostgreSQL) it
             # walks this index and stops at the page, rather than sorting every

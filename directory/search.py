@@ -601,11 +601,18 @@ def rows_and_total(
     counting no further than `cap` + 1 if given).
 
     The total rides along as a column (a window over every row, or a capped count
-    worked out once); only a page past the end needs a separate COUNT.
+    worked out once); only a page past the end needs a separate COUNT. With `cap`
+    (a name search with no place) the page's ids are found in a subquery, so that
+    PostgreSQL can walk an index that holds all the filters read (Provider's
+    provider_name_idx) and fetch only the page's rows.
     """
-    total = Window(Count("*")) if cap is None else CappedCount(queryset, cap)
-    counted = queryset.annotate(search_total=total)
-    rows = list(counted[offset : None if limit is None else offset + limit])
+    stop = None if limit is None else offset + limit
+    if cap is None:
+        counted = queryset.annotate(search_total=Window(Count("*")))[offset:stop]
+    else:
+        page = queryset.filter(pk__in=queryset.values("pk")[offset:stop])
+        counted = page.annotate(search_total=CappedCount(queryset, cap))
+    rows = list(counted)
     if rows:
         return rows, rows[0].search_total  # type: ignore[attr-defined]
     return rows, (count_of(queryset, cap) if offset else 0)
