@@ -53,10 +53,10 @@ PAGE_SIZE = 20
 MAX_PAGE_NUMBER = 10**9
 # A radius search counts its clinics up to COUNT_CAP ("more than 1,000 clinics"),
 # reading at most SURVEY_SITES of their sites (LocationQuerySet.survey): an exact
-# total in a big city at a million providers meant reading tens of thousands of
-# rows for one figure. A name
-# search with no place counts up to COUNT_CAP too: "clinic" alone matched a tenth of
-# a million providers, all read for the total before the first 20 by name.
+# total in a big city at a million providers meant reading tens of thousands of rows
+# for one figure. A name search with no place counts up to COUNT_CAP too: "clinic"
+# alone matched a tenth of a million providers, all read for the total before the
+# first 20 by name.
 COUNT_CAP = 1000
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.

@@ -558,3 +558,14 @@ def test_postgresql_walks_a_nationwide_name_search_from_the_index_alone(cast):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using provider_name_idx" in plan, plan
+
+
+def test_the_words_are_written_into_the_sql_and_nothing_else_is(cast):
+    # A prepared statement's generic plan cannot see a parameter's pattern: the words
+    # are part of the statement, so only a folded word (letters and digits) may be.
+    sql, params = Provider.objects.named(("mind", "bod")).values("pk").query.sql_with_params()
+    assert "'% mind%'" in sql.replace("%%", "%")
+    assert not any("mind" in str(param) for param in params)
+    for word in ["o'neil", "50%", "a_b", "mind body", ""]:
+        with pytest.raises(ValueError, match="not a folded word"):
+            Provider.objects.named((word,))
