@@ -53,7 +53,7 @@ from directory.facts import (
     check_hours,
 )
 from directory.fields import PhoneField, validate_npi, zip_validator
-from directory.names import name_key
+from directory.names import FOLDED_WORD, name_key
 from directory.states import STATES
 
 STALE_AFTER_DAYS = 180
@@ -331,10 +331,6 @@ class InBox(Func):
         )
         params = [v for w, e in ranges for v in (w, box.min_latitude, e, box.max_latitude)]
         return f"({sql})", params
-
-
-# A folded word of a name (directory/names.py): letters and digits, nothing else.
-FOLDED_WORD = re.compile(r"[^\W_]+")
 
 
 class NameWordStarts(Func):

@@ -18,7 +18,8 @@ How a name search matches (ProviderQuerySet.named() runs it):
 - The same LIKE '% word%' runs on SQLite and PostgreSQL, so both give the same
   answers; on PostgreSQL a pg_trgm GIN index on the key answers it without
   reading every row (migration 0011). Folded words hold only letters and
-  digits, never a LIKE wildcard.
+  digits, never a LIKE wildcard or a quote, so the pattern is written into the
+  statement (directory.models.NameWordStarts says why) and anything else refused.
 
 Full-text search would stem words ("clinics" → "clinic") differently from
 anything SQLite can do, and trigram similarity would rank near-misses that
@@ -38,6 +39,8 @@ LETTERS = str.maketrans(
 )
 APOSTROPHES = re.compile(r"['’ʼ`´]")
 BREAKS = re.compile(r"[\W_]+")
+# What name_words() gives: letters and digits, nothing else (never a LIKE wildcard).
+FOLDED_WORD = re.compile(r"[^\W_]+")
 
 
 def name_words(text: str) -> list[str]:

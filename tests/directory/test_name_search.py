@@ -191,7 +191,20 @@ def test_accents_and_case_do_not_matter(client, cast, q):
 
 
 @pytest.mark.parametrize(
-    "q", ["mind body", "mind-body", "Mind & Body", "mind and body", "MIND/BODY", "mind, body!"]
+    "q",
+    [
+        "mind body",
+        "mind-body",
+        "Mind & Body",
+        "mind and body",
+        "MIND/BODY",
+        "mind, body!",
+        # What SQL and LIKE read as quotes and wildcards: the words go into the SQL.
+        "mind%body",
+        "mind_body",
+        "mind\\body",
+        "mind';--body",
+    ],
 )
 def test_punctuation_is_a_break_between_words(client, cast, q):
     assert found(client, q) == (
@@ -512,18 +525,26 @@ def test_a_name_search_costs_no_more_queries_than_the_same_search_without(
     assert queries(named) <= queries(plain) + (0 if "near" in plain else 1)
 
 
+def postgresql_plan(queryset, *statements):
+    """PostgreSQL's plan for `queryset` after `statements` ("SET LOCAL enable_sort =
+    off", …), which last only as long as the test's transaction."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
 def test_postgresql_answers_the_name_from_the_trigram_index(cast):
-    # Not published(): the (status, name) index must not be the one that answers. It
-    # carries the search key, so on a table this small a scan of all of it costs less
-    # than the trigram index: it is dropped here (in the test's transaction).
-    query = Provider.objects.named(("mind", "bod")).only("pk").query
-    sql, params = query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX provider_name_idx")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # Not published(), and without the name index: it carries the search key, so on a
+    # table this small a scan of all of it costs less than the trigram index.
+    plan = postgresql_plan(
+        Provider.objects.named(("mind", "bod")).only("pk"),
+        "DROP INDEX provider_name_idx",
+        "SET LOCAL enable_seqscan = off",
+    )
     assert "directory_provider_name_search_trgm" in plan, plan
 
 
@@ -535,12 +556,9 @@ def test_postgresql_walks_a_nationwide_list_in_the_order_asked(cast, sort, index
     # A common word matches too many clinics to sort them all: the index must give the
     # order itself, unknown prices and never verified last included.
     query = sorted_as_asked(Provider.objects.published().named(("mind",)).clinics(), sort)
-    sql, params = query[:20].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = postgresql_plan(
+        query[:20], "SET LOCAL enable_sort = off", "SET LOCAL enable_seqscan = off"
+    )
     assert index in plan, plan
     assert "Sort" not in plan, plan
 
@@ -550,13 +568,12 @@ def test_postgresql_walks_a_nationwide_name_search_from_the_index_alone(cast):
     # A word can start names that lie far into the name order: the walk to them reads
     # the search key and the provider's own filters from the index, not the table.
     clinics = Provider.objects.published().named(("mind",)).priced_at_most(500).clinics()
-    sql, params = clinics.values("pk")[:20].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = postgresql_plan(
+        clinics.values("pk")[:20],
+        "SET LOCAL enable_sort = off",
+        "SET LOCAL enable_seqscan = off",
+        "SET LOCAL enable_bitmapscan = off",
+    )
     assert "Index Only Scan using provider_name_idx" in plan, plan
 
 
