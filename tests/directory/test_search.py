@@ -5,10 +5,11 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from geopy.distance import great_circle
 
 from directory.gazetteer import _find_place
-from directory.models import Place, Provider
+from directory.models import Place, Provider, Treatment
 from directory.reference import forget_reference
 from tests.cast import at_home_service, austin_clinic, draft_provider, make_provider
 
@@ -335,6 +336,27 @@ def test_filters_combine_any_within_one_and_all_together(client, params, left_ou
     # Every clinic is at one spot, so the name orders them.
     assert names(data["results"]) == [f"{name} Clinic" for name in expected]
     assert names(data["at_home"]) == [f"{name} Home" for name in expected]
+
+
+def test_the_treatment_links_are_indexed_by_treatment_for_a_treatment_few_offer():
+    # Migration 0021: without it, PostgreSQL found a rare treatment's providers by
+    # walking every link in provider order.
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "directory_provider_treatments")
+    index = indexes["directory_provider_treatments_by_treatment"]
+    assert (index["index"], index["columns"]) == (True, ["treatment_id", "provider_id"])
+    if connection.vendor == "postgresql":
+        for name, _, treatments, _ in FILTER_CAST:
+            make_provider(name=f"{name} Home", serves_states=["TX"], treatments=treatments)
+        rare = Treatment.objects.get(slug="oral-sublingual")
+        at_home = Provider.objects.published().offering_any([rare.pk]).at_home_in("TX")
+        sql, params = at_home.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "directory_provider_treatments_by_treatment" in plan, plan
+        assert [provider.name for provider in at_home] == ["Wrong Treatment Home"]
 
 
 def test_pages_keep_the_total_and_every_filter_in_next_and_previous(client):
