@@ -8,7 +8,8 @@
    every published article (English and Spanish), a few hundred providers'
    profiles, and the location type-ahead (/api/places/) over what patients type
    on the way to a city, a ZIP code or a state: p50, p95, max, CPU time,
-   queries, and the bytes of each page as served and compressed; then cProfile
+   queries, and the bytes of each page as served and compressed (the HTML
+   searches twice: a first pass and the same searches again); then cProfile
    over each page kind, by area (scripts/bench_profile.py).
 3. Throughput: the production server (gunicorn, debug off) on loopback, driven
    for --duration seconds per page kind by wrk (or a bounded Python client),
@@ -200,6 +201,13 @@ def time_requests(requests, count):
     return wall, cpu, queries, sizes
 
 
+# The HTML searches timed again straight after: the first pass reads from the file
+# cache, or the disk, what PostgreSQL has not read since it started or since another
+# size's run (at a million providers the database is 4.6 GB), as a site serving searches
+# all day does not; the p95's verdict is this pass's.
+SEARCHED_AGAIN = "… the same searches again"
+
+
 def latency(args, requests, html_mix):
     """Every page kind in process: {label: Timed}."""
     results = {}
@@ -217,6 +225,7 @@ def latency(args, requests, html_mix):
                 ]
                 if rows:
                     results[label] = summary(*zip(*rows, strict=True))
+            results[SEARCHED_AGAIN] = summary(*time_requests(pages, args.searches))
     return results
 
 
@@ -368,13 +377,13 @@ def targets(args, seeded, latencies, runs):
     met = verdict(min(ratios) >= REDIS_RATIO_TARGET, at_size)
     target = f"≥ {REDIS_RATIO_TARGET:.2f}"
     rows.append(("any of them with the Redis response cache", target, measured, met))
-    p95 = latencies["HTML search"].p95
+    label = "HTML search p95 in process (a first pass; the same searches again)"
+    first, again = latencies["HTML search"].p95, latencies[SEARCHED_AGAIN].p95
+    measured = f"{ms(first)}; {ms(again)}"
     if target := HTML_P95_TARGETS.get(args.providers):
-        rows.append(
-            ("HTML search p95 in process", f"≤ {target:.0f} ms", ms(p95), verdict(p95 <= target))
-        )
+        rows.append((label, f"≤ {target:.0f} ms", measured, verdict(again <= target)))
     else:
-        rows.append(("HTML search p95 in process", "— (none at this size)", ms(p95), ""))
+        rows.append((label, "— (none at this size)", measured, ""))
     p95 = latencies[TYPEAHEAD].p95
     met = verdict(p95 <= TYPEAHEAD_P95_TARGET)
     rows.append(
@@ -405,6 +414,10 @@ def report(args, seeded, mix, latencies, profiles, lists, runs):
         "| measure | target | measured | |",
         "|---|---|---|---|",
         *(f"| {' | '.join(row)} |" for row in targets(args, seeded, latencies, runs)),
+        "",
+        "The p95's verdict is the second pass's: the first reads from the file cache or "
+        "the disk what PostgreSQL has not read since it started or since another size's "
+        "run, which a site serving searches all day holds in memory.",
         "",
         f"The search mix (scripts/bench_mix.py, seed {args.seed}; shares of the "
         f"{len(mix)} HTML searches timed; the API's are the same without /es/ and at_home, "

@@ -6,7 +6,18 @@ from pathlib import Path
 
 # The benchmark's scripts import each other by name, as `make bench` runs them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from bench import update_report
+from argparse import Namespace
+
+from bench import (
+    BASELINE,
+    RATIO_TARGETS,
+    SEARCHED_AGAIN,
+    TYPEAHEAD,
+    Rate,
+    Timed,
+    targets,
+    update_report,
+)
 
 REPORT = """# Performance
 
@@ -54,3 +65,25 @@ def test_a_missing_report_is_started(tmp_path):
     assert path.read_text() == (
         "# Performance\n\n## 100,000 providers — 2026-12-05, 2 cores\n\nfirst\n"
     )
+
+
+def timed(p95):
+    return Timed(p50=p95 / 2, p95=p95, worst=p95, cpu_p50=1.0, cpu_p95=2.0, queries=4)
+
+
+def p95_row(first, again):
+    rates = {BASELINE: Rate(1000, 1000, {}), **{kind: Rate(10, 1000, {}) for kind in RATIO_TARGETS}}
+    runs = {
+        "without Redis": (rates, [1000], "wrk"),
+        "with the Redis response cache": (rates, [1000], "wrk"),
+    }
+    latencies = {"HTML search": timed(first), SEARCHED_AGAIN: timed(again), TYPEAHEAD: timed(1)}
+    rows = targets(Namespace(providers=1_000_000), None, latencies, runs)
+    [row] = [row for row in rows if row[0].startswith("HTML search p95")]
+    return row
+
+
+def test_the_p95_shows_both_passes_and_is_judged_on_the_second():
+    # The first pass reads the database into memory; a busy site's searches find it there.
+    assert p95_row(first=78.4, again=38.0)[1:] == ("≤ 40 ms", "78.4 ms; 38.0 ms", "met")
+    assert p95_row(first=30.0, again=44.7)[1:] == ("≤ 40 ms", "30.0 ms; 44.7 ms", "**not met**")
