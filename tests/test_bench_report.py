@@ -2,12 +2,11 @@
 that size's section stands, and leaves the hand-kept text and the other sizes alone."""
 
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 # The benchmark's scripts import each other by name, as `make bench` runs them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from argparse import Namespace
-
 from bench import (
     BASELINE,
     RATIO_TARGETS,
