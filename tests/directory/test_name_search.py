@@ -24,6 +24,7 @@ from directory.reference import forget_reference
 from directory.search import COUNT_CAP, sorted_as_asked
 from tests.cast import make_provider
 from tests.directory.test_api import TOP_KEYS
+from tests.plans import postgresql_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -523,17 +524,6 @@ def test_a_name_search_costs_no_more_queries_than_the_same_search_without(
 
     # Without a place the name adds the at-home list (one query) to the plain listing.
     assert queries(named) <= queries(plain) + (0 if "near" in plain else 1)
-
-
-def postgresql_plan(queryset, *statements):
-    """PostgreSQL's plan for `queryset` after `statements` ("SET LOCAL enable_sort =
-    off", …), which last only as long as the test's transaction."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")

@@ -12,6 +12,7 @@ from directory.gazetteer import _find_place
 from directory.models import Place, Provider, Treatment
 from directory.reference import forget_reference
 from tests.cast import at_home_service, austin_clinic, draft_provider, make_provider
+from tests.plans import postgresql_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -350,11 +351,7 @@ def test_the_treatment_links_are_indexed_by_treatment_for_a_treatment_few_offer(
             make_provider(name=f"{name} Home", serves_states=["TX"], treatments=treatments)
         rare = Treatment.objects.get(slug="oral-sublingual")
         at_home = Provider.objects.published().offering_any([rare.pk]).at_home_in("TX")
-        sql, params = at_home.values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+        plan = postgresql_plan(at_home.values("pk"), "SET LOCAL enable_seqscan = off")
         assert "directory_provider_treatments_by_treatment" in plan, plan
         assert [provider.name for provider in at_home] == ["Wrong Treatment Home"]
 
