@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    Expression,
     F,
     IntegerField,
     Model,
@@ -94,6 +95,12 @@ STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
     "verified": (RECENTLY_VERIFIED, "city", "provider_name", "provider_id", "pk"),
     "name": ("provider_name", "provider_id", "city", "pk"),
 }
+# The order of a name search's sites with no place (name_page()): a provider's first
+# site in it is the one its card shows without a place (shown_sites()), its first.
+NAME_ORDER = ("provider_name", "provider_id", "pk")
+# A provider's sites are together in that order, so fewer are read for each: a chain
+# with more leaves the page to the providers' own query.
+NAME_SITES_READ = 3
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ def search(
         clinics, sites, number, paginator = nearby(query, page, page_size, strict)
     elif (in_state := state_page(query, page, page_size, strict)) is not None:
         clinics, sites, number, paginator = in_state
+    elif (named := name_page(query, page, page_size, strict)) is not None:
+        clinics, sites, number, paginator = named
     else:
         cap = COUNT_CAP if query.place is None else None
         clinics, number, paginator = paginate(
@@ -410,18 +419,21 @@ def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
 
 
 def first_sites(
-    sites: LocationQuerySet, order: Sequence[str | OrderBy], count: int
+    sites: LocationQuerySet,
+    order: Sequence[str | OrderBy],
+    count: int,
+    per_provider: int = SITES_READ_PER_PROVIDER,
 ) -> list[Any] | None:
     """Each provider's first site of `sites` in `order` (of the rows' own columns), with
     its provider's card columns, for the first `count` providers, in the order of those
-    sites; None when the first SITES_READ_PER_PROVIDER * `count` sites are of fewer
-    providers (and there may be more).
+    sites; None when the first `per_provider` * `count` sites are of fewer providers
+    (and there may be more).
 
     The rows are picked in a subquery and only they are joined with their providers:
     thousands of sites on one spot (a ZIP code's centre) were all joined before the
     sort, the planner expecting a few hundred.
     """
-    limit = count * SITES_READ_PER_PROVIDER
+    limit = count * per_provider
     picked = sites.order_by(*order).values("pk")[:limit]
     rows = list(card_sites(sites.filter(pk__in=picked)).order_by(*order))
     first: dict[int, Any] = {}
@@ -457,15 +469,57 @@ def state_page(
         Location.objects.searchable(condition_of(query)).filter(state=place.state), query
     )
     providers = sites.order_by().values("state").annotate(n=Count("provider", distinct=True))
-    counted = sites.annotate(search_total=Subquery(providers.values("n")))
+    return sites_page(sites, order, Subquery(providers.values("n")), number, page_size, strict)
+
+
+def name_page(
+    query: SearchQuery, number: int | str | None, page_size: int, strict: bool
+) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
+    """A page of a name search with no place, by name (its usual order), as state_page()
+    reads a state's: from the matching sites in their provider's name order (the
+    index location_name_idx holds them with every copy the search filters on), with
+    the count capped at COUNT_CAP. None for another order, a deep page, or when the
+    first sites are of too few providers: then the caller reads the providers.
+    """
+    if query.place is not None or query.sort not in (None, "name"):
+        return None
+    sites = of_matching_providers(Location.objects.searchable(condition_of(query)), query)
+    # The name comes with the provider so that the distinct rows come in the index's
+    # order and the count stops at the cap, rather than after grouping every match.
+    providers = sites.values("provider_name", "provider").distinct()
+    total = CappedCount(providers, COUNT_CAP)
+    return sites_page(
+        sites, NAME_ORDER, total, number, page_size, strict, COUNT_CAP, NAME_SITES_READ
+    )
+
+
+def sites_page(
+    sites: LocationQuerySet,
+    order: Sequence[str | OrderBy],
+    total: Expression,
+    number: int | str | None,
+    page_size: int,
+    strict: bool,
+    cap: int | None = None,
+    per_provider: int = SITES_READ_PER_PROVIDER,
+) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
+    """Page `number` of the providers of `sites`, each shown with its first site in
+    `order`, with the page's number and a Paginator that knows the count: `total`, of
+    providers (capped at `cap`, if given), which the database works out once. None for
+    a deep page, or when the first sites are of too few providers (first_sites(),
+    reading `per_provider` sites for each).
+    Bad page numbers are handled as in paginate().
+    """
     asked = page_or_first(number)
     if asked * page_size > COUNT_CAP:  # a deep page: group them all (paginate())
         return None
-    page = first_sites(counted, order, asked * page_size)
+    page = first_sites(sites.annotate(search_total=total), order, asked * page_size, per_provider)
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.
-    paginator = CountedPaginator(page[0].search_total if page else 0, page_size)
+    count = page[0].search_total if page else 0
+    capped = cap is not None and count > cap
+    paginator = CountedPaginator(cap if capped else count, page_size, capped)
     number = paginator.number(number, strict)
     page = page[(number - 1) * page_size : number * page_size]
     clinics = [site.provider for site in page]
@@ -586,7 +640,7 @@ class CappedCount(Subquery):
     output_field = IntegerField()
 
     def __init__(self, queryset: QuerySet[Any], cap: int) -> None:
-        super().__init__(queryset.order_by().values("pk")[: cap + 1])
+        super().__init__(queryset.order_by()[: cap + 1])
 
 
 def count_of(queryset: QuerySet[Any], cap: int | None) -> int:
@@ -611,7 +665,7 @@ def rows_and_total(
         counted = queryset.annotate(search_total=Window(Count("*")))[offset:stop]
     else:
         page = queryset.filter(pk__in=queryset.values("pk")[offset:stop])
-        counted = page.annotate(search_total=CappedCount(queryset, cap))
+        counted = page.annotate(search_total=CappedCount(queryset.values("pk"), cap))
     rows = list(counted)
     if rows:
         return rows, rows[0].search_total  # type: ignore[attr-defined]

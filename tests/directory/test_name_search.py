@@ -18,10 +18,10 @@ from django.utils.text import slugify
 
 from directory.csvfile import COLUMNS
 from directory.gazetteer import _find_place
-from directory.models import Location, Provider
+from directory.models import Condition, Location, NameWordStarts, Provider
 from directory.names import name_key, name_words, query_words
 from directory.reference import forget_reference
-from directory.search import COUNT_CAP, sorted_as_asked
+from directory.search import COUNT_CAP, NAME_ORDER, NAME_SITES_READ, sorted_as_asked
 from tests.cast import make_provider
 from tests.directory.test_api import TOP_KEYS
 from tests.plans import postgresql_plan
@@ -462,6 +462,37 @@ def test_a_name_alone_counts_clinics_up_to_the_cap(client, django_assert_max_num
     assert "Más de 1,000 clínicas que coinciden con “ketamine place” en EE. UU." in html
 
 
+def test_a_name_alone_shows_each_clinic_with_its_first_site(client, cast):
+    # Read from the sites in name order (name_page), a provider's first site is the one
+    # its card shows, as when the providers are read: the first one it was given.
+    provider("Mind Works Ketamine", locations=[ROUND_ROCK, AUSTIN, ASPEN])
+    [works] = api(client, q="mind works")["results"]
+    assert works["nearest_location"]["city"] == "Round Rock"
+
+
+def test_a_chain_with_more_sites_than_a_name_page_reads_is_listed_once(client, cast):
+    # A name page reads NAME_SITES_READ sites for each provider it needs: a chain with
+    # more, first in the name order, leaves the page to the providers' own query.
+    chain = [site(f"Town {n:02}", "TX", "78701", 30.0 + n / 100, -97.7) for n in range(70)]
+    provider("Aaa Mind Body Chain", locations=chain, **KEPT)
+    assert len(chain) > NAME_SITES_READ * 20
+
+    body = api(client, q="mind body")
+    assert body["count"] == 4
+    assert names(body["results"]) == [
+        "Aaa Mind Body Chain",
+        "Aspen Mind & Body Ketamine Clinic",
+        "Mind & Body Ketamine Clinic",
+        "Mind-Body Wellness",
+    ]
+    assert body["results"][0]["nearest_location"]["city"] == "Town 00"
+    assert names(api(client, q="mind body", condition="depression")["results"]) == [
+        "Aaa Mind Body Chain",
+        "Aspen Mind & Body Ketamine Clinic",
+        "Mind & Body Ketamine Clinic",
+    ]
+
+
 # --- Bad input -------------------------------------------------------------------------
 
 
@@ -565,6 +596,33 @@ def test_postgresql_walks_a_nationwide_name_search_from_the_index_alone(cast):
         "SET LOCAL enable_bitmapscan = off",
     )
     assert "Index Only Scan using provider_name_idx" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL plan")
+def test_postgresql_reads_a_name_page_and_its_count_from_the_sites_name_index(cast):
+    # Every filter of the search is copied on the sites and carried by the index, so
+    # neither the page nor its capped count probes a provider, its links or the table.
+    sites = Location.objects.searchable(Condition.objects.get(slug="depression").pk).filter(
+        NameWordStarts("mind"), accepting=True, price_min__lte=500
+    )
+    plan = postgresql_plan(
+        sites.order_by(*NAME_ORDER).values("pk")[:60],
+        "SET LOCAL enable_sort = off",
+        "SET LOCAL enable_seqscan = off",
+        "SET LOCAL enable_bitmapscan = off",
+    )
+    assert "Index Only Scan using location_name_idx" in plan, plan
+    providers = sites.values("provider_name", "provider").distinct().order_by()  # name_page()
+    providers = providers[: COUNT_CAP + 1]
+    plan = postgresql_plan(
+        providers,
+        "SET LOCAL enable_sort = off",
+        "SET LOCAL enable_hashagg = off",
+        "SET LOCAL enable_seqscan = off",
+        "SET LOCAL enable_bitmapscan = off",
+    )
+    assert "Unique" in plan, plan
+    assert "Index Only Scan using location_name_idx" in plan, plan
 
 
 def test_the_words_are_written_into_the_sql_and_nothing_else_is(cast):
