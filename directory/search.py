@@ -18,7 +18,6 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    Expression,
     F,
     IntegerField,
     Model,
@@ -496,7 +495,7 @@ def name_page(
 def sites_page(
     sites: LocationQuerySet,
     order: Sequence[str | OrderBy],
-    total: Expression,
+    total: Subquery,
     number: int | str | None,
     page_size: int,
     strict: bool,
@@ -517,9 +516,9 @@ def sites_page(
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.
-    count = page[0].search_total if page else 0
+    count: int = page[0].search_total if page else 0
     capped = cap is not None and count > cap
-    paginator = CountedPaginator(cap if capped else count, page_size, capped)
+    paginator = CountedPaginator(min(count, cap) if cap is not None else count, page_size, capped)
     number = paginator.number(number, strict)
     page = page[(number - 1) * page_size : number * page_size]
     clinics = [site.provider for site in page]
