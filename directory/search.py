@@ -633,7 +633,8 @@ Row = TypeVar("Row", bound=Model)
 
 class CappedCount(Subquery):
     """How many rows `queryset` has, counting no further than `cap` + 1 (one more than
-    the cap says that there are more): a column that the database works out once."""
+    the cap says that there are more): a column that the database works out once.
+    `queryset` selects what is counted (values("pk"); distinct() values to count those)."""
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
     output_field = IntegerField()
