@@ -516,9 +516,9 @@ def sites_page(
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.
-    count: int = page[0].search_total if page else 0
-    capped = cap is not None and count > cap
-    paginator = CountedPaginator(min(count, cap) if cap is not None else count, page_size, capped)
+    paginator = CountedPaginator(page[0].search_total if page else 0, page_size)
+    if cap is not None and paginator.count > cap:
+        paginator.count, paginator.capped = cap, True
     number = paginator.number(number, strict)
     page = page[(number - 1) * page_size : number * page_size]
     clinics = [site.provider for site in page]
