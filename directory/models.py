@@ -395,6 +395,8 @@ class Survey:
     providers: int
     reach: float | None
     read: int = SURVEY_SITES  # at most how many sites it read
+    # How far the farthest of them is, when it read them nearest first (PostgreSQL).
+    farthest: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -406,6 +408,16 @@ class Survey:
         """Whether the sites within its reach, or all of them when it read them all,
         are of about as many providers as needed (search.nearest_sites())."""
         return self.reach is not None or self.complete
+
+    def sites_within(self, radius: float) -> float | None:
+        """About how many sites lie within `radius`, if those past the ones it read
+        (nearest first) are as dense as they: a city's circle holds many times what it
+        reads. None when it did not read them nearest first."""
+        if self.complete:
+            return self.sites
+        if not self.farthest:
+            return None
+        return self.sites * max(1.0, (radius / self.farthest) ** 2)
 
 
 # A provider's conditions, treatments and payment options are copied onto its
@@ -1164,12 +1176,14 @@ class LocationQuerySet(models.QuerySet):
         survey_sql = (
             f"WITH seen AS ({sql}) SELECT COUNT(*), COUNT(DISTINCT provider_id), "  # noqa: S608
             "(SELECT MIN(distance) AS nearest FROM seen GROUP BY provider_id "
-            "ORDER BY nearest LIMIT 1 OFFSET %s) FROM seen"
+            "ORDER BY nearest LIMIT 1 OFFSET %s), MAX(distance) FROM seen"
         )
         with connection.cursor() as cursor:
             cursor.execute(survey_sql, [*params, max(needed - 1, 0)])
-            sites, providers, nth = cursor.fetchone()
-        return Survey(sites, providers, None if nth is None else nth + REACH_MARGIN_MILES, read)
+            sites, providers, nth, farthest = cursor.fetchone()
+        reach = None if nth is None else nth + REACH_MARGIN_MILES
+        nearest_first = connection.vendor == "postgresql"
+        return Survey(sites, providers, reach, read, farthest if nearest_first else None)
 
     def within(self, point: tuple[float, float], radius_miles: float) -> Self:
         """Sites within `radius_miles` of `point` (the box first, then the distance)."""
@@ -1263,9 +1277,15 @@ class Location(models.Model):
             # it filters on, so that the page and the capped count read this alone.
             # At a million providers the count for "wellness" (PTSD) read 24,600
             # providers and probed their sites and conditions, 27-39 ms; 10 ms here.
+            # With the coordinates, a dense circle's page by name walks this order too
+            # (directory.search.walked_by_name).
             models.Index(
                 fields=["provider_name", "provider", "id"],
-                include=[copy for copy in SEARCH_COPIES if copy != "provider_name"],
+                include=[
+                    *(copy for copy in SEARCH_COPIES if copy != "provider_name"),
+                    "latitude",
+                    "longitude",
+                ],
                 name="location_name_idx",
             ),
         ]

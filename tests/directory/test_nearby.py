@@ -7,12 +7,14 @@ from datetime import date
 
 import pytest
 from django.core.paginator import EmptyPage
+from django.db import connection
 
 from directory.facts import PAYMENT_OPTIONS
 from directory.gazetteer import SearchedPlace
-from directory.models import SEARCH_COPIES, Condition, Location, Provider, Treatment
+from directory.models import SEARCH_COPIES, Condition, Location, Provider, Survey, Treatment
 from directory.search import (
     COUNT_CAP,
+    NAME_WALK_CIRCLE,
     PAGE_SIZE,
     SITES_READ_PER_PROVIDER,
     SearchQuery,
@@ -23,6 +25,7 @@ from directory.search import (
     nearest_sites,
     search,
     sites_near,
+    walked_by_name,
 )
 from tests.cast import make_provider
 from tests.directory.test_search import away, site, zip_point
@@ -176,6 +179,52 @@ def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd, sort):
     assert search(query).clinics[0].site.provider_id == chain.pk
 
 
+def walked(query, number, page_size):
+    """Page `number` as walked_by_name() reads it, as the oracle's rows; None if it gives up."""
+    stop = number * page_size
+    page = walked_by_name(query, query.radius, stop, stop - page_size)
+    return None if page is None else [(s.provider_id, round(s.distance, 6)) for s in page]
+
+
+def test_a_walk_in_name_order_finds_the_page_that_ranking_the_circle_does(crowd):
+    for radius, filters in [
+        (10, {}),
+        (50, {}),
+        (50, {"condition": "depression"}),
+        (25, {"payments": ("self-pay",), "max_price": 600}),
+    ]:
+        query = SearchQuery(place=place_at(crowd), radius=radius, sort="name", **filters)
+        whole = ranked(query)
+        page_size = 5
+        pages = -(-len(whole) // page_size)
+        for number in range(1, pages):  # the last page has no provider after it to end on
+            assert walked(query, number, page_size) == whole[(number - 1) * page_size :][:5]
+        # It gives up when the walk may have stopped inside the page's last provider,
+        assert walked(query, pages + 1, page_size) is None
+    # or when it may read too few sites to reach the page's.
+    query = SearchQuery(place=place_at(crowd), radius=50, sort="name")
+    assert walked_by_name(query, 50, 5, 0, walk=3) is None
+    assert walked_by_name(query, 50, 5, 0, walk=1000) is not None
+    # A chain whose sites are all the rows the walk reads is left to the ranking.
+    make_provider(
+        name="Agave Chain",
+        slug="agave-chain",
+        locations=[site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(40)],
+    )
+    query = SearchQuery(place=place_at(crowd), radius=25, sort="name")
+    assert walked_by_name(query, 25, 7, 0) is None
+    shown = [(card.provider.pk, round(card.distance, 6)) for card in search(query).clinics]
+    assert shown == ranked(query)[:PAGE_SIZE]
+
+
+def test_the_survey_says_about_how_many_sites_a_circle_holds():
+    assert Survey(sites=300, providers=200, reach=None).sites_within(50) == 300  # all of them
+    dense = Survey(sites=1500, providers=1400, reach=2.0, farthest=5.0)
+    assert dense.sites_within(50) == 150_000
+    assert dense.sites_within(2) == 1500  # no fewer than it read
+    assert Survey(sites=1500, providers=1400, reach=2.0).sites_within(50) is None
+
+
 def crowded(count, center, sites_each=1):
     """`count` published providers treating depression with `sites_each` sites within
     ten miles of `center`, written in bulk (as seed_demo does) and copied onto the sites."""
@@ -216,6 +265,32 @@ def test_more_than_a_thousand_clinics_are_counted_as_such(client, django_assert_
     assert client.get(API, {"near": "78701", "page": 51}).status_code == 400
     html = client.get("/es/clinics/", {"near": "78701"}).text
     assert "Más de 1,000 clínicas a menos de 50 millas" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="surveys nearest first")
+def test_a_dense_circle_by_name_is_walked_in_name_order(client, django_assert_max_num_queries):
+    # 3,001 clinics within ten miles: the survey reads 1,500 and scales them to the
+    # 50 miles asked for, so the page reads the name order instead of the circle.
+    center = zip_point("78701")
+    crowded(3001, center)
+    query = SearchQuery(place=place_at(center), condition="depression", sort="name")
+    survey = sites_near(query, 50).survey(center, needed=PAGE_SIZE)
+    assert survey.sites_within(50) >= NAME_WALK_CIRCLE
+    second = client.get(API, {"near": "78701", "sort": "name", "page": 2}).json()["results"]
+    assert [row["name"] for row in second] == [f"Crowded {n:04}" for n in range(20, 40)]
+    with django_assert_max_num_queries(4) as captured:  # as many as ranking the circle takes
+        data = client.get(API, {"near": "78701", "condition": "depression", "sort": "name"})
+    assert [row["name"] for row in data.json()["results"]] == [
+        f"Crowded {n:04}" for n in range(PAGE_SIZE)
+    ]
+    assert data.json()["count_capped"] is True
+    walk = next(q["sql"] for q in captured.captured_queries if ") AS walk WHERE" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {walk}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using location_name_idx" in plan, plan
 
 
 def test_a_count_below_the_cap_is_exact(client):
