@@ -63,13 +63,14 @@ COUNT_CAP = 1000
 # How far the advice on an empty result page looks for the nearest clinic, in
 # steps, so the bounding box (and the index) does the work for all but the emptiest.
 NEAREST_CLINIC_RADII = (500, 1500, 13000)
-# first_sites() reads at most this many sites per provider it needs before it leaves
-# the ranking to SQL, and a sorted radius search ranks as many (nearest_per_provider()).
+# A sorted radius search first ranks at most this many sites per provider it needs
+# (nearest_per_provider()'s `read`), before it ranks the whole circle.
 SITES_READ_PER_PROVIDER = 10
-# nearest_sites() reads fewer: each becomes a card's two model instances, and where
-# many sites share a spot (a medical building; the demo's ZIP code centres) the nearest
-# 200 were 400 instances for a page of 20, 4-6 ms of CPU a search.
-NEAREST_SITES_READ = 3
+# first_sites() reads at most this many sites per provider it needs before it leaves
+# the ranking to SQL. Each becomes a card's two model instances: where many sites
+# share a spot (a medical building; the demo's ZIP code centres) ten for each made 400
+# instances for a page of 20, 4-6 ms of CPU a search at a million providers.
+FIRST_SITES_READ = 3
 # What a card and an API row show of a site.
 CARD_SITE_FIELDS = ("id", "provider", "address1", "city", "state", "zip", "latitude", "longitude")
 # The orders a patient may ask for (the `sort` parameter); without one, a search
@@ -103,9 +104,6 @@ STATE_RANKINGS: dict[str | None, tuple[str | OrderBy, ...]] = {
 # The order of a name search's sites with no place (name_page()): a provider's first
 # site in it is the one its card shows without a place (shown_sites()), its first.
 NAME_ORDER = ("provider_name", "provider_id", "pk")
-# A provider's sites are together in that order, so fewer are read for each: a chain
-# with more leaves the page to the providers' own query.
-NAME_SITES_READ = 3
 # A radius search by name whose circle holds about NAME_WALK_CIRCLE sites or more (by
 # the survey) reads the matching sites in that order, at most NAME_WALK_SITES of them,
 # until the page's providers have one in the circle (walked_by_name()).
@@ -431,7 +429,7 @@ def walked_by_name(
     sites = of_matching_providers(Location.objects.searchable(condition_of(query)), query)
     walked = sites.annotate(distance=GreatCircleMiles(point)).order_by(*NAME_ORDER)
     sql, params = walked.values("pk", *NAME_ORDER[:2], "distance")[:walk].query.sql_with_params()
-    read = int(NAME_SITES_READ * (stop + 1))
+    read = int(FIRST_SITES_READ * (stop + 1))
     # The ORM cannot filter the rows of a query that has a LIMIT of its own; `sql` is
     # its own, with its parameters apart, and `read` a number.
     near = RawSQL(  # noqa: S611
@@ -459,7 +457,7 @@ def page_or_first(number: int | str | None) -> int:
 def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
     """Each provider's nearest of `sites`, with its provider's card columns, for the
     `count` providers with the nearest sites, in nearest_per_provider()'s order; None
-    when the first NEAREST_SITES_READ * `count` sites are of fewer providers.
+    when the first FIRST_SITES_READ * `count` sites are of fewer providers.
 
     Picked from the sites in order rather than ranked in SQL: for the sites within
     a survey's reach, the window and the subquery the ORM wraps around it cost more
@@ -467,25 +465,22 @@ def nearest_sites(sites: LocationQuerySet, count: int) -> list[Any] | None:
     its nearest, and the providers come in the order of those. A chain with many
     sites near the point would fill the rows: then the caller ranks in SQL.
     """
-    return first_sites(sites, (*RANKINGS[None], "pk"), count, NEAREST_SITES_READ)
+    return first_sites(sites, (*RANKINGS[None], "pk"), count)
 
 
 def first_sites(
-    sites: LocationQuerySet,
-    order: Sequence[str | OrderBy],
-    count: int,
-    per_provider: int = SITES_READ_PER_PROVIDER,
+    sites: LocationQuerySet, order: Sequence[str | OrderBy], count: int
 ) -> list[Any] | None:
     """Each provider's first site of `sites` in `order` (of the rows' own columns), with
     its provider's card columns, for the first `count` providers, in the order of those
-    sites; None when the first `per_provider` * `count` sites are of fewer providers
+    sites; None when the first FIRST_SITES_READ * `count` sites are of fewer providers
     (and there may be more).
 
     The rows are picked in a subquery and only they are joined with their providers:
     thousands of sites on one spot (a ZIP code's centre) were all joined before the
     sort, the planner expecting a few hundred.
     """
-    limit = count * per_provider
+    limit = count * FIRST_SITES_READ
     picked = sites.order_by(*order).values("pk")[:limit]
     rows = list(card_sites(sites.filter(pk__in=picked)).order_by(*order))
     first: dict[int, Any] = {}
@@ -540,9 +535,7 @@ def name_page(
     # order and the count stops at the cap, rather than after grouping every match.
     providers = sites.values("provider_name", "provider").distinct()
     total = CappedCount(providers, COUNT_CAP)
-    return sites_page(
-        sites, NAME_ORDER, total, number, page_size, strict, COUNT_CAP, NAME_SITES_READ
-    )
+    return sites_page(sites, NAME_ORDER, total, number, page_size, strict, COUNT_CAP)
 
 
 def sites_page(
@@ -553,19 +546,17 @@ def sites_page(
     page_size: int,
     strict: bool,
     cap: int | None = None,
-    per_provider: int = SITES_READ_PER_PROVIDER,
 ) -> tuple[list[Provider], dict[int, ShownSite], int, Paginator] | None:
     """Page `number` of the providers of `sites`, each shown with its first site in
     `order`, with the page's number and a Paginator that knows the count: `total`, of
     providers (capped at `cap`, if given), which the database works out once. None for
-    a deep page, or when the first sites are of too few providers (first_sites(),
-    reading `per_provider` sites for each).
+    a deep page, or when the first sites are of too few providers (first_sites()).
     Bad page numbers are handled as in paginate().
     """
     asked = page_or_first(number)
     if asked * page_size > COUNT_CAP:  # a deep page: group them all (paginate())
         return None
-    page = first_sites(sites.annotate(search_total=total), order, asked * page_size, per_provider)
+    page = first_sites(sites.annotate(search_total=total), order, asked * page_size)
     if page is None:
         return None
     # Fewer providers than asked for are all there are: a page past the end is in `page`.

@@ -21,7 +21,7 @@ from directory.gazetteer import _find_place
 from directory.models import Condition, Location, NameWordStarts, Provider
 from directory.names import name_key, name_words, query_words
 from directory.reference import forget_reference
-from directory.search import COUNT_CAP, NAME_ORDER, NAME_SITES_READ, sorted_as_asked
+from directory.search import COUNT_CAP, FIRST_SITES_READ, NAME_ORDER, sorted_as_asked
 from tests.cast import make_provider
 from tests.directory.test_api import TOP_KEYS
 from tests.plans import postgresql_plan
@@ -471,11 +471,11 @@ def test_a_name_alone_shows_each_clinic_with_its_first_site(client, cast):
 
 
 def test_a_chain_with_more_sites_than_a_name_page_reads_is_listed_once(client, cast):
-    # A name page reads NAME_SITES_READ sites for each provider it needs: a chain with
+    # A name page reads FIRST_SITES_READ sites for each provider it needs: a chain with
     # more, first in the name order, leaves the page to the providers' own query.
     chain = [site(f"Town {n:02}", "TX", "78701", 30.0 + n / 100, -97.7) for n in range(70)]
     provider("Aaa Mind Body Chain", locations=chain, **KEPT)
-    assert len(chain) > NAME_SITES_READ * 20
+    assert len(chain) > FIRST_SITES_READ * 20
 
     body = api(client, q="mind body")
     assert body["count"] == 4
