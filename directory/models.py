@@ -415,9 +415,10 @@ class Survey:
         reads. None when it did not read them nearest first."""
         if self.complete:
             return self.sites
-        if not self.farthest:
+        if self.farthest is None:
             return None
-        return self.sites * max(1.0, (radius / self.farthest) ** 2)
+        # Sites on one spot (a ZIP code's centre) count as spread over a mile.
+        return self.sites * max(1.0, (radius / max(self.farthest, 1.0)) ** 2)
 
 
 # A provider's conditions, treatments and payment options are copied onto its
@@ -1160,8 +1161,8 @@ class LocationQuerySet(models.QuerySet):
     def survey(self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES) -> "Survey":
         """Read up to `read` of these sites (of a radius search: within() first),
         nearest first on PostgreSQL (its GiST index), in one query: how many there are
-        and how many providers have them, and a radius within which `needed` of those
-        providers have a site.
+        and how many providers have them, a radius within which `needed` of those
+        providers have a site, and how far the farthest one read is.
 
         A search then ranks only the providers within that radius to find its first
         `needed`: any providers that have sites within it do. The distances are exact;

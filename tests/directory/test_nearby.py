@@ -198,7 +198,8 @@ def test_a_walk_in_name_order_finds_the_page_that_ranking_the_circle_does(crowd)
         page_size = 5
         pages = -(-len(whole) // page_size)
         for number in range(1, pages):  # the last page has no provider after it to end on
-            assert walked(query, number, page_size) == whole[(number - 1) * page_size :][:5]
+            stop = number * page_size
+            assert walked(query, number, page_size) == whole[stop - page_size : stop]
         # It gives up when the walk may have stopped inside the page's last provider,
         assert walked(query, pages + 1, page_size) is None
     # or when it may read too few sites to reach the page's.
@@ -222,6 +223,8 @@ def test_the_survey_says_about_how_many_sites_a_circle_holds():
     dense = Survey(sites=1500, providers=1400, reach=2.0, farthest=5.0)
     assert dense.sites_within(50) == 150_000
     assert dense.sites_within(2) == 1500  # no fewer than it read
+    stacked = Survey(sites=1500, providers=1400, reach=0.0, farthest=0.0)  # on one spot
+    assert stacked.sites_within(50) == 1500 * 50**2
     assert Survey(sites=1500, providers=1400, reach=2.0).sites_within(50) is None
 
 
