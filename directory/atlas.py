@@ -273,9 +273,20 @@ class Atlas:
         return [s for s in self.states.values() if s.inset in insets and s.box.intersects(box)]
 
     def arcs_in(self, box: Box, insets: Collection[int] = range(3)) -> list[Arc]:
-        # A map's box meets a few hundred of the 9,300 arcs: test only those filed near it.
-        arcs = [self.arcs[index] for index in self.arc_grid.near(box)]
-        return [arc for arc in arcs if arc.inset in insets and arc.box.intersects(box)]
+        return [self.arcs[index] for index in self.arc_indexes_in(box, insets)]
+
+    def arc_indexes_in(self, box: Box, insets: Collection[int] = range(3)) -> list[int]:
+        """The indexes, ascending, of the arcs of `insets` whose box meets `box`."""
+        # A map's box meets a few hundred of the 9,300 arcs: test only those filed near it
+        # (as Box.intersects does, without a call for each).
+        x0, y0, x1, y1 = box
+        found = []
+        for index in self.arc_grid.near(box):
+            arc = self.arcs[index]
+            ax0, ay0, ax1, ay1 = arc.box
+            if ax0 <= x1 and x0 <= ax1 and ay0 <= y1 and y0 <= ay1 and arc.inset in insets:
+                found.append(index)
+        return found
 
 
 def decode_arcs(topology: dict) -> list[Line]:
@@ -377,7 +388,10 @@ class Frame(NamedTuple):
 
 
 def path_data(
-    lines: Iterable[Line], frame: Frame | None = None, closed: bool = False, step: float = 0.5
+    lines: Iterable[Sequence[XY]],
+    frame: Frame | None = None,
+    closed: bool = False,
+    step: float = 0.5,
 ) -> str:
     """SVG path data for `lines`, in tenths of a unit, skipping points too close to draw.
 
@@ -391,30 +405,104 @@ def path_data(
     far beyond the map costs only the part that shows, and what shows is
     unchanged (the moved segments run along the band, outside the frame).
     """
-    points_of: Callable[[Line], Iterable[XY]] = iter if frame is None else frame_points(frame)
+    points_of: Callable[[Sequence[XY]], Iterable[XY]] = (
+        iter if frame is None else frame_points(frame)
+    )
     end = "z" if closed else ""
     parts = []
     for line in lines:
-        # The first point, then the steps between the points drawn: x, y, x, y…
-        numbers: list[float] = []
-        last_x = last_y = pending_x = pending_y = 0.0
-        pending = False
-        for px, py in points_of(line):
-            x, y = tenths(px), tenths(py)
-            if not numbers:
-                numbers += (x, y)
-            elif abs(x - last_x) + abs(y - last_y) < step:
-                pending, pending_x, pending_y = True, x, y
-                continue
-            else:
-                numbers += (x - last_x, y - last_y)
-            last_x, last_y, pending = x, y, False
-        if pending and not closed and (pending_x, pending_y) != (last_x, last_y):
-            numbers += (pending_x - last_x, pending_y - last_y)
+        numbers = drawn_numbers(points_of(line), step, closed)
         if len(numbers) > 2:
             # All of a line's numbers formatted in one go: a map has thousands.
             parts.append(("M%.1f %.1f l%.1f" + " %.1f" * (len(numbers) - 3) + end) % tuple(numbers))
     return without_zero_decimals("".join(parts))
+
+
+def drawn_numbers(points: Iterable[XY], step: float, closed: bool) -> list[float]:
+    """A line's first point, then the steps between the points path_data() draws of
+    it, all rounded to tenths: x, y, dx, dy, dx, dy…"""
+    numbers: list[float] = []
+    last_x = last_y = pending_x = pending_y = 0.0
+    pending = False
+    for px, py in points:
+        x, y = tenths(px), tenths(py)
+        if not numbers:
+            numbers += (x, y)
+        elif abs(x - last_x) + abs(y - last_y) < step:
+            pending, pending_x, pending_y = True, x, y
+            continue
+        else:
+            numbers += (x - last_x, y - last_y)
+        last_x, last_y, pending = x, y, False
+    if pending and not closed and (pending_x, pending_y) != (last_x, last_y):
+        numbers += (pending_x - last_x, pending_y - last_y)
+    return numbers
+
+
+class LineSteps(NamedTuple):
+    """An open line as path_data() draws it without a frame, apart from where it starts."""
+
+    x: float  # its first point, rounded to tenths
+    y: float
+    steps: str  # "l" and the steps from there, as path data
+
+
+def line_steps(line: Iterable[XY], step: float) -> LineSteps | None:
+    """`line` drawn as path_data([line], step=step) draws it; None if that draws nothing.
+
+    Moved by whole tenths, a line rounds to the same points moved by as much, and
+    drops the same ones: its steps can be drawn once and placed anywhere so.
+    """
+    numbers = drawn_numbers(line, step, closed=False)
+    if len(numbers) <= 2:
+        return None
+    steps = ("l%.1f" + " %.1f" * (len(numbers) - 3)) % tuple(numbers[2:])
+    return LineSteps(numbers[0], numbers[1], without_zero_decimals(steps))
+
+
+def placed_steps(line: LineSteps, left: float, top: float) -> str:
+    """Path data of `line` with (left, top), whole tenths, as the origin."""
+    return f"M{tenths_text(line.x - left)} {tenths_text(line.y - top)}{line.steps}"
+
+
+def tenths_text(value: float) -> str:
+    """A number of whole tenths as path_data() writes it: "12", "-0.5", "0"."""
+    whole = round(value * 10)
+    return str(whole // 10) if whole % 10 == 0 else "%.1f" % (whole / 10)
+
+
+# The points of a piece of a ring (chunked()): the smaller, the more of a ring far
+# outside a map is left out, and the more pieces to test.
+CHUNK_POINTS = 32
+
+
+class Chunk(NamedTuple):
+    """A piece of a line: its points, and the box around them."""
+
+    box: Box
+    points: Line
+
+
+def chunked(line: Line, size: int = CHUNK_POINTS) -> tuple[Chunk, ...]:
+    """`line` as pieces of `size` steps, each piece starting where the last one ended."""
+    pieces = (line[start : start + size + 1] for start in range(0, max(len(line) - 1, 1), size))
+    return tuple(Chunk(Box.around(piece), piece) for piece in pieces)
+
+
+def near_band(chunks: Sequence[Chunk], band: Box) -> list[XY]:
+    """The points of a chunked line, those of a piece wholly beyond an edge of `band`
+    left out but for the piece's ends.
+
+    The piece and the step between its ends lie in the same half-plane beyond that
+    edge: inside `band`, the line, and the area a ring encloses, are as they were.
+    """
+    points = [chunks[0].points[0]]
+    for box, piece in chunks:
+        if box.x1 < band.x0 or box.x0 > band.x1 or box.y1 < band.y0 or box.y0 > band.y1:
+            points.append(piece[-1])
+        else:
+            points.extend(piece[1:])
+    return points
 
 
 def tenths(value: float) -> float:
@@ -441,14 +529,14 @@ def without_zero_decimals(data: str) -> str:
     return NEGATIVE_ZERO.sub("0", data.replace(".0", ""))
 
 
-def frame_points(frame: Frame) -> Callable[[Line], list[XY]]:
+def frame_points(frame: Frame) -> Callable[[Sequence[XY]], list[XY]]:
     """A function from a line to its points in the frame, those far outside pulled in."""
     x0, y0, k = frame.box.x0, frame.box.y0, frame.scale
     margin = frame.width * CLAMP_MARGIN
     low_x = low_y = -margin
     high_x, high_y = frame.width + margin, frame.height + margin
 
-    def points(line: Line) -> list[XY]:
+    def points(line: Sequence[XY]) -> list[XY]:
         moved = [((px - x0) * k, (py - y0) * k) for px, py in line]
         # Which edges of the band each point is beyond (Cohen-Sutherland's outcodes).
         codes = [

@@ -183,6 +183,45 @@ def test_path_data_in_a_frame_scales_and_pulls_far_points_in_without_bending_wha
     assert xs == [200, 440, band, band]
 
 
+def test_a_line_in_pieces_has_every_point_once_and_each_piece_its_box():
+    line = tuple((float(n), float(n % 7)) for n in range(100))
+    pieces = atlas.chunked(line, 32)
+    assert [len(piece.points) for piece in pieces] == [33, 33, 33, 4]
+    assert [point for piece in pieces for point in piece.points[1:]] == list(line[1:])
+    assert all(piece.box == Box.around(piece.points) for piece in pieces)
+    assert atlas.chunked(((1.0, 2.0),)) == (atlas.Chunk(Box(1, 2, 1, 2), ((1.0, 2.0),)),)
+
+
+def test_near_a_band_a_ring_keeps_every_point_inside_and_leaves_out_pieces_far_outside():
+    # Texas, whole, and framed as maps of a few counties frame it.
+    [ring] = [max(atlas.atlas().states["TX"].rings, key=len)]
+    pieces = atlas.chunked(ring)
+    rng = random.Random(18)
+    box = Box.around(ring)
+    left_out = 0
+    for _ in range(200):
+        x, y, width = rng.uniform(box.x0, box.x1), rng.uniform(box.y0, box.y1), rng.uniform(5, 150)
+        band = Box(x, y, x + width, y + width / 2)
+        kept = atlas.near_band(pieces, band)
+        assert kept[0] == ring[0]
+        assert kept[-1] == ring[-1]
+        assert [p for p in kept if band.contains(p)] == [p for p in ring if band.contains(p)]
+        # What is left out lies between two kept points, beyond one edge of the band
+        # with both of them.
+        position = 0
+        for point in kept:
+            skipped = ring.index(point, position) - position
+            if skipped:
+                run = Box.around(ring[position - 1 : position + skipped + 1])
+                assert run.x1 < band.x0 or run.x0 > band.x1 or run.y1 < band.y0 or run.y0 > band.y1
+            left_out += skipped
+            position += skipped + 1
+    assert left_out > 100 * len(ring)  # most of the ring, for most frames
+    # A band far from the ring keeps only the pieces' ends.
+    far = atlas.near_band(pieces, Box(2000, 2000, 2100, 2100))
+    assert len(far) == len(pieces) + 1
+
+
 def test_a_radius_ring_is_the_radius_from_its_centre():
     ring = circle((30.2672, -97.7431), 50, steps=36)
     assert len(ring) == 36

@@ -7,8 +7,19 @@ from html import unescape
 import pytest
 from django.template import Context, Template
 
-from directory.atlas import Box
-from directory.maps import ASPECT, FRAME_STEP, GRID, frame_place, framed_box
+from directory.atlas import Box, Frame, atlas, path_data
+from directory.maps import (
+    ASPECT,
+    COUNTY_DETAIL_MAX_WIDTH,
+    FRAME_STEP,
+    GRID,
+    MAP_WIDTH,
+    county_lines,
+    frame_place,
+    framed_box,
+    outline_step,
+    outlines,
+)
 from directory.models import Location, State
 from tests import cast
 
@@ -274,3 +285,100 @@ def test_boxes_a_little_apart_share_a_frame():
     first = Box(500.0, 300.0, 560.0, 345.0)
     second = Box(500.4, 300.3, 560.4, 345.3)
     assert frame_place(first) == frame_place(second)
+
+
+def lines_of(data):
+    """Path data's lines as absolute points, one list per move."""
+    lines = []
+    for part in re.findall(r"M[^M]*", data):
+        numbers = [float(n) for n in re.findall(r"-?[\d.]+", part)]
+        x, y = numbers[0], numbers[1]
+        points = [(x, y)]
+        for dx, dy in zip(numbers[2::2], numbers[3::2], strict=True):
+            x, y = x + dx, y + dy
+            points.append((x, y))
+        lines.append(points)
+    return lines
+
+
+def test_a_frames_corner_lies_on_whole_tenths_at_its_rungs_scale():
+    rng = random.Random(18)
+    for _ in range(2000):
+        x, y, width = rng.uniform(0, 975), rng.uniform(0, 610), rng.uniform(1, 900)
+        box = framed_box(frame_place(Box(x, y, x + width, y + width / ASPECT)))
+        scale = MAP_WIDTH / box.width
+        for corner in (box.x0 * scale, box.y0 * scale):
+            assert corner == pytest.approx(round(corner), abs=1e-6)
+
+
+def test_county_lines_drawn_once_a_rung_are_the_frames_own_county_lines():
+    # Each county line is drawn once for its rung and placed in every frame by its first
+    # point: it is where drawing it in the frame puts it, to the tenth, and a frame
+    # draws the same lines, whole where the frame's own drawing pulls far points in.
+    rng = random.Random(18)
+    shapes = atlas()
+    frames = checked = 0
+    while frames < 40:
+        x, y, width = rng.uniform(100, 900), rng.uniform(50, 500), rng.uniform(10, 120)
+        place = frame_place(Box(x, y, x + width, y + width / ASPECT))
+        box = framed_box(place)
+        if box.width > COUNTY_DETAIL_MAX_WIDTH:
+            continue
+        frames += 1
+        frame = Frame(box, MAP_WIDTH)
+        arcs = [arc for arc in shapes.arcs_in(box, {0}) if not arc.state_border]
+        step = outline_step(frame.scale)
+        drawn = county_lines(place, frozenset({0}))
+        assert drawn == county_lines(place, frozenset({0}))
+        placed = lines_of(drawn)
+        assert len(placed) == len(lines_of(path_data([a.points for a in arcs], frame, step=step)))
+        # The lines the frame's drawing leaves whole, point for point.
+        whole = [
+            lines_of(data)[0]
+            for arc in arcs
+            if all(box.contains(point) for point in arc.points)
+            and (data := path_data([arc.points], frame, step=step))
+        ]
+        checked += len(whole)
+        for line in whole:
+            assert any(
+                len(other) == len(line)
+                and all(
+                    abs(a - b) < 0.11
+                    for point, near in zip(line, other, strict=True)
+                    for a, b in zip(point, near, strict=True)
+                )
+                for other in placed
+            ), line
+    assert checked > 1000
+
+
+def winding(rings, x, y):
+    """The winding number of closed rings around (x, y)."""
+    number = 0
+    for ring in rings:
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if y0 <= y < y1 and (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0) > 0:
+                number += 1
+            elif y1 <= y < y0 and (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0) < 0:
+                number -= 1
+    return number
+
+
+def test_a_frames_land_covers_what_it_covered_with_every_far_point_pulled_in():
+    rng = random.Random(18)
+    shapes = atlas()
+    for _ in range(12):
+        x, y, width = rng.uniform(150, 850), rng.uniform(100, 450), rng.uniform(10, 300)
+        place = frame_place(Box(x, y, x + width, y + width / ASPECT))
+        box = framed_box(place)
+        frame = Frame(box, MAP_WIDTH)
+        states = shapes.states_in(box, {0})
+        rings = [ring for state in states for ring in state.rings]
+        every = lines_of(path_data(rings, frame, closed=True, step=outline_step(frame.scale)))
+        land, _ = outlines(place, frozenset({0}))
+        drawn = lines_of(land)  # without the islands far outside, which draw nothing
+        assert len(land) < len(path_data(rings, frame, closed=True, step=outline_step(frame.scale)))
+        for _ in range(300):
+            x, y = rng.uniform(0, MAP_WIDTH), rng.uniform(0, frame.height)
+            assert winding(drawn, x, y) == winding(every, x, y), (place, x, y)
