@@ -356,8 +356,8 @@ def county_lines(place: FramePlace, insets: frozenset[int]) -> str:
         key = (rung, index)
         if key not in _COUNTY_LINES:
             arc = shapes.arcs[index]
-            points = () if arc.state_border else [(x * scale, y * scale) for x, y in arc.points]
-            _COUNTY_LINES[key] = line_steps(points, step)
+            scaled = [(x * scale, y * scale) for x, y in arc.points]
+            _COUNTY_LINES[key] = None if arc.state_border else line_steps(scaled, step)
         if drawn := _COUNTY_LINES[key]:
             parts.append(placed_steps(drawn, left, top))
     return "".join(parts)
