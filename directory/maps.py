@@ -328,39 +328,36 @@ def outline_step(scale: float) -> float:
     return max(0.5, ZOOMED_OUT_STEP / scale)
 
 
-# Each county line (an arc of the atlas) drawn at a rung's scale, once per process:
-# {(rung, arc's index): its steps}. A frame's corner lies on whole tenths at its
-# rung's scale (its grid's cells are MAP_WIDTH / GRID and MAP_WIDTH / ASPECT / GRID
-# across), so a line drawn once is placed in any frame of the rung by its first
-# point. A frame new to the process took about 2.5 ms to draw its county lines, and
-# now about 1 ms, less as the process draws more of them.
-# Bounded by the atlas: every county line on every rung that draws them, about 12 MB.
-_COUNTY_LINES: dict[tuple[int, int], LineSteps | None] = {}
-
-
 def county_lines(place: FramePlace, insets: frozenset[int]) -> str:
     """The path data of a frame's county lines (not along a state line), of `insets`.
 
-    Unlike the land's outlines, the lines are not cut at the frame's edge: each is a
-    short piece of a county's outline, and drawn whole it costs about as many bytes
-    (6.8 KB a frame against 7.0 KB, over the frames of 1,000 searches of the mix).
+    Each line is drawn once per process and rung (county_line()) and placed in the
+    frame by its first point: a frame's corner lies on whole tenths at its rung's
+    scale (its grid's cells are MAP_WIDTH / GRID and MAP_WIDTH / ASPECT / GRID
+    across). A frame new to the process took about 2.5 ms to draw its county lines,
+    and now about 1 ms, less as the process draws more of them. Unlike the land's
+    outlines, the lines are not cut at the frame's edge: each is a short piece of a
+    county's outline, and drawn whole it costs about as many bytes (6.8 KB a frame
+    against 7.0 KB, over the frames of 1,000 searches of the mix).
     """
     rung = place[0]
     box = framed_box(place)
-    scale = MAP_WIDTH / box.width
-    step = outline_step(scale)
+    scale = MAP_WIDTH / frame_width(rung)
     left, top = round(box.x0 * scale), round(box.y0 * scale)
-    shapes = atlas()
-    parts = []
-    for index in shapes.arc_indexes_in(box, insets):
-        key = (rung, index)
-        if key not in _COUNTY_LINES:
-            arc = shapes.arcs[index]
-            scaled = [(x * scale, y * scale) for x, y in arc.points]
-            _COUNTY_LINES[key] = None if arc.state_border else line_steps(scaled, step)
-        if drawn := _COUNTY_LINES[key]:
-            parts.append(placed_steps(drawn, left, top))
-    return "".join(parts)
+    drawn = (county_line(rung, index) for index in atlas().arc_indexes_in(box, insets))
+    return "".join(placed_steps(line, left, top) for line in drawn if line)
+
+
+# Bounded by the atlas: every county line on every rung that draws them, about 12 MB.
+@cache
+def county_line(rung: int, index: int) -> LineSteps | None:
+    """The atlas's arc `index` drawn at the scale of the frames of `rung`; None along a
+    state line (drawn with the land), or when it is too short to draw."""
+    arc = atlas().arcs[index]
+    if arc.state_border:
+        return None
+    scale = MAP_WIDTH / frame_width(rung)
+    return line_steps([(x * scale, y * scale) for x, y in arc.points], outline_step(scale))
 
 
 def spread_out(points: Sequence[XY], gap: float) -> list[list[float]]:
