@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from core.history import record_change
 from directory.csvfile import Record
 from directory.import_rows import PlannedProvider, check
-from directory.models import Location, Provider
+from directory.models import Location, Provider, deferred_copies
 
 Action = Literal["created", "updated", "unchanged"]
 
@@ -71,22 +71,25 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
         )
         existing = {provider.external_id: provider for provider in locked}
         taken_slugs: set[str] = set()
-        for plan in planned:
-            provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
-            locations_changed, warnings = write_locations(
-                provider, plan.locations, plan.location_fields
-            )
-            if locations_changed and action == "unchanged":
-                action = "updated"
-                # Its own fields are as they were (the locations keep their own
-                # history), but a form opened before the import is out of date.
-                provider.save_without_historical_record(  # type: ignore[attr-defined]
-                    update_fields=["updated_at"]
+        with deferred_copies():
+            for plan in planned:
+                provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
+                locations_changed, warnings = write_locations(
+                    provider, plan.locations, plan.location_fields
                 )
-            report.changes.append(
-                ProviderChange(plan.external_id, action, provider, plan.rows, len(plan.locations))
-            )
-            report.warnings += warnings
+                if locations_changed and action == "unchanged":
+                    action = "updated"
+                    # Its own fields are as they were (the locations keep their own
+                    # history), but a form opened before the import is out of date.
+                    provider.save_without_historical_record(  # type: ignore[attr-defined]
+                        update_fields=["updated_at"]
+                    )
+                report.changes.append(
+                    ProviderChange(
+                        plan.external_id, action, provider, plan.rows, len(plan.locations)
+                    )
+                )
+                report.warnings += warnings
         if dry_run:
             transaction.set_rollback(True)
     return report

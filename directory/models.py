@@ -1,7 +1,9 @@
 import json
 import math
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -1459,16 +1461,56 @@ class Verification(models.Model):
 # Receivers that keep the locations' copies of their provider (SEARCH_COPIES) in step
 # (connected in directory/apps.py).
 
+# The providers whose sites' copies are due, within deferred_copies(); None outside.
+copies_due: ContextVar[set[int] | None] = ContextVar("copies_due", default=None)
+# Providers per UPDATE when deferred copies are made: SQLite caps a query's parameters.
+COPY_BATCH = 500
+
+
+@contextmanager
+def deferred_copies() -> Iterator[None]:
+    """Within it, the receivers below note whose copies are due instead of copying at
+    every save; leaving it copies them all, a few hundred providers an UPDATE.
+
+    For a writer that saves many providers in one transaction (the CSV importer): a
+    provider's save, its links' and each of its sites' made three UPDATEs each, whose
+    building in the ORM was two thirds of an import's time. Enter it inside the
+    transaction, so that the copies are written in it; an exception leaves it without
+    copying, as the transaction is rolled back anyway.
+    """
+    due: set[int] = set()
+    token = copies_due.set(due)
+    try:
+        yield
+    finally:
+        copies_due.reset(token)
+    ordered = sorted(due)
+    for start in range(0, len(ordered), COPY_BATCH):
+        batch = ordered[start : start + COPY_BATCH]
+        Location.objects.filter(provider__in=batch).copy_provider_filters()
+
+
+def copy_to_sites_of(provider_id: int) -> None:
+    """Copy onto the provider's sites what a search filters on, now or, within
+    deferred_copies(), when it ends."""
+    if (due := copies_due.get()) is not None:
+        due.add(provider_id)
+    else:
+        Location.objects.filter(provider=provider_id).copy_provider_filters()
+
 
 def copy_provider_to_locations(sender, instance, update_fields=None, **kwargs):
     """post_save of a Provider: its status, intake, price or psychotherapy may have changed."""
     if update_fields is None or COPIED_PROVIDER_FIELDS.intersection(update_fields):
-        Location.objects.filter(provider=instance.pk).copy_provider_filters()
+        copy_to_sites_of(instance.pk)
 
 
 def copy_location_provider(sender, instance, **kwargs):
     """post_save of a Location: a new site, or one moved to another provider."""
-    Location.objects.filter(pk=instance.pk).copy_provider_filters()
+    if (due := copies_due.get()) is not None:
+        due.add(instance.provider_id)
+    else:
+        Location.objects.filter(pk=instance.pk).copy_provider_filters()
 
 
 def copy_terms_to_locations(sender, instance, action, **kwargs):
@@ -1476,7 +1518,7 @@ def copy_terms_to_locations(sender, instance, action, **kwargs):
     from the provider's side: the history of a provider's links cannot be kept from
     the term's)."""
     if action in {"post_add", "post_remove", "post_clear"}:
-        Location.objects.filter(provider=instance.pk).copy_provider_filters()
+        copy_to_sites_of(instance.pk)
 
 
 def copy_after_term_deleted(sender, instance, **kwargs):

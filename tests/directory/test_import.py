@@ -5,10 +5,14 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from directory import models
 from directory.csvfile import ALL_COLUMNS, COLUMNS, export_csv
-from directory.models import Location, Provider
+from directory.models import Location, Provider, deferred_copies
 from tests.cast import austin_clinic
+from tests.directory.test_nearby import assert_copies_in_step
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +108,64 @@ def test_the_file_is_the_truth_for_the_providers_it_names(write_csv):
     assert list(clinic.locations.values_list("zip", flat=True)) == ["78701"]  # Round Rock gone
     assert Provider.objects.get(external_id="austin-1").locations.count() == 1
     assert untouched in snapshot()[0]
+
+
+def copy_updates(queries):
+    """The UPDATEs of the sites' copies of their providers among `queries`."""
+    updates = [query["sql"] for query in queries if query["sql"].startswith("UPDATE")]
+    return [sql for sql in updates if '"directory_location"' in sql and "condition_bits" in sql]
+
+
+def test_an_import_leaves_the_sites_copies_in_step_in_one_update(write_csv):
+    austin_clinic()
+    with CaptureQueriesContext(connection) as first:
+        run(write_csv(GOOD_ROWS))
+    assert_copies_in_step()
+    # A second file closes one clinic, changes its conditions and moves a site.
+    changed = [
+        GOOD_ROWS[0]
+        .replace(",,https://hill.example", ",closed,https://hill.example")
+        .replace("depression;chronic-pain", "ptsd"),
+        GOOD_ROWS[1]
+        .replace(",,https://hill.example", ",closed,https://hill.example")
+        .replace("depression;chronic-pain", "ptsd")
+        .replace("1 Main St,,Round Rock,TX,78664", "9 Oak St,,Austin,TX,78702"),
+    ]
+    with CaptureQueriesContext(connection) as second:
+        out, _ = run(write_csv(changed))
+    assert out.strip() == "0 created, 1 updated, 0 unchanged"
+    assert_copies_in_step()
+    assert not Location.objects.filter(provider__external_id="hill-1", published=True).exists()
+    # Each save, link and site used to copy at once: three UPDATEs or more a provider.
+    assert len(copy_updates(first.captured_queries)) == 1
+    assert len(copy_updates(second.captured_queries)) == 1
+
+
+def test_an_import_copies_a_batch_of_providers_an_update(write_csv, monkeypatch):
+    monkeypatch.setattr(models, "COPY_BATCH", 1)
+    with CaptureQueriesContext(connection) as queries:
+        run(write_csv(GOOD_ROWS))
+    assert len(copy_updates(queries.captured_queries)) == 2  # two providers
+    assert_copies_in_step()
+
+
+def close_and_fail(clinic):
+    with deferred_copies():
+        clinic.status = Provider.Status.CLOSED
+        clinic.save()
+        raise RuntimeError("the import failed")  # its transaction would be rolled back
+
+
+def test_after_a_deferral_that_failed_a_save_copies_at_once():
+    clinic = austin_clinic()
+    with pytest.raises(RuntimeError):
+        close_and_fail(clinic)
+    clinic.status = Provider.Status.PUBLISHED
+    clinic.save()
+    assert Location.objects.filter(provider=clinic, published=True).exists()
+    clinic.status = Provider.Status.CLOSED
+    clinic.save()
+    assert not Location.objects.filter(provider=clinic, published=True).exists()
 
 
 def test_a_bad_row_rolls_back_everything_and_every_error_is_reported(write_csv):
