@@ -1080,8 +1080,8 @@ class LocationQuerySet(models.QuerySet):
         it is accepting new patients and offers psychotherapy, its lowest price, when it
         was last verified, its name (and its words) and the languages spoken.
         Signals call it on every save of a provider, its terms or a location
-        (directory/apps.py); code that writes with QuerySet.update() or bulk_create()
-        calls it itself."""
+        (directory/apps.py), or once for many at the end of deferred_copies(); code
+        that writes with QuerySet.update() or bulk_create() calls it itself."""
         provider = Provider.objects.filter(pk=OuterRef("provider"))
         spoken = (
             Provider.languages.through.objects.filter(provider=OuterRef("provider"))

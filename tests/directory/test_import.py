@@ -121,7 +121,7 @@ def test_an_import_leaves_the_sites_copies_in_step_in_one_update(write_csv):
     with CaptureQueriesContext(connection) as first:
         run(write_csv(GOOD_ROWS))
     assert_copies_in_step()
-    # A second file closes one clinic, changes its conditions and moves a site.
+    # A second file closes the clinic, changes its conditions and replaces a site.
     changed = [
         GOOD_ROWS[0]
         .replace(",,https://hill.example", ",closed,https://hill.example")
