@@ -11,12 +11,15 @@ every RETRY_SECONDS so requests do not each wait for a connect timeout.
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
@@ -126,14 +129,42 @@ VERSION_KEY = "content-version"
 KEY_PREFIX = "page:"
 
 
+# The models whose saves are waiting for one bump, within one_bump(); None outside.
+bumps_due: ContextVar[list[object] | None] = ContextVar("bumps_due", default=None)
+
+
 def bump_content_version(**kwargs):
     """Signal receiver (and plain function): the content behind the pages changed.
 
     Counts up the database's ContentVersion (the fragments pages keep) and the
-    response cache's version in Redis.
+    response cache's version in Redis; within one_bump(), once when it ends.
     """
+    if (due := bumps_due.get()) is not None:
+        due.append(kwargs.get("sender"))
+        return
     ContentVersion.bump()
     cache.set(VERSION_KEY, str(time.time_ns()), None)
+
+
+@contextmanager
+def one_bump() -> Iterator[None]:
+    """Within it, saves note that the content changed; leaving it bumps the version once.
+
+    For a writer that saves many rows in one transaction (the CSV importer): each bump
+    is an UPDATE of the version's row and a write to Redis, seven for each provider an
+    import writes. Enter it inside the transaction, so that the bump is in it. An
+    exception, or a transaction already marked to be rolled back (a dry run), leaves
+    it without bumping: Redis's version is not rolled back, and would drop every
+    cached page for nothing.
+    """
+    due: list[object] = []
+    token = bumps_due.set(due)
+    try:
+        yield
+    finally:
+        bumps_due.reset(token)
+    if due and not (connection.in_atomic_block and transaction.get_rollback()):
+        bump_content_version()
 
 
 class KeptPage(NamedTuple):

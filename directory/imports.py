@@ -13,6 +13,7 @@ from typing import Literal
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.cache import one_bump
 from core.history import record_change
 from directory.csvfile import Record
 from directory.import_rows import PlannedProvider, check
@@ -71,7 +72,7 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
         )
         existing = {provider.external_id: provider for provider in locked}
         taken_slugs: set[str] = set()
-        with deferred_copies():
+        with deferred_copies(), one_bump():
             for plan in planned:
                 provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
                 locations_changed, warnings = write_locations(
@@ -90,8 +91,9 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
                     )
                 )
                 report.warnings += warnings
-        if dry_run:
-            transaction.set_rollback(True)
+            if dry_run:
+                # Marked within the blocks, which then neither copy nor bump.
+                transaction.set_rollback(True)
     return report
 
 
@@ -140,7 +142,11 @@ def write_provider(
     provider.skip_history_when_saving = True  # type: ignore[attr-defined]
     provider.save(update_fields=None if created else [*changed, "updated_at"])
     for relation in relations:
-        getattr(provider, relation).set(wanted[relation])
+        links = getattr(provider, relation)
+        if created:  # no links to compare with, which set() would read first
+            links.add(*wanted[relation])
+        else:
+            links.set(wanted[relation])
     record_change(provider, created=created)
     return provider, "created" if created else "updated"
 

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from directory.models import Condition, Location, Provider
+from core.history import record_change
+from directory.models import PROVIDER_RELATIONS, Condition, Location, Provider
 from tests import cast
 from tests.admin_forms import form_data
 
@@ -89,6 +90,29 @@ def test_one_admin_save_is_one_record_with_its_relations(editor_client):
         "depression",
         "ptsd",
     ]
+
+
+def test_a_record_keeps_every_relation_as_stored_reading_each_once(django_assert_num_queries):
+    provider = cast.austin_clinic(
+        serves_states=["TX", "OK"],
+        payment_options=["self-pay", "hsa-fsa"],
+        payment_declined=["medicare"],
+        prescriber_types=["anesthesiologist"],
+        languages=["en", "es"],
+    )
+    # The record, then for each of the seven relations one read of its links and one
+    # insert of their copies. simple-history's own also read the provider back once
+    # for each relation, and each relation's links joined with both of their models.
+    with django_assert_num_queries(1 + 7 + 7):
+        record_change(provider)
+    record = provider.history.first()
+    for relation in PROVIDER_RELATIONS:
+        through = getattr(Provider, relation).through
+        columns = [field.attname for field in through._meta.concrete_fields]
+        stored = set(through.objects.filter(provider=provider).values_list(*columns))
+        kept = set(getattr(record, relation).values_list(*columns))
+        assert kept == stored, relation
+        assert stored, relation
 
 
 def test_location_changes_are_recorded_with_the_editor(editor_client):

@@ -4,10 +4,13 @@ import csv
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.cache import VERSION_KEY, bump_content_version
+from core.models import ContentVersion
 from directory import models
 from directory.csvfile import ALL_COLUMNS, COLUMNS, export_csv
 from directory.models import Location, Provider, deferred_copies
@@ -147,6 +150,28 @@ def test_an_import_copies_a_batch_of_providers_an_update(write_csv, monkeypatch)
         run(write_csv(GOOD_ROWS))
     assert len(copy_updates(queries.captured_queries)) == 2  # two providers
     assert_copies_in_step()
+
+
+def content_versions():
+    """The database's content version and the response cache's, in Redis in production."""
+    return ContentVersion.read(), cache.get(VERSION_KEY)
+
+
+def test_an_import_counts_the_content_version_up_once_and_a_dry_run_not_at_all(write_csv):
+    bump_content_version()
+    before = content_versions()
+    run(write_csv(GOOD_ROWS), "--dry-run")
+    # Redis's version is not rolled back with the dry run: a bump would drop every
+    # cached page for nothing.
+    assert content_versions() == before
+    with CaptureQueriesContext(connection) as queries:
+        run(write_csv(GOOD_ROWS))
+    after = content_versions()
+    assert after[0] == before[0] + 1
+    assert after[1] != before[1]
+    # Each save and link counted it up: seven times a provider.
+    bumps = [query for query in queries.captured_queries if "core_contentversion" in query["sql"]]
+    assert len(bumps) == 1
 
 
 def close_and_fail(clinic):
