@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from django.core.paginator import EmptyPage
-from django.db import connection
+from django.db import connection, transaction
 
 from directory.facts import PAYMENT_OPTIONS
 from directory.gazetteer import SearchedPlace
@@ -39,11 +39,22 @@ def place_at(point):
     return SearchedPlace("zip", "78701", "78701 · Austin, TX", "TX", *point)
 
 
-@pytest.fixture
-def crowd():
+@pytest.fixture(scope="class")
+def crowd(django_db_setup, django_db_blocker):
     """120 providers around Austin with one to three sites each: many on the very same
     spots (ties the name must break), some beyond 50 miles, drafts and closed ones,
-    random conditions and prices."""
+    random conditions and prices.
+
+    Built once for a class's tests (about 10 s, once for each of 36 tests before), in a
+    transaction rolled back after them; each test's own changes roll back to a
+    savepoint within it, as a test's always do.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_crowd()
+        transaction.set_rollback(True)
+
+
+def build_crowd():
     rng = random.Random(7)
     center = zip_point("78701")
     spots = [away(center, rng.uniform(0.5, 70), rng.uniform(0, 360)) for _ in range(40)]
@@ -82,48 +93,6 @@ def ranked(query):
     return [(provider.pk, round(provider.distance, 6)) for provider in providers]
 
 
-@pytest.mark.parametrize("radius", [10, 25, 50])
-@pytest.mark.parametrize("condition", [None, "depression"])
-@pytest.mark.parametrize("sort", [None, "price", "verified", "name"])
-def test_every_page_is_a_slice_of_the_whole_ranking(crowd, radius, condition, sort):
-    query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition, sort=sort)
-    whole = ranked(query)
-    assert whole, "the crowd should have someone in every circle"
-    page_size = 7
-    pages = -(-len(whole) // page_size)
-    for number in range(1, pages + 1):
-        results = search(query, page=number, page_size=page_size)
-        shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
-        assert shown == whole[(number - 1) * page_size : number * page_size]
-        assert results.count == len(whole)
-        assert not results.count_capped
-        for card in results.clinics:  # the card's site is the provider's nearest in range
-            assert card.site.provider_id == card.provider.pk
-            assert card.distance <= radius + 1e-6
-
-
-@pytest.mark.parametrize(
-    "filters",
-    [
-        {"treatments": ("iv-infusion",)},
-        {"treatments": ("iv-infusion", "esketamine-nasal-spray"), "accepting": True},
-        {"payments": ("self-pay", "medicare")},
-        {"max_price": 500, "kap": True},
-        {"language": "es", "payments": ("self-pay",)},
-        {"name_words": ("cedar",), "sort": "name"},
-        {"name_words": ("clinic", "agave"), "language": "en", "sort": "price"},
-        {"condition": "depression", "accepting": True, "max_price": 700},
-    ],
-)
-def test_the_filters_on_the_sites_copies_keep_what_the_providers_filters_keep(crowd, filters):
-    query = SearchQuery(place=place_at(crowd), radius=50, **filters)
-    whole = ranked(query)
-    assert whole, "the crowd should have someone for every filter"
-    results = search(query, page_size=len(whole) + 1)
-    assert [(card.provider.pk, round(card.distance, 6)) for card in results.clinics] == whole
-    assert results.count == len(whole)
-
-
 def test_the_nearest_clinic_is_the_nearest_in_miles_not_in_degrees():
     # Far north a degree of longitude is much shorter than one of latitude: the site
     # to the north is the nearer in degrees (PostgreSQL's index order), the one to the
@@ -139,83 +108,11 @@ def test_the_nearest_clinic_is_the_nearest_in_miles_not_in_degrees():
     assert nearest_clinic(SearchQuery(place=place_at(here), name_words=("nowhere",))) is None
 
 
-def test_a_page_past_the_end_is_the_last_page_or_an_error(crowd):
-    query = SearchQuery(place=place_at(crowd), radius=50)
-    whole = ranked(query)
-    last = -(-len(whole) // PAGE_SIZE)
-    results = search(query, page=last + 5)
-    assert results.page.number == last
-    assert [card.provider.pk for card in results.clinics] == [
-        pk for pk, _ in whole[(last - 1) * PAGE_SIZE :]
-    ]
-    with pytest.raises(EmptyPage):
-        search(query, page=last + 1, strict=True)
-
-
-@pytest.mark.parametrize("sort", [None, "name"])
-def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(crowd, sort):
-    # Its sites fill more rows than nearest_sites() reads for a page, and by name
-    # ("Agave Chain" before "Agave Clinic …") more than a sorted page first ranks
-    # (nearest_per_provider's `read`): ranked in SQL all the same.
-    chain = make_provider(
-        name="Agave Chain",
-        slug="agave-chain",
-        conditions=["depression"],
-        locations=[
-            site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(SITES_READ_PER_PROVIDER * 8)
-        ],
-    )
-    query = SearchQuery(place=place_at(crowd), radius=25, sort=sort)
-    whole = ranked(query)
-    assert whole[0][0] == chain.pk
-    assert nearest_sites(sites_near(query, 25), 7) is None  # the case this is about
-    if sort == "name":  # and by name, the first sites a page ranks are all the chain's
-        read = 7 * SITES_READ_PER_PROVIDER
-        assert len(nearest_per_provider(sites_near(query, 25), sort, 7, read=read)) == 1
-    for number in (1, 2):
-        results = search(query, page=number, page_size=7)
-        shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
-        assert shown == whole[(number - 1) * 7 : number * 7]
-    assert search(query).clinics[0].site.provider_id == chain.pk
-
-
 def walked(query, number, page_size):
     """Page `number` as walked_by_name() reads it, as the oracle's rows; None if it gives up."""
     stop = number * page_size
     page = walked_by_name(query, query.radius, stop, stop - page_size)
     return None if page is None else [(s.provider_id, round(s.distance, 6)) for s in page]
-
-
-def test_a_walk_in_name_order_finds_the_page_that_ranking_the_circle_does(crowd):
-    for radius, filters in [
-        (10, {}),
-        (50, {}),
-        (50, {"condition": "depression"}),
-        (25, {"payments": ("self-pay",), "max_price": 600}),
-    ]:
-        query = SearchQuery(place=place_at(crowd), radius=radius, sort="name", **filters)
-        whole = ranked(query)
-        page_size = 5
-        pages = -(-len(whole) // page_size)
-        for number in range(1, pages):  # the last page has no provider after it to end on
-            stop = number * page_size
-            assert walked(query, number, page_size) == whole[stop - page_size : stop]
-        # It gives up when the walk may have stopped inside the page's last provider,
-        assert walked(query, pages + 1, page_size) is None
-    # or when it may read too few sites to reach the page's.
-    query = SearchQuery(place=place_at(crowd), radius=50, sort="name")
-    assert walked_by_name(query, 50, 5, 0, walk=3) is None
-    assert walked_by_name(query, 50, 5, 0, walk=1000) is not None
-    # A chain whose sites are all the rows the walk reads is left to the ranking.
-    make_provider(
-        name="Agave Chain",
-        slug="agave-chain",
-        locations=[site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(40)],
-    )
-    query = SearchQuery(place=place_at(crowd), radius=25, sort="name")
-    assert walked_by_name(query, 25, 7, 0) is None
-    shown = [(card.provider.pk, round(card.distance, 6)) for card in search(query).clinics]
-    assert shown == ranked(query)[:PAGE_SIZE]
 
 
 def test_the_survey_says_about_how_many_sites_a_circle_holds():
@@ -326,55 +223,6 @@ def assert_copies_in_step():
     assert copies() == kept
 
 
-def test_copies_follow_every_kind_of_change(crowd):
-    assert_copies_in_step()
-    provider = Provider.objects.get(slug="crowd-1")
-    depression, ptsd = Condition.objects.filter(slug__in=["depression", "ptsd"]).order_by("slug")
-    provider.status = "closed" if provider.status == "published" else "published"
-    provider.save()
-    assert_copies_in_step()
-    provider.conditions.add(ptsd)
-    assert_copies_in_step()
-    provider.conditions.remove(depression)
-    assert_copies_in_step()
-    provider.conditions.clear()
-    assert_copies_in_step()
-    provider.conditions.set([depression, ptsd])
-    assert_copies_in_step()
-    provider.treatments.set(
-        Treatment.objects.filter(slug__in=["iv-infusion", "esketamine-nasal-spray"])
-    )
-    assert_copies_in_step()
-    provider.payment_options.add("medicare", "self-pay")
-    assert_copies_in_step()
-    provider.payment_options.remove("medicare")
-    assert_copies_in_step()
-    provider.treatments.clear()
-    assert_copies_in_step()
-    provider.languages.set(["es", "tl"])
-    assert_copies_in_step()
-    for field, value in [
-        ("accepting_new_patients", True),
-        ("kap", "partner"),
-        ("price_min", 350),
-        ("last_verified", date(2026, 11, 30)),
-        ("name", "Renamed Clinic"),
-    ]:
-        setattr(provider, field, value)
-        provider.save(update_fields=[field, "updated_at"])
-        assert_copies_in_step()
-    moved = Location.objects.filter(provider=provider).first()
-    moved.provider = Provider.objects.get(slug="crowd-4")
-    moved.save()
-    assert_copies_in_step()
-    Location.objects.create(provider=provider, **site(crowd))
-    assert_copies_in_step()
-    Condition.objects.get(slug="anxiety").delete()
-    assert_copies_in_step()
-    Treatment.objects.get(slug="im-injection").delete()
-    assert_copies_in_step()
-
-
 def test_a_closed_clinic_is_gone_from_the_search_at_once(client):
     center = zip_point("78701")
     clinic = make_provider(name="Soon Closed", conditions=["depression"], locations=[site(center)])
@@ -382,3 +230,168 @@ def test_a_closed_clinic_is_gone_from_the_search_at_once(client):
     clinic.status = Provider.Status.CLOSED
     clinic.save()
     assert client.get(API, {"near": "78701", "condition": "depression"}).json()["count"] == 0
+
+
+class TestAroundAustin:
+    """Searches among the crowd, built once for the class (the `crowd` fixture)."""
+
+    @pytest.mark.parametrize("radius", [10, 25, 50])
+    @pytest.mark.parametrize("condition", [None, "depression"])
+    @pytest.mark.parametrize("sort", [None, "price", "verified", "name"])
+    def test_every_page_is_a_slice_of_the_whole_ranking(self, crowd, radius, condition, sort):
+        query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition, sort=sort)
+        whole = ranked(query)
+        assert whole, "the crowd should have someone in every circle"
+        page_size = 7
+        pages = -(-len(whole) // page_size)
+        for number in range(1, pages + 1):
+            results = search(query, page=number, page_size=page_size)
+            shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
+            assert shown == whole[(number - 1) * page_size : number * page_size]
+            assert results.count == len(whole)
+            assert not results.count_capped
+            for card in results.clinics:  # the card's site is the provider's nearest in range
+                assert card.site.provider_id == card.provider.pk
+                assert card.distance <= radius + 1e-6
+
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            {"treatments": ("iv-infusion",)},
+            {"treatments": ("iv-infusion", "esketamine-nasal-spray"), "accepting": True},
+            {"payments": ("self-pay", "medicare")},
+            {"max_price": 500, "kap": True},
+            {"language": "es", "payments": ("self-pay",)},
+            {"name_words": ("cedar",), "sort": "name"},
+            {"name_words": ("clinic", "agave"), "language": "en", "sort": "price"},
+            {"condition": "depression", "accepting": True, "max_price": 700},
+        ],
+    )
+    def test_the_filters_on_the_sites_copies_keep_what_the_providers_filters_keep(
+        self, crowd, filters
+    ):
+        query = SearchQuery(place=place_at(crowd), radius=50, **filters)
+        whole = ranked(query)
+        assert whole, "the crowd should have someone for every filter"
+        results = search(query, page_size=len(whole) + 1)
+        assert [(card.provider.pk, round(card.distance, 6)) for card in results.clinics] == whole
+        assert results.count == len(whole)
+
+    def test_a_page_past_the_end_is_the_last_page_or_an_error(self, crowd):
+        query = SearchQuery(place=place_at(crowd), radius=50)
+        whole = ranked(query)
+        last = -(-len(whole) // PAGE_SIZE)
+        results = search(query, page=last + 5)
+        assert results.page.number == last
+        assert [card.provider.pk for card in results.clinics] == [
+            pk for pk, _ in whole[(last - 1) * PAGE_SIZE :]
+        ]
+        with pytest.raises(EmptyPage):
+            search(query, page=last + 1, strict=True)
+
+    @pytest.mark.parametrize("sort", [None, "name"])
+    def test_a_chain_with_many_sites_nearby_is_ranked_like_the_rest(self, crowd, sort):
+        # Its sites fill more rows than nearest_sites() reads for a page, and by name
+        # ("Agave Chain" before "Agave Clinic …") more than a sorted page first ranks
+        # (nearest_per_provider's `read`): ranked in SQL all the same.
+        chain = make_provider(
+            name="Agave Chain",
+            slug="agave-chain",
+            conditions=["depression"],
+            locations=[
+                site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(SITES_READ_PER_PROVIDER * 8)
+            ],
+        )
+        query = SearchQuery(place=place_at(crowd), radius=25, sort=sort)
+        whole = ranked(query)
+        assert whole[0][0] == chain.pk
+        assert nearest_sites(sites_near(query, 25), 7) is None  # the case this is about
+        if sort == "name":  # and by name, the first sites a page ranks are all the chain's
+            read = 7 * SITES_READ_PER_PROVIDER
+            assert len(nearest_per_provider(sites_near(query, 25), sort, 7, read=read)) == 1
+        for number in (1, 2):
+            results = search(query, page=number, page_size=7)
+            shown = [(card.provider.pk, round(card.distance, 6)) for card in results.clinics]
+            assert shown == whole[(number - 1) * 7 : number * 7]
+        assert search(query).clinics[0].site.provider_id == chain.pk
+
+    def test_a_walk_in_name_order_finds_the_page_that_ranking_the_circle_does(self, crowd):
+        for radius, filters in [
+            (10, {}),
+            (50, {}),
+            (50, {"condition": "depression"}),
+            (25, {"payments": ("self-pay",), "max_price": 600}),
+        ]:
+            query = SearchQuery(place=place_at(crowd), radius=radius, sort="name", **filters)
+            whole = ranked(query)
+            page_size = 5
+            pages = -(-len(whole) // page_size)
+            for number in range(1, pages):  # the last page has no provider after it to end on
+                stop = number * page_size
+                assert walked(query, number, page_size) == whole[stop - page_size : stop]
+            # It gives up when the walk may have stopped inside the page's last provider,
+            assert walked(query, pages + 1, page_size) is None
+        # or when it may read too few sites to reach the page's.
+        query = SearchQuery(place=place_at(crowd), radius=50, sort="name")
+        assert walked_by_name(query, 50, 5, 0, walk=3) is None
+        assert walked_by_name(query, 50, 5, 0, walk=1000) is not None
+        # A chain whose sites are all the rows the walk reads is left to the ranking.
+        make_provider(
+            name="Agave Chain",
+            slug="agave-chain",
+            locations=[site(away(crowd, 0.05 + n / 400, n * 7)) for n in range(40)],
+        )
+        query = SearchQuery(place=place_at(crowd), radius=25, sort="name")
+        assert walked_by_name(query, 25, 7, 0) is None
+        shown = [(card.provider.pk, round(card.distance, 6)) for card in search(query).clinics]
+        assert shown == ranked(query)[:PAGE_SIZE]
+
+    def test_copies_follow_every_kind_of_change(self, crowd):
+        assert_copies_in_step()
+        provider = Provider.objects.get(slug="crowd-1")
+        depression, ptsd = Condition.objects.filter(slug__in=["depression", "ptsd"]).order_by(
+            "slug"
+        )
+        provider.status = "closed" if provider.status == "published" else "published"
+        provider.save()
+        assert_copies_in_step()
+        provider.conditions.add(ptsd)
+        assert_copies_in_step()
+        provider.conditions.remove(depression)
+        assert_copies_in_step()
+        provider.conditions.clear()
+        assert_copies_in_step()
+        provider.conditions.set([depression, ptsd])
+        assert_copies_in_step()
+        provider.treatments.set(
+            Treatment.objects.filter(slug__in=["iv-infusion", "esketamine-nasal-spray"])
+        )
+        assert_copies_in_step()
+        provider.payment_options.add("medicare", "self-pay")
+        assert_copies_in_step()
+        provider.payment_options.remove("medicare")
+        assert_copies_in_step()
+        provider.treatments.clear()
+        assert_copies_in_step()
+        provider.languages.set(["es", "tl"])
+        assert_copies_in_step()
+        for field, value in [
+            ("accepting_new_patients", True),
+            ("kap", "partner"),
+            ("price_min", 350),
+            ("last_verified", date(2026, 11, 30)),
+            ("name", "Renamed Clinic"),
+        ]:
+            setattr(provider, field, value)
+            provider.save(update_fields=[field, "updated_at"])
+            assert_copies_in_step()
+        moved = Location.objects.filter(provider=provider).first()
+        moved.provider = Provider.objects.get(slug="crowd-4")
+        moved.save()
+        assert_copies_in_step()
+        Location.objects.create(provider=provider, **site(crowd))
+        assert_copies_in_step()
+        Condition.objects.get(slug="anxiety").delete()
+        assert_copies_in_step()
+        Treatment.objects.get(slug="im-injection").delete()
+        assert_copies_in_step()
