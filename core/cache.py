@@ -19,7 +19,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
@@ -143,6 +143,12 @@ def bump_content_version(**kwargs):
         due.append(kwargs.get("sender"))
         return
     ContentVersion.bump()
+    # Once the change is committed: a page drawn before then, from what was stored,
+    # would be kept under the new version and served until it expired.
+    transaction.on_commit(new_cache_version)
+
+
+def new_cache_version():
     cache.set(VERSION_KEY, str(time.time_ns()), None)
 
 
@@ -152,10 +158,8 @@ def one_bump() -> Iterator[None]:
 
     For a writer that saves many rows in one transaction (the CSV importer): each bump
     is an UPDATE of the version's row and a write to Redis, seven for each provider an
-    import writes. Enter it inside the transaction, so that the bump is in it. An
-    exception, or a transaction already marked to be rolled back (a dry run), leaves
-    it without bumping: Redis's version is not rolled back, and would drop every
-    cached page for nothing.
+    import writes. Enter it inside the transaction, so that the bump is in it; an
+    exception leaves it without bumping, as the transaction is rolled back anyway.
     """
     due: list[object] = []
     token = bumps_due.set(due)
@@ -163,7 +167,7 @@ def one_bump() -> Iterator[None]:
         yield
     finally:
         bumps_due.reset(token)
-    if due and not (connection.in_atomic_block and transaction.get_rollback()):
+    if due:
         bump_content_version()
 
 

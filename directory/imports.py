@@ -91,9 +91,8 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
                     )
                 )
                 report.warnings += warnings
-            if dry_run:
-                # Marked within the blocks, which then neither copy nor bump.
-                transaction.set_rollback(True)
+        if dry_run:
+            transaction.set_rollback(True)
     return report
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar, Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -1475,9 +1475,8 @@ def deferred_copies() -> Iterator[None]:
     For a writer that saves many providers in one transaction (the CSV importer): a
     provider's save, its links' and each of its sites' made three UPDATEs each, whose
     building in the ORM was two thirds of an import's time. Enter it inside the
-    transaction, so that the copies are written in it. An exception, or a transaction
-    already marked to be rolled back (a dry run), leaves it without copying: the
-    transaction is rolled back anyway.
+    transaction, so that the copies are written in it; an exception leaves it without
+    copying, as the transaction is rolled back anyway.
     """
     due: set[int] = set()
     token = copies_due.set(due)
@@ -1485,8 +1484,6 @@ def deferred_copies() -> Iterator[None]:
         yield
     finally:
         copies_due.reset(token)
-    if connection.in_atomic_block and transaction.get_rollback():
-        return
     ordered = sorted(due)
     for start in range(0, len(ordered), COPY_BATCH):
         batch = ordered[start : start + COPY_BATCH]

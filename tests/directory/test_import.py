@@ -157,14 +157,20 @@ def content_versions():
     return ContentVersion.read(), cache.get(VERSION_KEY)
 
 
-def test_an_import_counts_the_content_version_up_once_and_a_dry_run_not_at_all(write_csv):
-    bump_content_version()
+def test_an_import_counts_the_content_version_up_once_and_a_dry_run_not_at_all(
+    write_csv, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        bump_content_version()
     before = content_versions()
-    run(write_csv(GOOD_ROWS), "--dry-run")
-    # Redis's version is not rolled back with the dry run: a bump would drop every
-    # cached page for nothing.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run(write_csv(GOOD_ROWS), "--dry-run")  # rolled back, Redis's version with it
     assert content_versions() == before
-    with CaptureQueriesContext(connection) as queries:
+    assert not callbacks
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         run(write_csv(GOOD_ROWS))
     after = content_versions()
     assert after[0] == before[0] + 1
