@@ -157,8 +157,8 @@ def one_bump() -> Iterator[None]:
     """Within it, saves note that the content changed; leaving it bumps the version once.
 
     For a writer that saves many rows in one transaction (the CSV importer): each bump
-    is an UPDATE of the version's row and a write to Redis, seven for each provider an
-    import writes. Enter it inside the transaction, so that the bump is in it; an
+    is an UPDATE of the version's row and a write to Redis at the commit, seven for
+    each provider an import writes. Enter it inside the transaction, so that the bump is in it; an
     exception leaves it without bumping, as the transaction is rolled back anyway.
     """
     due: list[object] = []
