@@ -78,8 +78,8 @@ def test_anonymous_pages_come_from_the_cache_until_anything_changes(
     with django_capture_on_commit_callbacks(execute=True):
         provider.name = "Austin Ketamine Clinic Renamed"
         provider.save()  # any save drops every cached page, once it is committed
-        # Until then, another worker still draws the page from what was committed
-        # before: kept under a new version, it would be served after the commit.
+        # Until then the kept page is served: one that another worker drew now, from
+        # what was committed before, would be kept under a new version and outlive it.
         with django_assert_num_queries(0):
             assert client.get(url).content == first
     assert b"Austin Ketamine Clinic Renamed" in client.get(url).content
