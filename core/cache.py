@@ -158,8 +158,9 @@ def one_bump() -> Iterator[None]:
 
     For a writer that saves many rows in one transaction (the CSV importer): each bump
     is an UPDATE of the version's row and a write to Redis at the commit, seven for
-    each provider an import writes. Enter it inside the transaction, so that the bump is in it; an
-    exception leaves it without bumping, as the transaction is rolled back anyway.
+    each provider an import writes. Enter it inside the transaction, so that the bump
+    is in it; an exception leaves it without bumping, as the transaction is rolled
+    back anyway.
     """
     due: list[object] = []
     token = bumps_due.set(due)
