@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from directory.facts import PAYMENT_OPTIONS
 from directory.gazetteer import SearchedPlace
 from directory.models import SEARCH_COPIES, Condition, Location, Provider, Survey, Treatment
+from directory.reference import reference
 from directory.search import (
     COUNT_CAP,
     NAME_WALK_CIRCLE,
@@ -106,6 +107,25 @@ def test_the_nearest_clinic_is_the_nearest_in_miles_not_in_degrees():
     assert card.provider == east
     assert card.distance == pytest.approx(41.7, abs=0.1)
     assert nearest_clinic(SearchQuery(place=place_at(here), name_words=("nowhere",))) is None
+
+
+def test_a_query_no_clinic_anywhere_matches_reads_no_sites(django_assert_num_queries):
+    make_provider(name="Havre Clinic", locations=[site((48.5, -109.7), state="MT", city="Havre")])
+    make_provider(
+        name="Austin Clinic", locations=[site((30.27, -97.74), state="TX", city="Austin")]
+    )
+    here = place_at((48.0, -110.0))
+    reference()  # the process's terms, as a search has them by now
+    # A mistyped name: one question of the providers, not a read of every site in the
+    # country for each circle (about two seconds at a million providers).
+    with django_assert_num_queries(1):
+        assert nearest_clinic(SearchQuery(place=here, name_words=("havrr",))) is None
+    # A match 1,500 miles away: on PostgreSQL the sites read nearest first in the one
+    # widest circle, then those within the first one's distance ranked; on SQLite the
+    # circles of 500 and 1,500 miles ranked. Then the card's terms.
+    with django_assert_num_queries(4):
+        card = nearest_clinic(SearchQuery(place=here, name_words=("austin",)))
+    assert card.provider.name == "Austin Clinic"
 
 
 def walked(query, number, page_size):

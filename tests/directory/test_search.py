@@ -352,7 +352,14 @@ def test_the_treatment_links_are_indexed_by_treatment_for_a_treatment_few_offer(
         rare = Treatment.objects.get(slug="oral-sublingual")
         at_home = Provider.objects.published().offering_any([rare.pk]).at_home_in("TX")
         plan = postgresql_plan(at_home.values("pk"), "SET LOCAL enable_seqscan = off")
-        assert "directory_provider_treatments_by_treatment" in plan, plan
+        # On these few rows the foreign key's own index on treatment_id costs the same,
+        # and PostgreSQL picks either: both find the treatment's links directly.
+        by_treatment = [
+            name
+            for name, index in indexes.items()
+            if index["index"] and index["columns"][:1] == ["treatment_id"]
+        ]
+        assert any(name in plan for name in by_treatment), plan
         assert [provider.name for provider in at_home] == ["Wrong Treatment Home"]
 
 
