@@ -107,11 +107,11 @@ def test_database_url_is_honoured_for_postgresql():
     assert db["OPTIONS"]["connect_timeout"] == 3
 
 
-def test_postgresql_queries_start_no_parallel_workers_unless_asked():
+def test_postgresql_queries_start_no_parallel_workers_nor_jit_unless_asked():
     url = "postgres://ketanet:pw@db.internal:5432/ketanet_prod"
     values, _ = load_settings("DATABASES", DJANGO_DEBUG="1", DATABASE_URL=url)
     options = values["DATABASES"]["default"]["OPTIONS"]
-    assert options["options"] == "-c max_parallel_workers_per_gather=0"
+    assert options["options"] == "-c max_parallel_workers_per_gather=0 -c jit=off"
 
     # A server kept for long reports may allow them; options in the URL are kept.
     values, _ = load_settings(
@@ -119,16 +119,21 @@ def test_postgresql_queries_start_no_parallel_workers_unless_asked():
         DJANGO_DEBUG="1",
         DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000",
         DATABASE_PARALLEL_WORKERS="2",
+        DATABASE_JIT="1",
     )
     options = values["DATABASES"]["default"]["OPTIONS"]
-    assert options["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=2"
+    assert options["options"] == (
+        "-c statement_timeout=5000 -c max_parallel_workers_per_gather=2 -c jit=on"
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server setting")
-def test_the_postgresql_connection_starts_no_parallel_workers(db):
+def test_the_postgresql_connection_starts_no_parallel_workers_nor_jit(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone() == ("0",)
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
 
 
 def test_database_url_is_honoured_for_sqlite(tmp_path):
