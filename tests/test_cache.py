@@ -185,3 +185,26 @@ def test_a_page_stored_under_an_older_version_is_not_served(
     with django_capture_on_commit_callbacks(execute=True):
         bump_content_version()
     assert b"Renamed Behind The Cache" in client.get(provider.get_absolute_url()).content
+
+
+@pytest.mark.django_db
+def test_which_paths_are_served_from_the_cache_is_worked_out_once_per_set_of_urls(
+    client, response_cache, django_assert_num_queries
+):
+    from django.urls import clear_url_caches
+
+    from core.cache import cacheable_path
+    from tests.cast import austin_clinic
+
+    austin_clinic()
+    url = "/es/clinics/?near=78701"  # a Spanish path matches only in Spanish
+    first = client.get(url).content
+    misses = cacheable_path.cache_info().misses
+    with django_assert_num_queries(0):
+        assert client.get(url).content == first
+    assert cacheable_path.cache_info().misses == misses  # not matched against the URLs again
+    # New URLs (Django builds a new resolver when they change) are matched afresh.
+    clear_url_caches()
+    with django_assert_num_queries(0):
+        assert client.get(url).content == first
+    assert cacheable_path.cache_info().misses == misses + 1
