@@ -253,12 +253,10 @@ def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
     if not matching(query).clinics().exists():
         return None
     point = query.place.point
-    radii: tuple[int, ...] = NEAREST_CLINIC_RADII
-    if connection.vendor == "postgresql":
-        radii = radii[-1:]
-    for radius in radii:
+    postgresql = connection.vendor == "postgresql"
+    for radius in NEAREST_CLINIC_RADII[-1:] if postgresql else NEAREST_CLINIC_RADII:
         sites: LocationQuerySet = sites_near(query, radius)
-        if connection.vendor == "postgresql":
+        if postgresql:
             first = sites.order_by(PointOrder(point)).values_list("distance", flat=True).first()
             if first is None:
                 continue
