@@ -1,6 +1,8 @@
 """The education library in Chromium: every new page axe-clean on a phone and a desktop,
 fitting a phone's width, and the glossary links, key points and crisis box working."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -64,7 +66,7 @@ def test_article_opens_with_key_points_and_the_crisis_box_then_links_terms(page,
     term = page.locator(".article__body a.term").first
     name = term.inner_text()
     term.click()
-    assert "/glossary/#" in page.url
+    expect(page).to_have_url(re.compile(r"/glossary/#"))
     entry = page.locator(".glossary__entry:target")
     expect(entry).to_be_visible()
     expect(entry.locator("dt")).to_contain_text(name, ignore_case=True)
