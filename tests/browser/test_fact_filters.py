@@ -1,6 +1,7 @@
 """On a phone: the payment, price, language, psychotherapy and sort filters, without JavaScript
 needed, kept across pages, and free of accessibility violations."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -43,7 +44,8 @@ def test_a_patient_filters_by_payment_price_language_and_kap(
     page.goto(f"{site_url}/clinics/?near={busy_zip}&radius=250")
     filters_form(page)
     page.get_by_role("button", name="Search", exact=True).click()
-    page.wait_for_load_state()
+    # Until the new page arrives, the old one is loaded already: wait for its address.
+    page.wait_for_url(re.compile(r"[?&]max_price=1000"))
 
     query = parse_qs(urlsplit(page.url).query)
     assert query["payment"] == ["self-pay", "hsa-fsa"]
