@@ -8,9 +8,9 @@ all rows are valid. The file format itself is directory/csvfile.py.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from core.cache import one_bump
@@ -76,7 +76,7 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
             for plan in planned:
                 provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
                 locations_changed, warnings = write_locations(
-                    provider, plan.locations, plan.location_fields
+                    provider, plan.locations, plan.location_fields, new=action == "created"
                 )
                 if locations_changed and action == "unchanged":
                     action = "updated"
@@ -140,14 +140,31 @@ def write_provider(
     # save_without_historical_record(), at run time: the stubs cannot know them.)
     provider.skip_history_when_saving = True  # type: ignore[attr-defined]
     provider.save(update_fields=None if created else [*changed, "updated_at"])
-    for relation in relations:
-        links = getattr(provider, relation)
-        if created:  # no links to compare with, which set() would read first
-            links.add(*wanted[relation])
-        else:
-            links.set(wanted[relation])
-    record_change(provider, created=created)
+    links = None
+    if created:
+        links = {name: add_links(provider, name, wanted[name]) for name in relations}
+    else:
+        for relation in relations:
+            getattr(provider, relation).set(wanted[relation])
+    record_change(provider, created=created, links=links)
     return provider, "created" if created else "updated"
+
+
+def add_links(provider: Provider, relation: str, pks: set[Any]) -> list[models.Model]:
+    """Link a provider just created to `pks` of `relation`: one INSERT, the rows returned
+    with their ids for its history record.
+
+    add() would first read which links exist, and send m2m_changed, whose receivers
+    bump the content version and copy the provider's terms to its sites: within
+    import_providers() both are done once, at its end, for every provider it saved.
+    """
+    m2m: Any = Provider._meta.get_field(relation)
+    through = m2m.remote_field.through
+    source = through._meta.get_field(m2m.m2m_field_name()).attname
+    target = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
+    return through.objects.bulk_create(
+        [through(**{source: provider.pk, target: pk}) for pk in sorted(pks)]
+    )
 
 
 def address_key(location: Location) -> tuple[str, ...]:
@@ -156,17 +173,18 @@ def address_key(location: Location) -> tuple[str, ...]:
 
 
 def write_locations(
-    provider: Provider, wanted: list[tuple[int, Location]], facts: list[str]
+    provider: Provider, wanted: list[tuple[int, Location]], facts: list[str], *, new: bool
 ) -> tuple[bool, list[str]]:
     """Match the file's locations to the provider's by address; return (changed, warnings).
 
     A matched site takes the file's coordinates and the facts (Location fields)
-    the file gives; its other facts stay as they are.
+    the file gives; its other facts stay as they are. A `new` provider has none to read.
     """
     warnings = []
-    current = defaultdict(list)
-    for location in provider.locations.all():
-        current[address_key(location)].append(location)
+    current: defaultdict[tuple[str, ...], list[Location]] = defaultdict(list)
+    if not new:
+        for location in provider.locations.all():
+            current[address_key(location)].append(location)
     changed = False
     for number, location in wanted:
         matches = current.get(address_key(location))

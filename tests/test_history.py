@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from core.history import record_change
+from directory.csvfile import export_csv
 from directory.models import PROVIDER_RELATIONS, Condition, Location, Provider
 from tests import cast
 from tests.admin_forms import form_data
@@ -169,6 +170,41 @@ def test_command_line_import_records_each_provider_once_without_a_user(tmp_path)
 
     import_file(tmp_path, ROW.replace("depression;ptsd", "anxiety"))  # nothing new
     assert provider.history.count() == 2
+
+
+def test_a_new_provider_is_imported_and_recorded_without_reading_its_links_back(
+    tmp_path, django_assert_num_queries
+):
+    """A provider new to the site is linked a relation an INSERT, and its record copies
+    the rows written: before, each link was read before it was added, and each of the
+    seven relations read back for the record (30 queries for a provider, now 17)."""
+    original = cast.austin_clinic(
+        serves_states=["TX", "OK"],
+        payment_options=["self-pay", "hsa-fsa"],
+        payment_declined=["medicare"],
+        prescriber_types=["anesthesiologist"],
+        languages=["en", "es"],
+    )
+    text = export_csv(Provider.objects.filter(pk=original.pk))
+    path = tmp_path / "providers.csv"
+    path.write_text(text.replace("austin-1", "austin-2").replace("Austin", "Hill", 1))
+    # The whole import: the file's terms (5); the savepoint, and the file's providers
+    # locked and read, none found (2); the slug checked, the row, seven relations' links,
+    # the record and their seven copies (1 + 1 + 7 + 1 + 7); the site and its record
+    # (2); the version and the sites' copies (2); the savepoint's release (1).
+    with django_assert_num_queries(5 + 2 + 17 + 2 + 2 + 1):
+        call_command("import_providers", str(path), stdout=io.StringIO())
+    provider = Provider.objects.get(external_id="austin-2")
+    [record] = provider.history.all()
+    assert record.history_type == "+"
+    for relation in PROVIDER_RELATIONS:
+        through = getattr(Provider, relation).through
+        columns = [field.attname for field in through._meta.concrete_fields]
+        stored = set(through.objects.filter(provider=provider).values_list(*columns))
+        kept = set(getattr(record, relation).values_list(*columns))
+        assert kept == stored, relation
+        targets = {row[2] for row in stored}
+        assert targets == set(getattr(original, relation).values_list("pk", flat=True)), relation
 
 
 def test_admin_import_records_the_editor(editor_client):
