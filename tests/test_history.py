@@ -93,25 +93,36 @@ def test_one_admin_save_is_one_record_with_its_relations(editor_client):
     ]
 
 
-def test_a_record_keeps_every_relation_as_stored_reading_each_once(django_assert_num_queries):
-    provider = cast.austin_clinic(
+def clinic_with_every_relation():
+    return cast.austin_clinic(
         serves_states=["TX", "OK"],
         payment_options=["self-pay", "hsa-fsa"],
         payment_declined=["medicare"],
         prescriber_types=["anesthesiologist"],
         languages=["en", "es"],
     )
+
+
+def links_stored_and_kept(provider, record):
+    """{relation: (its link rows as stored, as the record keeps them)}, ids included."""
+    links = {}
+    for relation in PROVIDER_RELATIONS:
+        through = getattr(Provider, relation).through
+        columns = [field.attname for field in through._meta.concrete_fields]
+        stored = set(through.objects.filter(provider=provider).values_list(*columns))
+        links[relation] = (stored, set(getattr(record, relation).values_list(*columns)))
+    return links
+
+
+def test_a_record_keeps_every_relation_as_stored_reading_each_once(django_assert_num_queries):
+    provider = clinic_with_every_relation()
     # The record, then for each of the seven relations one read of its links and one
     # insert of their copies. simple-history's own also read the provider back once
     # for each relation, and each relation's links joined with both of their models.
     with django_assert_num_queries(1 + 7 + 7):
         record_change(provider)
     record = provider.history.first()
-    for relation in PROVIDER_RELATIONS:
-        through = getattr(Provider, relation).through
-        columns = [field.attname for field in through._meta.concrete_fields]
-        stored = set(through.objects.filter(provider=provider).values_list(*columns))
-        kept = set(getattr(record, relation).values_list(*columns))
+    for relation, (stored, kept) in links_stored_and_kept(provider, record).items():
         assert kept == stored, relation
         assert stored, relation
 
@@ -178,13 +189,7 @@ def test_a_new_provider_is_imported_and_recorded_without_reading_its_links_back(
     """A provider new to the site is linked a relation an INSERT, and its record copies
     the rows written: before, each link was read before it was added, and each of the
     seven relations read back for the record (30 queries for a provider, now 17)."""
-    original = cast.austin_clinic(
-        serves_states=["TX", "OK"],
-        payment_options=["self-pay", "hsa-fsa"],
-        payment_declined=["medicare"],
-        prescriber_types=["anesthesiologist"],
-        languages=["en", "es"],
-    )
+    original = clinic_with_every_relation()
     text = export_csv(Provider.objects.filter(pk=original.pk))
     path = tmp_path / "providers.csv"
     path.write_text(text.replace("austin-1", "austin-2").replace("Austin", "Hill", 1))
@@ -197,13 +202,9 @@ def test_a_new_provider_is_imported_and_recorded_without_reading_its_links_back(
     provider = Provider.objects.get(external_id="austin-2")
     [record] = provider.history.all()
     assert record.history_type == "+"
-    for relation in PROVIDER_RELATIONS:
-        through = getattr(Provider, relation).through
-        columns = [field.attname for field in through._meta.concrete_fields]
-        stored = set(through.objects.filter(provider=provider).values_list(*columns))
-        kept = set(getattr(record, relation).values_list(*columns))
+    for relation, (stored, kept) in links_stored_and_kept(provider, record).items():
         assert kept == stored, relation
-        targets = {row[2] for row in stored}
+        targets = {row[2] for row in stored}  # (id, provider, the term)
         assert targets == set(getattr(original, relation).values_list("pk", flat=True)), relation
 
 
