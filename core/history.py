@@ -44,12 +44,12 @@ class History(HistoricalRecords):
             m2m_history_model = self.m2m_models[field]
             through = field.remote_field.through
             columns = [column.attname for column in through._meta.concrete_fields]
-            links = None if known is None else known.get(field.name, [])
-            if links is None or any(link.pk is None for link in links):
+            if known is None:
                 values = through._default_manager.filter(
                     **{get_m2m_field_name(field): instance}
                 ).values_list(*columns)
             else:
+                links = known.get(field.name, [])
                 values = [tuple(getattr(link, column) for column in columns) for link in links]
             rows = [
                 m2m_history_model(history=history_instance, **dict(zip(columns, row, strict=True)))
