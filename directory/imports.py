@@ -7,6 +7,7 @@ all rows are valid. The file format itself is directory/csvfile.py.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,7 +18,13 @@ from core.cache import one_bump
 from core.history import record_change
 from directory.csvfile import Record
 from directory.import_rows import PlannedProvider, check
-from directory.models import Location, Provider, deferred_copies
+from directory.models import (
+    PROVIDER_RELATIONS,
+    Location,
+    Provider,
+    copy_to_sites_of,
+    deferred_copies,
+)
 
 Action = Literal["created", "updated", "unchanged"]
 
@@ -62,19 +69,21 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
     """
     planned = check(records)
     report = ImportReport(dry_run=dry_run)
-    relations = dict.fromkeys(name for plan in planned for name in plan.relations)
     with transaction.atomic():
         # Locked, so an editor's save and the import never interleave on a row.
         locked = (
             Provider.objects.filter(external_id__in=[plan.external_id for plan in planned])
             .select_for_update()
-            .prefetch_related("locations", *relations)
+            .prefetch_related("locations")
         )
         existing = {provider.external_id: provider for provider in locked}
+        stored = stored_links(existing.values())
         taken_slugs: set[str] = set()
         with deferred_copies(), one_bump():
             for plan in planned:
-                provider, action = write_provider(plan, existing.get(plan.external_id), taken_slugs)
+                provider = existing.get(plan.external_id)
+                links = stored[provider.pk] if provider else None
+                provider, action = write_provider(plan, provider, links, taken_slugs)
                 locations_changed, warnings = write_locations(
                     provider, plan.locations, plan.location_fields, new=action == "created"
                 )
@@ -107,16 +116,21 @@ def unique_slug(name: str, taken: set[str]) -> str:
 
 
 def write_provider(
-    plan: PlannedProvider, provider: Provider | None, taken_slugs: set[str]
+    plan: PlannedProvider,
+    provider: Provider | None,
+    stored: dict[str, list[models.Model]] | None,
+    taken_slugs: set[str],
 ) -> tuple[Provider, Action]:
     """Make one provider's own fields and relations what its rows say; return (provider, action).
 
     Only the fields and relations the file has columns for: the others stay as
     they are. A changed provider is saved, which counts up its version (so an
     editor's form opened before the import is refused), and gets one history record.
+    `stored` are its link rows as read before (stored_links()); None for a new provider.
     """
     wanted = plan.relations
     created = provider is None
+    links = dict(stored or {})
     if provider is None:
         provider = plan.provider
         provider.slug = unique_slug(provider.name, taken_slugs)
@@ -131,7 +145,7 @@ def write_provider(
         relations = [
             relation
             for relation, pks in wanted.items()
-            if {obj.pk for obj in getattr(provider, relation).all()} != pks
+            if linked_pks(relation, links[relation]) != pks
         ]
         if not (changed or relations):
             return provider, "unchanged"
@@ -140,31 +154,62 @@ def write_provider(
     # save_without_historical_record(), at run time: the stubs cannot know them.)
     provider.skip_history_when_saving = True  # type: ignore[attr-defined]
     provider.save(update_fields=None if created else [*changed, "updated_at"])
-    links = None
-    if created:
-        links = {name: add_links(provider, name, wanted[name]) for name in relations}
-    else:
-        for relation in relations:
-            getattr(provider, relation).set(wanted[relation])
+    for relation in relations:
+        links[relation] = relink(provider, relation, links.get(relation, []), wanted[relation])
+    if relations and not created:
+        copy_to_sites_of(provider.pk)  # as m2m_changed would have: relink() sends none
     record_change(provider, created=created, links=links)
     return provider, "created" if created else "updated"
 
 
-def add_links(provider: Provider, relation: str, pks: set[Any]) -> list[models.Model]:
-    """Link a provider just created to `pks` of `relation`: one INSERT, the rows returned
-    with their ids for its history record.
-
-    add() would first read which links exist, and send m2m_changed, whose receivers
-    bump the content version and copy the provider's terms to its sites: within
-    import_providers() both are done once, at its end, for every provider it saved.
-    """
+def link_fields(relation: str) -> tuple[Any, str, str]:
+    """`relation`'s through model, and the attnames of its provider and of its term."""
     m2m: Any = Provider._meta.get_field(relation)
     through = m2m.remote_field.through
     source = through._meta.get_field(m2m.m2m_field_name()).attname
     target = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
-    return through.objects.bulk_create(
-        [through(**{source: provider.pk, target: pk}) for pk in sorted(pks)]
+    return through, source, target
+
+
+def stored_links(providers: Iterable[Provider]) -> dict[int, dict[str, list[models.Model]]]:
+    """The link rows of `providers`, by provider and relation, with their ids: one query
+    a relation, for the whole import."""
+    ids = [provider.pk for provider in providers]
+    links: dict[int, dict[str, list[models.Model]]] = {
+        pk: {relation: [] for relation in PROVIDER_RELATIONS} for pk in ids
+    }
+    for relation in PROVIDER_RELATIONS:
+        through, source, _ = link_fields(relation)
+        for row in through.objects.filter(**{f"{source}__in": ids}).order_by("pk"):
+            links[getattr(row, source)][relation].append(row)
+    return links
+
+
+def linked_pks(relation: str, rows: list[models.Model]) -> set[Any]:
+    _, _, target = link_fields(relation)
+    return {getattr(row, target) for row in rows}
+
+
+def relink(
+    provider: Provider, relation: str, rows: list[models.Model], pks: set[Any]
+) -> list[models.Model]:
+    """Link `provider` to exactly `pks` of `relation`, `rows` being its links as stored: a
+    DELETE and an INSERT at the most. Returns the rows now stored, with their ids, for its
+    history record.
+
+    set() and add() would read the links again, and send m2m_changed, whose receivers
+    bump the content version and copy the provider's terms to its sites: within
+    import_providers() both are done once, at its end, for every provider it saved.
+    """
+    through, source, target = link_fields(relation)
+    kept = [row for row in rows if getattr(row, target) in pks]
+    if gone := [row.pk for row in rows if getattr(row, target) not in pks]:
+        through.objects.filter(pk__in=gone).delete()
+    new = pks - {getattr(row, target) for row in kept}
+    added = through.objects.bulk_create(
+        [through(**{source: provider.pk, target: pk}) for pk in sorted(new)]
     )
+    return kept + added
 
 
 def address_key(location: Location) -> tuple[str, ...]:

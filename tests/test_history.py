@@ -15,6 +15,7 @@ from directory.csvfile import export_csv
 from directory.models import PROVIDER_RELATIONS, Condition, Location, Provider
 from tests import cast
 from tests.admin_forms import form_data
+from tests.directory.test_nearby import assert_copies_in_step
 
 pytestmark = pytest.mark.django_db
 
@@ -206,6 +207,36 @@ def test_a_new_provider_is_imported_and_recorded_without_reading_its_links_back(
         assert kept == stored, relation
         targets = {row[2] for row in stored}  # (id, provider, the term)
         assert targets == set(getattr(original, relation).values_list("pk", flat=True)), relation
+
+
+def test_a_changed_provider_is_relinked_and_recorded_from_links_read_once(
+    tmp_path, django_assert_num_queries
+):
+    """A provider the file changes is relinked from its link rows, read once for the whole
+    import, a relation one query: set() read a changed relation's links twice, and the
+    record read all seven relations back (41 queries for this import, now 31)."""
+    provider = clinic_with_every_relation()
+    record_change(provider, created=True)  # so its save writes no baseline record first
+    text = export_csv(Provider.objects.filter(pk=provider.pk))
+    assert ",depression;ptsd," in text
+    assert ",en;es," in text
+    path = tmp_path / "providers.csv"
+    path.write_text(text.replace(",depression;ptsd,", ",anxiety;ptsd,").replace(",en;es,", ",es,"))
+    # The file's terms (5); the savepoint, the provider locked, its sites and its seven
+    # relations' links (1 + 1 + 1 + 7); whether it has a record yet, its row, two
+    # relations' links deleted and added (1 + 1 + 2 + 1), the record and its seven copies
+    # (1 + 7); the version and the sites' copies (2); the savepoint's release (1).
+    with django_assert_num_queries(5 + 10 + 5 + 8 + 2 + 1):
+        call_command("import_providers", str(path), stdout=io.StringIO())
+    record = provider.history.first()
+    assert record.history_type == "~"
+    changes = record.diff_against(record.prev_record).changes
+    assert {change.field for change in changes} == {"conditions", "languages"}
+    for relation, (stored, kept) in links_stored_and_kept(provider, record).items():
+        assert kept == stored, relation
+    assert set(provider.conditions.values_list("slug", flat=True)) == {"anxiety", "ptsd"}
+    assert set(provider.languages.values_list("pk", flat=True)) == {"es"}
+    assert_copies_in_step()  # m2m_changed, which would have copied the terms, is not sent
 
 
 def test_admin_import_records_the_editor(editor_client):
