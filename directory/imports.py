@@ -157,7 +157,8 @@ def write_provider(
     for relation in relations:
         links[relation] = relink(provider, relation, links.get(relation, []), wanted[relation])
     if relations and not created:
-        copy_to_sites_of(provider.pk)  # as m2m_changed would have: relink() sends none
+        # Its sites' copies, which m2m_changed would have queued (a new provider's save has).
+        copy_to_sites_of(provider.pk)
     record_change(provider, created=created, links=links)
     return provider, "created" if created else "updated"
 
@@ -198,8 +199,9 @@ def relink(
     history record.
 
     set() and add() would read the links again, and send m2m_changed, whose receivers
-    bump the content version and copy the provider's terms to its sites: within
-    import_providers() both are done once, at its end, for every provider it saved.
+    bump the content version and copy the provider's terms to its sites. Here the
+    provider's save bumps the version (once for the whole import: one_bump()), and its
+    sites' copies are made with the import's others at its end (deferred_copies()).
     """
     through, source, target = link_fields(relation)
     kept = [row for row in rows if getattr(row, target) in pks]
