@@ -223,9 +223,10 @@ def test_a_changed_provider_is_relinked_and_recorded_from_links_read_once(
     path = tmp_path / "providers.csv"
     path.write_text(text.replace(",depression;ptsd,", ",anxiety;ptsd,").replace(",en;es,", ",es,"))
     # The file's terms (5); the savepoint, the provider locked, its sites and its seven
-    # relations' links (1 + 1 + 1 + 7); whether it has a record yet, its row, two
-    # relations' links deleted and added (1 + 1 + 2 + 1), the record and its seven copies
-    # (1 + 7); the version and the sites' copies (2); the savepoint's release (1).
+    # relations' links (1 + 1 + 1 + 7); whether it has a record yet and its row (2), a
+    # condition and a language unlinked and a condition linked (2 + 1), the record and
+    # its seven relations' copies (1 + 7); the version and the sites' copies (2); the
+    # savepoint's release (1).
     with django_assert_num_queries(5 + 10 + 5 + 8 + 2 + 1):
         call_command("import_providers", str(path), stdout=io.StringIO())
     record = provider.history.first()
