@@ -90,7 +90,11 @@ def end_stray_connections():
     """Close server-thread connections still open, so the test database can be dropped.
 
     A request the browser sent as a test ended (a favicon, say) may still hold
-    a PostgreSQL connection when the session tears down.
+    a PostgreSQL connection when the session tears down. The one this runs on is
+    closed too: it is not the tests' own but one opened here (pg_stat_activity showed
+    both; with Playwright's event loop in this thread, Django's connections follow the
+    context), and left open it was the "1 other session" that kept the test database
+    from being dropped.
     """
     from django.db import connection
 
@@ -100,6 +104,7 @@ def end_stray_connections():
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+        connection.close()
 
 
 @pytest.fixture
