@@ -67,7 +67,7 @@ def record_change(instance, *, created=False, user=None, links=None):
     """Write one history record of `instance` as it is now, relations included.
 
     For a save made with `skip_history_when_saving` set; clears that flag. `links`
-    are the link rows of a row just created, {relation: rows}, with their ids: all
+    are the row's link rows as they now are, {relation: rows}, with their ids: all
     that it has, a relation not named having none. The record copies them instead
     of reading every relation back, seven reads for a provider.
     """

@@ -34,6 +34,7 @@ from directory.models import (
     Provider,
     State,
     Treatment,
+    link_fields,
     term_bit,
 )
 from directory.names import name_key
@@ -778,8 +779,5 @@ def _columns(model) -> list[str]:
 
 def _link_table(relation: str) -> tuple[str, list[str]]:
     """The through table of Provider.<relation>, and its provider and linked-row columns."""
-    descriptor = getattr(Provider, relation)
-    field, through = descriptor.field, descriptor.through
-    source = through._meta.get_field(field.m2m_field_name())
-    target = through._meta.get_field(field.m2m_reverse_field_name())
+    through, source, target = link_fields(relation)
     return through._meta.db_table, [source.column, target.column]

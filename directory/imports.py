@@ -24,6 +24,7 @@ from directory.models import (
     Provider,
     copy_to_sites_of,
     deferred_copies,
+    link_fields,
 )
 
 Action = Literal["created", "updated", "unchanged"]
@@ -163,15 +164,6 @@ def write_provider(
     return provider, "created" if created else "updated"
 
 
-def link_fields(relation: str) -> tuple[Any, str, str]:
-    """`relation`'s through model, and the attnames of its provider and of its term."""
-    m2m: Any = Provider._meta.get_field(relation)
-    through = m2m.remote_field.through
-    source = through._meta.get_field(m2m.m2m_field_name()).attname
-    target = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
-    return through, source, target
-
-
 def stored_links(providers: Iterable[Provider]) -> dict[int, dict[str, list[models.Model]]]:
     """The link rows of `providers`, by provider and relation, with their ids: one query
     a relation, for the whole import."""
@@ -181,14 +173,14 @@ def stored_links(providers: Iterable[Provider]) -> dict[int, dict[str, list[mode
     }
     for relation in PROVIDER_RELATIONS:
         through, source, _ = link_fields(relation)
-        for row in through.objects.filter(**{f"{source}__in": ids}).order_by("pk"):
-            links[getattr(row, source)][relation].append(row)
+        for row in through.objects.filter(**{f"{source.attname}__in": ids}).order_by("pk"):
+            links[getattr(row, source.attname)][relation].append(row)
     return links
 
 
 def linked_pks(relation: str, rows: list[models.Model]) -> set[Any]:
     _, _, target = link_fields(relation)
-    return {getattr(row, target) for row in rows}
+    return {getattr(row, target.attname) for row in rows}
 
 
 def relink(
@@ -204,12 +196,12 @@ def relink(
     sites' copies are made with the import's others at its end (deferred_copies()).
     """
     through, source, target = link_fields(relation)
-    kept = [row for row in rows if getattr(row, target) in pks]
-    if gone := [row.pk for row in rows if getattr(row, target) not in pks]:
+    kept = [row for row in rows if getattr(row, target.attname) in pks]
+    if gone := [row.pk for row in rows if getattr(row, target.attname) not in pks]:
         through.objects.filter(pk__in=gone).delete()
-    new = pks - {getattr(row, target) for row in kept}
+    new = pks - {getattr(row, target.attname) for row in kept}
     added = through.objects.bulk_create(
-        [through(**{source: provider.pk, target: pk}) for pk in sorted(new)]
+        [through(**{source.attname: provider.pk, target.attname: pk}) for pk in sorted(new)]
     )
     return kept + added
 

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -488,6 +488,14 @@ PROVIDER_RELATIONS = (
 )
 
 
+def link_fields(relation: str) -> tuple[Any, Any, Any]:
+    """Provider.<relation>'s through model, and its fields for the provider and the linked row."""
+    field: Any = Provider._meta.get_field(relation)
+    through = field.remote_field.through
+    source = through._meta.get_field(field.m2m_field_name())
+    return through, source, through._meta.get_field(field.m2m_reverse_field_name())
+
+
 def prefetch_relations(providers: Sequence["Provider"]) -> None:
     """What prefetch_related(*PROVIDER_RELATIONS) stores on `providers`, in one query.
 
@@ -545,20 +553,16 @@ def relations_sql(count: int, vendor: str) -> str:
         among, json_object = f"IN ({', '.join(['%s'] * count)})", "json_object"
     branches = []
     for index, relation in enumerate(PROVIDER_RELATIONS):
-        field = Provider._meta.get_field(relation)
-        through = field.remote_field.through  # type: ignore[union-attr]
-        target = through._meta.get_field(field.m2m_reverse_field_name())  # type: ignore[union-attr]
-        model = field.related_model
-        table = model._meta.db_table  # type: ignore[union-attr]
-        columns = ", ".join(
-            f"'{f.attname}', linked.{f.column}"
-            for f in model._meta.concrete_fields  # type: ignore[union-attr]
-        )
+        through, _, target = link_fields(relation)
+        model = target.related_model
+        table = model._meta.db_table
+        fields = model._meta.concrete_fields
+        columns = ", ".join(f"'{f.attname}', linked.{f.column}" for f in fields)
         # Only names from the models, constants and placeholders go into the text.
         branches.append(
             f"SELECT link.provider_id, {index}, {json_object}({columns})"  # noqa: S608
             f" FROM {through._meta.db_table} link JOIN {table} linked"
-            f" ON linked.{model._meta.pk.column} = link.{target.column}"  # type: ignore[union-attr]
+            f" ON linked.{model._meta.pk.column} = link.{target.column}"
             f" WHERE link.provider_id {among}"
         )
     return " UNION ALL ".join(branches)
