@@ -27,6 +27,11 @@ class PublishableQuerySet(models.QuerySet):
             return self
         return self.published()
 
+    def with_content_version(self) -> Self:
+        """Each row with the content version now (`content_version`), read in the same
+        statement as the rows: what is kept of them is kept under it (core.cache)."""
+        return self.annotate(content_version=ContentVersion.column())
+
 
 class ContentVersion(models.Model):
     """One row counting changes to anything a page shows (core.cache.bump_content_version).

@@ -2,17 +2,20 @@
 
 The search page, the API and the state and city landing pages all call
 search(). A search costs the same handful of queries whatever the page size:
-the page of clinics (with their total), the at-home options (with theirs), the
-sites shown on the cards, and the conditions/treatments/states of every
+the page of clinics (with their total), the at-home options (with theirs; or,
+kept from an earlier search of the state, the content version: kept_at_home()),
+the sites shown on the cards, and the conditions/treatments/states of every
 provider shown (one UNION); the searched place is looked up once per process.
 Each list is fetched with a COUNT(*) OVER () column instead of a second COUNT
 query, which would repeat the distance computation.
 """
 
+import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from django.core.cache import caches
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import (
@@ -29,8 +32,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
+from core.models import ContentVersion
 from directory.cards import ProviderCard, ShownSite, linked_terms, provider_cards
 from directory.gazetteer import SearchedPlace
 from directory.models import (
@@ -219,23 +223,72 @@ def search(
             clinics_for(query, providers), page, page_size, strict, cap=cap
         )
         sites = shown_sites(clinics, query)
+    key = at_home_key(query, at_home_limit)
+    kept = kept_at_home(key)
     at_home: list[Provider] = []
     at_home_total = 0
-    if query.place is not None or query.name_words:
-        at_home, at_home_total = rows_and_total(
-            sorted_as_asked(at_home_for(query, providers), query.sort), 0, at_home_limit
-        )
+    if kept is None:
+        options = sorted_as_asked(at_home_for(query, providers), query.sort)
+        # With the version they are read under, for keep_at_home().
+        at_home, at_home_total = rows_and_total(options.with_content_version(), 0, at_home_limit)
     # One query for the terms of both lists; an at-home card shows no site, even
     # for a provider that is also one of the clinics.
     linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
     clinic_cards = provider_cards(clinics, sites, linked)
+    if kept is None:
+        kept = keep_at_home(key, provider_cards(at_home, linked=linked), at_home_total)
     return SearchResults(
-        query,
-        Page(clinic_cards, number, paginator),
-        clinic_cards,
-        provider_cards(at_home, linked=linked),
-        at_home_total,
+        query, Page(clinic_cards, number, paginator), clinic_cards, kept.cards, kept.total
     )
+
+
+@dataclass(frozen=True)
+class KeptAtHome:
+    """A search's at-home cards and their total, read under content version `version`."""
+
+    version: int | None
+    cards: list[ProviderCard]
+    total: int
+
+
+def at_home_key(query: SearchQuery, limit: int | None) -> str | None:
+    """What names a search's at-home options in the "fragments" cache: everything in
+    the query but the place's point, radius and city (the options are the state's, or
+    a name's anywhere), the limit, and the language (which orders the cards' terms);
+    None for a search that has none (no place, no name)."""
+    if query.place is None and not query.name_words:
+        return None
+    state = query.place.state if query.place is not None else None
+    asked = replace(query, place=None, radius=DEFAULT_RADIUS, city_slug=None)
+    digest = hashlib.sha256(repr((state, asked, limit)).encode()).hexdigest()
+    return f"at-home:{get_language()}:{digest}"
+
+
+def kept_at_home(key: str | None) -> KeptAtHome | None:
+    """The at-home options kept under `key` in this process, if they are still the
+    content version's; None when they must be read. A search with no key (no place,
+    no name) has none.
+
+    They are the same for every search in a state with the same filters, whatever its
+    point, radius or page, and only a save changes them: kept, a search reads the
+    version (one query) instead of the options, their total and their terms.
+    """
+    if key is None:
+        return KeptAtHome(None, [], 0)
+    kept: KeptAtHome | None = caches["fragments"].get(key)
+    if kept is not None and kept.version == ContentVersion.read():
+        return kept
+    return None
+
+
+def keep_at_home(key: str | None, cards: list[ProviderCard], total: int) -> KeptAtHome:
+    """`cards` and `total` as KeptAtHome, kept under `key` in this process when they came
+    with the content version they were read under (with_content_version())."""
+    version = getattr(cards[0].provider, "content_version", None) if cards else None
+    kept = KeptAtHome(version, cards, total)
+    if key is not None and version is not None:
+        caches["fragments"].set(key, kept)
+    return kept
 
 
 def nearest_clinic(query: SearchQuery) -> ProviderCard | None:

@@ -6,7 +6,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from core.cache import cache_anonymous, kept_for_readers, private_page, public_page
-from core.models import ContentVersion
 from directory.cards import provider_cards
 from directory.compare import CompareForm, compare_candidates
 from directory.factsheet import compare, fact_sheet, load_facts, safety_notes
@@ -80,9 +79,7 @@ def draw_provider(request, slug) -> tuple[int, HttpResponse]:
     """The profile, drawn, with the content version: read with the provider, before
     the rest of what the page shows, so a first draw costs no query for it."""
     provider = get_object_or_404(
-        Provider.objects.visible_to(request.user)
-        .with_verification_method()
-        .annotate(content_version=ContentVersion.column()),
+        Provider.objects.visible_to(request.user).with_verification_method().with_content_version(),
         slug=slug,
     )
     load_facts([provider])

@@ -1,0 +1,112 @@
+"""A search's at-home options, kept per process under the content version
+(directory.search.kept_at_home): the same for every search in a state with the same
+filters, read again after any save, in any process."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from core.models import ContentVersion
+from directory.filters import SearchForm
+from directory.models import Provider
+from directory.search import search
+from tests.cast import make_provider
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/providers/"
+
+
+def at_home(client, **params):
+    response = client.get(API, params)
+    assert response.status_code == 200, response.content
+    return [row["name"] for row in response.json()["at_home"]]
+
+
+def at_home_queries(captured):
+    """The queries that read a state's at-home options (ProviderQuerySet.at_home_in)."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if '"directory_provider_serves_states"."state_id" =' in query["sql"]
+    ]
+
+
+@pytest.fixture
+def texas_at_home():
+    make_provider(name="Bluebonnet Home", serves_states=["TX"], conditions=["depression"])
+    make_provider(name="Armadillo Home", serves_states=["TX", "OK"], conditions=["anxiety"])
+    make_provider(name="Sooner Home", serves_states=["OK"], conditions=["depression"])
+
+
+def test_a_search_in_the_same_state_reads_the_version_instead_of_the_options(client, texas_at_home):
+    # The reference data and the places, read once per process, read with other options.
+    for near in ("78701", "Houston, TX"):
+        at_home(client, near=near, condition="anxiety")
+    with CaptureQueriesContext(connection) as first:
+        assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home"]
+    # Another point, radius or page of the same state: the same options.
+    with CaptureQueriesContext(connection) as again:
+        assert at_home(client, near="Houston, TX", radius=25) == [
+            "Armadillo Home",
+            "Bluebonnet Home",
+        ]
+    assert len(at_home_queries(first)) == 1
+    assert at_home_queries(again) == []
+    # The version instead of the options; no clinic here, so no terms to read at all.
+    assert len(again) == len(first) - 1
+    assert any("core_contentversion" in query["sql"] for query in again.captured_queries)
+
+
+def test_each_state_filter_and_limit_has_its_own_options(client, texas_at_home):
+    assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home"]
+    assert at_home(client, near="78701", condition="depression") == ["Bluebonnet Home"]
+    assert at_home(client, near="78701", condition="anxiety") == ["Armadillo Home"]
+    assert at_home(client, near="OK") == ["Armadillo Home", "Sooner Home"]
+    assert at_home(client, near="OK", condition="depression") == ["Sooner Home"]
+    query = form_query(near="78701")
+    assert len(search(query, at_home_limit=1).at_home) == 1
+    assert search(query, at_home_limit=1).at_home_total == 2
+    assert len(search(query).at_home) == 2
+
+
+def test_a_save_shows_at_once(client, texas_at_home):
+    assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home"]
+    make_provider(name="Cactus Home", serves_states=["TX"])
+    assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home", "Cactus Home"]
+    armadillo = Provider.objects.get(name="Armadillo Home")
+    armadillo.status = Provider.Status.CLOSED
+    armadillo.save()
+    assert at_home(client, near="78701") == ["Bluebonnet Home", "Cactus Home"]
+    Provider.objects.get(name="Bluebonnet Home").serves_states.set(["OK"])
+    assert at_home(client, near="78701") == ["Cactus Home"]
+
+
+def test_another_process_s_change_shows_at_once(client, texas_at_home):
+    assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home"]
+    # What another server's save leaves in the shared database: the rows and the
+    # version, and nothing in this process's memory.
+    Provider.objects.filter(name="Armadillo Home").update(name="Aardvark Home")
+    ContentVersion.bump()
+    assert at_home(client, near="78701") == ["Aardvark Home", "Bluebonnet Home"]
+
+
+def test_the_options_are_kept_apart_for_each_language():
+    make_provider(
+        name="Lone Star Home", serves_states=["TX"], conditions=["chronic-pain", "depression"]
+    )
+    query = form_query(near="78701")
+    with translation.override("en"):
+        [card] = search(query).at_home
+        assert [term.slug for term in card.conditions] == ["chronic-pain", "depression"]
+    # "Depresión" comes before "Dolor crónico".
+    with translation.override("es"):
+        [card] = search(query).at_home
+        assert [term.slug for term in card.conditions] == ["depression", "chronic-pain"]
+
+
+def form_query(**params):
+    form = SearchForm(params)
+    assert form.is_valid(), form.errors
+    return form.search_query()
