@@ -83,7 +83,7 @@ def test_a_save_shows_at_once(client, texas_at_home):
     assert at_home(client, near="78701") == ["Cactus Home"]
 
 
-def test_another_process_s_change_shows_at_once(client, texas_at_home):
+def test_a_change_made_by_another_process_shows_at_once(client, texas_at_home):
     assert at_home(client, near="78701") == ["Armadillo Home", "Bluebonnet Home"]
     # What another server's save leaves in the shared database: the rows and the
     # version, and nothing in this process's memory.
