@@ -32,7 +32,7 @@ from directory.filters import MAX_PAGE_SIZE, MAX_PRICE_LIMIT, PageForm, PlaceQue
 from directory.gazetteer import MAX_QUERY_LENGTH, SearchedPlace
 from directory.models import Location, Provider
 from directory.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
-from directory.search import PAGE_SIZE, RADIUS_CHOICES, SORTS, search
+from directory.search import PAGE_SIZE, RADIUS_CHOICES, SORTS, AtHomeAs, search
 from directory.typeahead import MAX_SUGGESTIONS, Suggestion, suggest_places
 
 # --- The response: one definition for the rows sent and the OpenAPI document ----
@@ -210,13 +210,20 @@ def site_row(site: Location | None) -> SiteRow | None:
     }
 
 
-def provider_summary(card: ProviderCard, request: Request) -> ProviderSummary:
+def site_origin(request: Request) -> str:
+    """The scheme and host `request` came by ("https://example.org"): a provider's url is
+    that and its path, as request.build_absolute_uri() makes it (a path is ASCII, and
+    a host that ALLOWED_HOSTS lets in too)."""
+    return request.build_absolute_uri("/").removesuffix("/")
+
+
+def provider_summary(card: ProviderCard, origin: str) -> ProviderSummary:
     provider = card.provider
     return {
         "id": provider.pk,
         "slug": provider.slug,
         "name": provider.name,
-        "url": request.build_absolute_uri(provider.get_absolute_url()),
+        "url": origin + provider.get_absolute_url(),
         "conditions": [term.slug for term in card.conditions],
         "treatments": [term.slug for term in card.treatments],
         "serves_states": card.states,
@@ -233,20 +240,27 @@ def provider_summary(card: ProviderCard, request: Request) -> ProviderSummary:
     }
 
 
-def provider_row(card: ProviderCard, request: Request) -> ProviderRow:
+def provider_row(card: ProviderCard, origin: str) -> ProviderRow:
     return {
-        **provider_summary(card, request),
+        **provider_summary(card, origin),
         "distance_miles": None if card.distance is None else round(card.distance, 3),
         "nearest_location": site_row(card.site),
     }
 
 
-def provider_detail(card: ProviderCard, request: Request) -> ProviderDetail:
+def at_home_rows(origin: str) -> AtHomeAs:
+    """The at-home options as rows, kept so in each process for each host (`origin`)."""
+    return AtHomeAs(
+        f"api-rows:{origin}", lambda cards: [provider_row(card, origin) for card in cards]
+    )
+
+
+def provider_detail(card: ProviderCard, origin: str) -> ProviderDetail:
     """`card`'s provider with every fact; its payment_declined, prescriber_types and
     locations prefetched."""
     provider = card.provider
     return {
-        **provider_summary(card, request),
+        **provider_summary(card, origin),
         "description": provider.description,
         "email": provider.email,
         "consultation_fee": provider.consultation_fee,
@@ -431,12 +445,14 @@ class ProviderSearchView(APIView):
         form_valid, paging_valid = form.is_valid(), paging.is_valid()
         if not (form_valid and paging_valid):
             return Response(error_response(form, paging), status=400)
+        origin = site_origin(request)
         try:
             results = search(
                 form.search_query(),
                 page=paging.cleaned_data["page"] or 1,
                 page_size=paging.cleaned_data["page_size"] or PAGE_SIZE,
                 strict=True,
+                at_home_as=at_home_rows(origin),
             )
         except InvalidPage:
             past: ErrorResponse = {"errors": {"page": ["That page is past the last page."]}}
@@ -455,8 +471,8 @@ class ProviderSearchView(APIView):
             "count": results.count,
             "count_capped": results.count_capped,
             "location": place_row(results.place),
-            "results": [provider_row(card, request) for card in results.clinics],
-            "at_home": [provider_row(card, request) for card in results.at_home],
+            "results": [provider_row(card, origin) for card in results.clinics],
+            "at_home": results.at_home,
             "next": replace_query_param(url, "page", current.next_page_number())
             if current.has_next()
             else None,
@@ -487,7 +503,7 @@ class ProviderDetailView(APIView):
         if provider is None:
             missing: ErrorResponse = {"errors": {"slug": ["No published provider has this slug."]}}
             return Response(missing, status=404)
-        body: ProviderDetail = provider_detail(provider_cards([provider])[0], request)
+        body: ProviderDetail = provider_detail(provider_cards([provider])[0], site_origin(request))
         return Response(body)
 
 

@@ -11,7 +11,7 @@ query, which would repeat the distance computation.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -147,7 +147,7 @@ class SearchResults:
     query: SearchQuery
     page: Page  # of the clinics below, with the count and the page numbers
     clinics: list[ProviderCard]
-    at_home: list[ProviderCard]
+    at_home: list[Any]  # as search()'s `at_home_as` made them: ProviderCards by default
     at_home_total: int
 
     @property
@@ -193,6 +193,19 @@ class CountedPaginator(Paginator):
             return 1 if int(number) < 1 else self.num_pages  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class AtHomeAs:
+    """What a caller makes of the at-home options' cards (search()'s `at_home_as`), and
+    the name it is kept under in each process: so the API's rows, 73 a search at 100,000
+    providers, are built once per save rather than at every search."""
+
+    name: str
+    make: Callable[[list[ProviderCard]], list[Any]]
+
+
+AT_HOME_CARDS = AtHomeAs("cards", list)
+
+
 def search(
     query: SearchQuery,
     *,
@@ -200,6 +213,7 @@ def search(
     page_size: int = PAGE_SIZE,
     strict: bool = False,
     at_home_limit: int | None = None,
+    at_home_as: AtHomeAs = AT_HOME_CARDS,
 ) -> SearchResults:
     """Run `query`: one page of clinics, and the at-home options for the place's state
     (or, for a name search without a place, every at-home option of that name).
@@ -207,7 +221,8 @@ def search(
     With strict=False (the HTML pages) a bad or too-high page number gives the
     nearest real page; with strict=True (the API) it raises
     django.core.paginator.InvalidPage. `at_home_limit` keeps only the first
-    at-home options (at_home_total still counts them all).
+    at-home options (at_home_total still counts them all); `at_home_as` gives them
+    as cards unless the caller asks for something else.
     """
     providers = matching(query)
     sites: dict[int, ShownSite]
@@ -223,7 +238,7 @@ def search(
             clinics_for(query, providers), page, page_size, strict, cap=cap
         )
         sites = shown_sites(clinics, query)
-    key = at_home_key(query, at_home_limit)
+    key = at_home_key(query, at_home_limit, at_home_as.name)
     kept = kept_at_home(key)
     at_home: list[Provider] = []
     at_home_total = 0
@@ -236,31 +251,34 @@ def search(
     linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
     clinic_cards = provider_cards(clinics, sites, linked)
     if kept is None:
-        kept = keep_at_home(key, provider_cards(at_home, linked=linked), at_home_total)
+        cards = provider_cards(at_home, linked=linked)
+        kept = keep_at_home(key, cards, at_home_total, at_home_as)
     return SearchResults(
-        query, Page(clinic_cards, number, paginator), clinic_cards, kept.cards, kept.total
+        query, Page(clinic_cards, number, paginator), clinic_cards, kept.options, kept.total
     )
 
 
 @dataclass(frozen=True)
 class KeptAtHome:
-    """A search's at-home cards and their total, read under content version `version`."""
+    """A search's at-home options (as AtHomeAs made them) and their total, read under
+    content version `version`."""
 
     version: int | None
-    cards: list[ProviderCard]
+    options: list[Any]
     total: int
 
 
-def at_home_key(query: SearchQuery, limit: int | None) -> str | None:
+def at_home_key(query: SearchQuery, limit: int | None, form: str) -> str | None:
     """What names a search's at-home options in the "fragments" cache: everything in
     the query but the place's point, radius and city (the options are the state's, or
-    a name's anywhere), the limit, and the language (which orders the cards' terms);
-    None for a search that has none (no place, no name)."""
+    a name's anywhere), the limit, the form they are kept in (AtHomeAs.name), and the
+    language (which orders the cards' terms); None for a search that has none (no
+    place, no name)."""
     if query.place is None and not query.name_words:
         return None
     state = query.place.state if query.place is not None else None
     asked = replace(query, place=None, radius=DEFAULT_RADIUS, city_slug=None)
-    digest = hashlib.sha256(repr((state, asked, limit)).encode()).hexdigest()
+    digest = hashlib.sha256(repr((state, asked, limit, form)).encode()).hexdigest()
     return f"at-home:{get_language()}:{digest}"
 
 
@@ -281,11 +299,14 @@ def kept_at_home(key: str | None) -> KeptAtHome | None:
     return None
 
 
-def keep_at_home(key: str | None, cards: list[ProviderCard], total: int) -> KeptAtHome:
-    """`cards` and `total` as KeptAtHome, kept under `key` in this process when they came
-    with the content version they were read under (with_content_version())."""
+def keep_at_home(
+    key: str | None, cards: list[ProviderCard], total: int, form: AtHomeAs
+) -> KeptAtHome:
+    """`cards` as `form` makes them and `total` as KeptAtHome, kept under `key` in this
+    process when they came with the content version they were read under
+    (with_content_version())."""
     version = getattr(cards[0].provider, "content_version", None) if cards else None
-    kept = KeptAtHome(version, cards, total)
+    kept = KeptAtHome(version, form.make(cards), total)
     if key is not None and version is not None:
         caches["fragments"].set(key, kept)
     return kept

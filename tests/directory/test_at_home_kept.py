@@ -3,6 +3,7 @@
 filters, read again after any save, in any process."""
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -10,7 +11,8 @@ from django.utils import translation
 from core.models import ContentVersion
 from directory.filters import SearchForm
 from directory.models import Provider
-from directory.search import search
+from directory.api import at_home_rows
+from directory.search import at_home_key, search
 from tests.cast import make_provider
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,33 @@ def test_the_options_are_kept_apart_for_each_language():
         [card] = search(query).at_home
         assert [term.slug for term in card.conditions] == ["depression", "chronic-pain"]
 
+
+
+def test_the_api_keeps_its_rows_for_each_host(client, texas_at_home):
+    def urls(host):
+        response = client.get(API, {"near": "78701"}, HTTP_HOST=host)
+        assert response.status_code == 200, response.content
+        return [row["url"] for row in response.json()["at_home"]]
+
+    for host in ("localhost", "127.0.0.1", "localhost"):
+        assert urls(host) == [
+            f"http://{host}/providers/armadillo-home/",
+            f"http://{host}/providers/bluebonnet-home/",
+        ]
+    # The rows as the API lists them, not the cards: kept once for each host.
+    query = form_query(near="78701")
+    for host in ("localhost", "127.0.0.1"):
+        key = at_home_key(query, None, at_home_rows(f"http://{host}").name)
+        kept = caches["fragments"].get(key)
+        assert kept is not None
+        assert [row["url"] for row in kept.options] == urls(host)
+    # Another search of the state reads them; a row is the same built afresh as kept.
+    houston = {"path": API, "data": {"near": "Houston, TX"}, "HTTP_HOST": "localhost"}
+    with CaptureQueriesContext(connection) as again:
+        kept_rows = client.get(**houston).json()["at_home"]
+    assert at_home_queries(again) == []
+    caches["fragments"].clear()
+    assert client.get(**houston).json()["at_home"] == kept_rows
 
 def form_query(**params):
     form = SearchForm(params)
