@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from core.models import ContentVersion
+from directory.api import at_home_rows
 from directory.filters import SearchForm
 from directory.models import Provider
-from directory.api import at_home_rows
 from directory.search import at_home_key, search
 from tests.cast import make_provider
 
@@ -108,7 +108,6 @@ def test_the_options_are_kept_apart_for_each_language():
         assert [term.slug for term in card.conditions] == ["depression", "chronic-pain"]
 
 
-
 def test_the_api_keeps_its_rows_for_each_host(client, texas_at_home):
     def urls(host):
         response = client.get(API, {"near": "78701"}, HTTP_HOST=host)
@@ -134,6 +133,7 @@ def test_the_api_keeps_its_rows_for_each_host(client, texas_at_home):
     assert at_home_queries(again) == []
     caches["fragments"].clear()
     assert client.get(**houston).json()["at_home"] == kept_rows
+
 
 def form_query(**params):
     form = SearchForm(params)
