@@ -251,8 +251,7 @@ def search(
     linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
     clinic_cards = provider_cards(clinics, sites, linked)
     if kept is None:
-        cards = provider_cards(at_home, linked=linked)
-        kept = keep_at_home(key, cards, at_home_total, at_home_as)
+        kept = keep_at_home(key, provider_cards(at_home, linked=linked), at_home_total, at_home_as)
     return SearchResults(
         query, Page(clinic_cards, number, paginator), clinic_cards, kept.options, kept.total
     )
