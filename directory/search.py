@@ -224,7 +224,6 @@ def search(
     at-home options (at_home_total still counts them all); `at_home_as` gives them
     as cards unless the caller asks for something else.
     """
-    providers = matching(query)
     sites: dict[int, ShownSite]
     if query.place is not None and query.place.point is not None:
         clinics, sites, number, paginator = nearby(query, page, page_size, strict)
@@ -235,7 +234,7 @@ def search(
     else:
         cap = COUNT_CAP if query.place is None else None
         clinics, number, paginator = paginate(
-            clinics_for(query, providers), page, page_size, strict, cap=cap
+            clinics_for(query, matching(query)), page, page_size, strict, cap=cap
         )
         sites = shown_sites(clinics, query)
     key = at_home_key(query, at_home_limit, at_home_as.name)
@@ -243,7 +242,9 @@ def search(
     at_home: list[Provider] = []
     at_home_total = 0
     if kept is None:
-        options = sorted_as_asked(at_home_for(query, providers), query.sort)
+        # matching() only where its providers are read (the ORM takes about 0.7 ms to
+        # build them): a search around a point whose options are kept reads none.
+        options = sorted_as_asked(at_home_for(query, matching(query)), query.sort)
         # With the version they are read under, for keep_at_home().
         at_home, at_home_total = rows_and_total(options.with_content_version(), 0, at_home_limit)
     # One query for the terms of both lists; an at-home card shows no site, even
@@ -327,13 +328,14 @@ def nearest_clinic(query: SearchQuery) -> ProviderCard | None:
         return None
     point = query.place.point
     postgresql = connection.vendor == "postgresql"
+    matched = matching_sites(query)
     for radius in NEAREST_CLINIC_RADII[-1:] if postgresql else NEAREST_CLINIC_RADII:
-        sites: LocationQuerySet = sites_near(query, radius)
+        sites: LocationQuerySet = sites_near(query, radius, matched)
         if postgresql:
             first = sites.order_by(PointOrder(point)).values_list("distance", flat=True).first()
             if first is None:
                 continue
-            sites = sites_near(query, first)
+            sites = sites_near(query, first, matched)
         if found := nearest_sites(sites, 1):
             site = found[0]
             return provider_cards(
@@ -399,13 +401,20 @@ def filters_providers(query: SearchQuery) -> bool:
     )
 
 
-def sites_near(query: SearchQuery, radius: float) -> LocationQuerySet:
-    """The sites within `radius` of the query's point that it matches: status and
-    condition checked on the location rows, any other filter on their provider."""
+def sites_near(
+    query: SearchQuery, radius: float, matched: LocationQuerySet | None = None
+) -> LocationQuerySet:
+    """The sites within `radius` of the query's point that it matches: of `matched`, if
+    given (matching_sites(query), built once for a search's circles), else built here."""
     assert query.place is not None
     assert query.place.point is not None
-    sites = Location.objects.searchable(condition_of(query)).within(query.place.point, radius)
-    return of_matching_providers(sites, query)
+    return (matching_sites(query) if matched is None else matched).within(query.place.point, radius)
+
+
+def matching_sites(query: SearchQuery) -> LocationQuerySet:
+    """The sites, anywhere, that the query matches: status and condition checked on the
+    location rows, any other filter on their provider (of_matching_providers())."""
+    return of_matching_providers(Location.objects.searchable(condition_of(query)), query)
 
 
 def of_matching_providers(sites: LocationQuerySet, query: SearchQuery) -> LocationQuerySet:
@@ -447,7 +456,9 @@ def nearby(
     assert query.place is not None
     point = query.place.point
     assert point is not None
-    sites = sites_near(query, query.radius)
+    # Built once: the ORM takes about half a millisecond to build it.
+    matched = matching_sites(query)
+    sites = sites_near(query, query.radius, matched)
     asked = page_or_first(number)
     survey = sites.survey(point, needed=asked * page_size)
     paginator = CountedPaginator(survey.providers, page_size)
@@ -465,7 +476,7 @@ def nearby(
         if survey.reach is not None:
             radius = min(radius, survey.reach)
     offset = (number - 1) * page_size
-    ranked = sites_near(query, radius)
+    ranked = sites_near(query, radius, matched)
     stop = offset + page_size
     page: Iterable[Any] | None = None  # sites with their distance
     if query.sort in (None, "distance"):
@@ -507,7 +518,7 @@ def walked_by_name(
     assert query.place is not None
     point = query.place.point
     assert point is not None
-    sites = of_matching_providers(Location.objects.searchable(condition_of(query)), query)
+    sites = matching_sites(query)
     walked = sites.annotate(distance=GreatCircleMiles(point)).order_by(*NAME_ORDER)
     sql, params = walked.values("pk", *NAME_ORDER[:2], "distance")[:walk].query.sql_with_params()
     read = int(FIRST_SITES_READ * (stop + 1))
@@ -593,9 +604,7 @@ def state_page(
         return None
     if (order := STATE_RANKINGS.get(query.sort)) is None:
         return None
-    sites = of_matching_providers(
-        Location.objects.searchable(condition_of(query)).filter(state=place.state), query
-    )
+    sites = matching_sites(query).filter(state=place.state)
     providers = sites.order_by().values("state").annotate(n=Count("provider", distinct=True))
     return sites_page(sites, order, Subquery(providers.values("n")), number, page_size, strict)
 
@@ -611,7 +620,7 @@ def name_page(
     """
     if query.place is not None or query.sort not in (None, "name"):
         return None
-    sites = of_matching_providers(Location.objects.searchable(condition_of(query)), query)
+    sites = matching_sites(query)
     # The name comes with the provider so that the distinct rows come in the index's
     # order and the count stops at the cap, rather than after grouping every match.
     providers = sites.values("provider_name", "provider").distinct()

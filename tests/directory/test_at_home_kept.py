@@ -13,6 +13,8 @@ from directory.api import at_home_rows
 from directory.filters import SearchForm
 from directory.models import Provider
 from directory.search import at_home_key, search
+from directory.templatetags.directory_tags import provider_card
+from directory.views import AT_HOME_CARDS_HTML, AT_HOME_SHOWN
 from tests.cast import make_provider
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +135,38 @@ def test_the_api_keeps_its_rows_for_each_host(client, texas_at_home):
     assert at_home_queries(again) == []
     caches["fragments"].clear()
     assert client.get(**houston).json()["at_home"] == kept_rows
+
+
+def test_the_search_page_keeps_its_cards_as_html(client, texas_at_home):
+    make_provider(name="Tex & Mex <Home>", slug="tex-mex-home", serves_states=["TX"])
+
+    def cards(**params):
+        response = client.get("/clinics/", params)
+        assert response.status_code == 200
+        section = response.content.decode().split('id="at-home-heading"', 1)[1]
+        return section.split("</section>", 1)[0]
+
+    drawn = cards(near="78701")
+    # The page's own cards, each escaped once, with the same actions as a clinic's.
+    assert drawn.count('<article class="result"') == 3
+    assert "Tex &amp; Mex &lt;Home&gt;" in drawn
+    assert drawn.count('name="p"') == drawn.count("save-toggle") == 3
+    query = form_query(near="78701")
+    kept = caches["fragments"].get(at_home_key(query, AT_HOME_SHOWN, AT_HOME_CARDS_HTML.name))
+    assert kept is not None
+    assert kept.options == [
+        provider_card(card, "home", compare=True, save=True) for card in search(query).at_home
+    ]
+    # Another search of the state draws them from the kept HTML, as drawn afresh.
+    with CaptureQueriesContext(connection) as again:
+        assert cards(near="Houston, TX") == drawn
+    assert at_home_queries(again) == []
+    caches["fragments"].clear()
+    assert cards(near="Houston, TX") == drawn
+    # A name search with no place lists its at-home options with the same cards.
+    named = cards(q="home")
+    assert named.count('<article class="result"') == 4
+    assert named.count('name="p"') == named.count("save-toggle") == 4
 
 
 def form_query(**params):
