@@ -225,10 +225,10 @@ else:
 # every process draws the same, so nothing needs sharing or dropping. Fragments
 # drawn from content (an article's text, whole article and profile pages for
 # anonymous readers, a search's at-home options, as cards, as the search page's HTML
-# and as the API's rows for each host) are kept with the content version they were drawn under, and drawn
-# again after a save; old ones are dropped least recently used first, past
-# MAX_ENTRIES (a page is 15-30 kB, a big state's every at-home option about 90 kB
-# at 100,000 providers: some 30-90 MB a process at most).
+# and as the API's rows for each host) are kept with the content version they were
+# drawn under, and drawn again after a save; old ones are dropped least recently used
+# first, past MAX_ENTRIES (a page is 15-30 kB, a big state's every at-home option
+# about 90 kB at 100,000 providers: some 30-90 MB a process at most).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
