@@ -245,14 +245,19 @@ def search(
         # matching() only where its providers are read (the ORM takes about 0.7 ms to
         # build them): a search around a point whose options are kept reads none.
         options = sorted_as_asked(at_home_for(query, matching(query)), query.sort)
-        # With the version they are read under, for keep_at_home().
+        # With the version they are read under, for linked_terms() and keep_at_home().
         at_home, at_home_total = rows_and_total(options.with_content_version(), 0, at_home_limit)
-    # One query for the terms of both lists; an at-home card shows no site, even
-    # for a provider that is also one of the clinics.
-    linked = linked_terms([provider.pk for provider in (*clinics, *at_home)])
+        version = at_home[0].content_version if at_home else None  # type: ignore[attr-defined]
+    else:
+        version = kept.version
+    # One query for the terms of both lists, if any are not kept under the version
+    # just read; an at-home card shows no site, even for a provider that is also one
+    # of the clinics.
+    linked = linked_terms([provider.pk for provider in (*clinics, *at_home)], version)
     clinic_cards = provider_cards(clinics, sites, linked)
     if kept is None:
-        kept = keep_at_home(key, provider_cards(at_home, linked=linked), at_home_total, at_home_as)
+        cards = provider_cards(at_home, linked=linked)
+        kept = keep_at_home(key, cards, at_home_total, at_home_as, version)
     return SearchResults(
         query, Page(clinic_cards, number, paginator), clinic_cards, kept.options, kept.total
     )
@@ -300,12 +305,11 @@ def kept_at_home(key: str | None) -> KeptAtHome | None:
 
 
 def keep_at_home(
-    key: str | None, cards: list[ProviderCard], total: int, form: AtHomeAs
+    key: str | None, cards: list[ProviderCard], total: int, form: AtHomeAs, version: int | None
 ) -> KeptAtHome:
     """`cards` as `form` makes them and `total` as KeptAtHome, kept under `key` in this
-    process when they came with the content version they were read under
+    process when they came with `version`, the content version they were read under
     (with_content_version())."""
-    version = getattr(cards[0].provider, "content_version", None) if cards else None
     kept = KeptAtHome(version, form.make(cards), total)
     if key is not None and version is not None:
         caches["fragments"].set(key, kept)

@@ -196,16 +196,18 @@ def fresh_cache():
     """Start every test with an empty cache and no per-process copy of the reference.
 
     A rolled-back test must not leave cached rows behind (conditions and
-    treatments by id, geocoding answers, pages), nor fragments drawn under a content
-    version that the rollback hands out again.
+    treatments by id, geocoding answers, pages), nor fragments or providers' terms
+    kept under a content version that the rollback hands out again.
     """
     from django.core.cache import cache, caches
 
+    from directory.cards import forget_linked_terms
     from directory.reference import forget_reference
 
     cache.clear()
     caches["fragments"].clear()
     forget_reference()
+    forget_linked_terms()
 
 
 @pytest.fixture(autouse=True)
