@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 
 from directory.facts import PAYMENT_OPTIONS
 from directory.models import Location, Provider
-from directory.reference import CachedTerm, reference
+from directory.reference import CachedTerm, Reference, reference
 
 
 @dataclass(frozen=True)
@@ -120,25 +120,33 @@ KEPT_LINKED_MAX = 50_000
 
 class KeptLinked(NamedTuple):
     version: int
+    terms: Reference | None  # the conditions and treatments they were read with
     by_language: dict[str | None, dict[int, Linked]]
 
 
-_kept_linked = KeptLinked(-1, {})
+_kept_linked = KeptLinked(-1, None, {})
 
 
 def kept_linked(version: int) -> dict[int, Linked]:
     """The providers' terms this process keeps under content `version`, in the
-    page's language (which orders them); what it kept under another version is let go."""
+    page's language (which orders them); what it kept under another version, or
+    with other conditions and treatments, is let go.
+
+    A term's change counts the version up too, but another process may read the
+    terms from the cache before it sees the change (directory.reference): kept, its
+    old name would stay until the next save, not for seconds.
+    """
     global _kept_linked
-    if _kept_linked.version != version:
-        _kept_linked = KeptLinked(version, {})
+    terms = reference()
+    if _kept_linked.version != version or _kept_linked.terms != terms:
+        _kept_linked = KeptLinked(version, terms, {})
     return _kept_linked.by_language.setdefault(get_language(), {})
 
 
 def forget_linked_terms() -> None:
     """Let go of every provider's kept terms (a test's rollback hands its version out again)."""
     global _kept_linked
-    _kept_linked = KeptLinked(-1, {})
+    _kept_linked = KeptLinked(-1, None, {})
 
 
 def read_linked(ids: list[int]) -> dict[int, Linked]:

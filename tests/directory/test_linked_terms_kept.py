@@ -12,6 +12,7 @@ from core.models import ContentVersion
 from directory import cards
 from directory.filters import SearchForm
 from directory.models import Condition, Provider
+from directory.reference import forget_reference
 from directory.search import search
 from tests.cast import make_provider
 
@@ -94,6 +95,25 @@ def test_a_change_made_by_another_process_shows_at_once(client, providers):
     Provider.treatments.through.objects.filter(provider=austin).delete()
     ContentVersion.bump()
     assert rows(client, near="78701")["Austin Ketamine Clinic"]["treatments"] == []
+
+
+def test_a_renamed_term_shows_once_this_process_reads_the_terms_again(providers):
+    austin = providers[0]
+    query = form_query(near="78701")
+
+    def names():
+        [card] = [card for card in search(query).clinics if card.provider == austin]
+        return [term.name for term in card.conditions]
+
+    assert names() == ["Depression", "PTSD"]
+    # Another process renames it: the version counts up at once, but this process
+    # reads the conditions from the cache, and keeps its copy for a moment
+    # (directory.reference); a search then keeps the old name under the new version.
+    Condition.objects.filter(slug="ptsd").update(name="Post-traumatic stress")
+    ContentVersion.bump()
+    assert names() == ["Depression", "PTSD"]
+    forget_reference()  # as the copy expires
+    assert names() == ["Depression", "Post-traumatic stress"]
 
 
 def test_the_terms_are_kept_apart_for_each_language(providers):
