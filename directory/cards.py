@@ -113,8 +113,9 @@ def linked_terms(ids: list[int], version: int | None = None) -> dict[int, Linked
 
 
 # How many providers' terms a process keeps for each language: about 800 bytes each,
-# some 40 MB at most. At 100,000 providers, over 2,000 searches of the mix after the
-# first 1,000, 71% of the providers shown had theirs kept (58% with a bound of 20,000).
+# some 40 MB a language at most. At 100,000 providers, over 2,000 searches of the mix
+# after the first 1,000, 71% of the providers shown had theirs kept (58% with a bound
+# of 20,000).
 KEPT_LINKED_MAX = 50_000
 
 
