@@ -10,12 +10,12 @@ from django.utils import translation
 
 from core.models import ContentVersion
 from directory.api import at_home_rows
-from directory.filters import SearchForm
 from directory.models import Provider
 from directory.search import at_home_key, search
 from directory.templatetags.directory_tags import provider_card
 from directory.views import AT_HOME_CARDS_HTML, AT_HOME_SHOWN
 from tests.cast import make_provider
+from tests.searches import form_query
 
 pytestmark = pytest.mark.django_db
 
@@ -167,9 +167,3 @@ def test_the_search_page_keeps_its_cards_as_html(client, texas_at_home):
     named = cards(q="home")
     assert named.count('<article class="result"') == 4
     assert named.count('name="p"') == named.count("save-toggle") == 4
-
-
-def form_query(**params):
-    form = SearchForm(params)
-    assert form.is_valid(), form.errors
-    return form.search_query()

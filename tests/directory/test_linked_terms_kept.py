@@ -10,11 +10,11 @@ from django.utils import translation
 
 from core.models import ContentVersion
 from directory import cards
-from directory.filters import SearchForm
 from directory.models import Condition, Provider
 from directory.reference import forget_reference
 from directory.search import search
 from tests.cast import make_provider
+from tests.searches import form_query
 
 pytestmark = pytest.mark.django_db
 
@@ -157,9 +157,3 @@ def test_past_the_bound_the_terms_kept_are_let_go_and_read_again(client, provide
     # Round Rock made three: Austin's were let go, and read again. The at-home options
     # are kept from the first search on (as the API's rows), so their terms are not asked.
     assert reads == [[{austin.pk, at_home.pk}], [{round_rock.pk}], [{austin.pk}], []]
-
-
-def form_query(**params):
-    form = SearchForm(params)
-    assert form.is_valid(), form.errors
-    return form.search_query()
