@@ -136,6 +136,10 @@ def kept_linked(version: int) -> dict[int, Linked]:
     A term's change counts the version up too, but another process may read the
     terms from the cache before it sees the change (directory.reference): kept, its
     old name would stay until the next save, not for seconds.
+
+    A dict of the process's own rather than the "fragments" cache, which pickles what
+    it keeps: twenty providers' terms took 0.23 ms to get from it, a third of reading
+    them (0.66 ms), against a few microseconds here.
     """
     global _kept_linked
     terms = reference()
