@@ -12,6 +12,10 @@ from directory.facts import PAYMENT_OPTIONS
 from directory.models import Location, Provider
 from directory.reference import CachedTerm, Reference, reference
 
+# What a card draws of its provider and a site, by the site's id (None without one) and
+# the language: pieces of HTML (directory_tags.drawn_card()).
+Drawn = dict[tuple[int | None, str | None], tuple[str, ...]]
+
 
 @dataclass(frozen=True)
 class ProviderCard:
@@ -30,6 +34,9 @@ class ProviderCard:
     states: list[str]  # where it treats patients at home, by code
     payment_options: list[str] = field(default_factory=list)  # accepted, by slug
     languages: list[str] = field(default_factory=list)  # ISO 639-1 codes
+    # What the card's HTML draws of the provider and a site, kept for the next card of
+    # them: Linked.drawn.
+    drawn: Drawn = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ def provider_cards(
                 states=mine.states,
                 payment_options=mine.payment_options,
                 languages=mine.languages,
+                drawn=mine.drawn,
             )
         )
     return cards
@@ -75,13 +83,22 @@ def provider_cards(
 @dataclass(frozen=True)
 class Linked:
     """What the link tables hold for one provider. Kept and shared by the searches of a
-    process (linked_terms()), and by the cards made of it: read, never changed."""
+    process (linked_terms()), and by the cards made of it: read, never changed.
+
+    `drawn` is where its cards keep the HTML they draw of the provider's columns and a
+    site's, in the page's language: all of a result card but its number and distance
+    (directory_tags.provider_card()). Kept with the terms, it lasts as long: until
+    the content version changes, which a search reads before its providers
+    (directory.search.search()), so nothing is kept under a version older than what
+    it shows.
+    """
 
     conditions: list[CachedTerm] = field(default_factory=list)
     treatments: list[CachedTerm] = field(default_factory=list)
     states: list[str] = field(default_factory=list)  # by code
     payment_options: list[str] = field(default_factory=list)  # accepted, by slug
     languages: list[str] = field(default_factory=list)  # by ISO 639-1 code
+    drawn: Drawn = field(default_factory=dict, compare=False, repr=False)
 
 
 # The kinds of row terms_sql() returns, in the order of its branches.
@@ -112,11 +129,12 @@ def linked_terms(ids: list[int], version: int | None = None) -> dict[int, Linked
     return {pk: found[pk] for pk in ids}
 
 
-# How many providers' terms a process keeps for each language: about 800 bytes each,
-# some 40 MB a language at most. At 100,000 providers, over 2,000 searches of the mix
-# after the first 1,000, 71% of the providers shown had theirs kept (58% with a bound
-# of 20,000).
-KEPT_LINKED_MAX = 50_000
+# How many providers' terms a process keeps for each language, with their cards' HTML:
+# about 2.9 KB each (0.9 KB of terms), some 60 MB a language at most. At 100,000
+# providers, over 2,000 searches of the mix after the first 1,000, a bound of 50,000
+# drew 8 cards a search and this one 11, which cost about 0.05 ms more a search; it
+# kept the terms of 58% of the providers shown, against 71%.
+KEPT_LINKED_MAX = 20_000
 
 
 class KeptLinked(NamedTuple):

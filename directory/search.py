@@ -224,19 +224,6 @@ def search(
     at-home options (at_home_total still counts them all); `at_home_as` gives them
     as cards unless the caller asks for something else.
     """
-    sites: dict[int, ShownSite]
-    if query.place is not None and query.place.point is not None:
-        clinics, sites, number, paginator = nearby(query, page, page_size, strict)
-    elif (in_state := state_page(query, page, page_size, strict)) is not None:
-        clinics, sites, number, paginator = in_state
-    elif (named := name_page(query, page, page_size, strict)) is not None:
-        clinics, sites, number, paginator = named
-    else:
-        cap = COUNT_CAP if query.place is None else None
-        clinics, number, paginator = paginate(
-            clinics_for(query, matching(query)), page, page_size, strict, cap=cap
-        )
-        sites = shown_sites(clinics, query)
     key = at_home_key(query, at_home_limit, at_home_as.name)
     kept = kept_at_home(key)
     at_home: list[Provider] = []
@@ -250,6 +237,21 @@ def search(
         version = at_home[0].content_version if at_home else None  # type: ignore[attr-defined]
     else:
         version = kept.version
+    # The clinics after the version, as content is read (core.models.ContentVersion):
+    # what their cards draw is kept under it (directory.cards.Linked.drawn).
+    sites: dict[int, ShownSite]
+    if query.place is not None and query.place.point is not None:
+        clinics, sites, number, paginator = nearby(query, page, page_size, strict)
+    elif (in_state := state_page(query, page, page_size, strict)) is not None:
+        clinics, sites, number, paginator = in_state
+    elif (named := name_page(query, page, page_size, strict)) is not None:
+        clinics, sites, number, paginator = named
+    else:
+        cap = COUNT_CAP if query.place is None else None
+        clinics, number, paginator = paginate(
+            clinics_for(query, matching(query)), page, page_size, strict, cap=cap
+        )
+        sites = shown_sites(clinics, query)
     # One query for the terms of both lists, if any are not kept under the version
     # just read; an at-home card shows no site, even for a provider that is also one
     # of the clinics.

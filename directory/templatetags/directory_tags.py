@@ -12,6 +12,7 @@ from core.html import escaped, json_ld, web_url
 from directory.cards import ProviderCard
 from directory.facts import PAYMENT_OPTIONS
 from directory.factsheet import opening_hours_specification, price_range
+from directory.search import SearchResults
 
 register = template.Library()
 
@@ -129,24 +130,84 @@ def provider_card(
     of its marker on the page's map.
     Built as one string, each value escaped once, rather than with a template (an
     include per card took a third of the request) or format_html calls (a dozen a
-    card cost a page 10 ms).
+    card cost a page 10 ms); and drawn once (drawn_card()) for as long as its
+    provider and site stay as they are, but for its number and distance.
     """
     language = get_language()
     text = card_text(language)
-    provider, site = card.provider, card.site
-    url = escaped(provider.get_absolute_url())
-    name = escaped(provider.name)
-    card_id = escaped(f"provider-{provider.pk}-{section}")
-    where = ""
+    # A card kept from a search is in its language only, but one made here may be drawn in two.
+    key = (card.site.pk if card.site else None, language)
+    if (drawn := card.drawn.get(key)) is None:
+        drawn = card.drawn[key] = drawn_card(card, language)
+    url, name, slug, body = drawn
+    card_id = f"provider-{card.provider.pk}-{escaped(section)}"
+    shown_number = (
+        f'<span class="result__number">{escaped(number)}.</span> ' if number is not None else ""
+    )
+    distance = ""
     if card.distance is not None and show_distance:
-        where = f'<strong class="result__distance">{text.distance(card.distance)}</strong> · '
+        distance = f'<strong class="result__distance">{text.distance(card.distance)}</strong> · '
+    pick = ""
+    if compare:
+        pick += (
+            '<p class="result__compare check"><input type="checkbox" name="p"'
+            f' value="{slug}" form="compare-form" id="{card_id}-compare">'
+            f'<label for="{card_id}-compare">{text.compare.format(name=name)}</label></p>\n'
+        )
+    if save:
+        pick += (
+            '<p class="result__save"><button type="button" class="button button--secondary'
+            f' save-toggle" data-save-slug="{slug}" data-save-name="{name}"'
+            f' data-save-url="{url}" aria-pressed="false" hidden>'
+            f"{text.save.format(name=name)}</button></p>\n"
+        )
+    if pick:  # side by side where there is room
+        pick = f'<div class="result__actions">\n{pick}</div>\n'
+    return mark_safe(  # noqa: S308 - every value above is escaped, the words are ours
+        f'<article class="result" aria-labelledby="{card_id}">\n'
+        f'<h3 class="result__name" id="{card_id}">{shown_number}<a href="{url}">{name}</a></h3>\n'
+        f'<p class="result__where">{distance}{body}{pick}</article>'
+    )
+
+
+@register.simple_tag
+def clinic_items(results: SearchResults) -> SafeString:
+    """The search page's clinic cards, each an item of its list, numbered from the page's
+    first as the map's markers are when the search has a point: one tag rather than
+    a loop of them, whose arguments took the page longer to look up than the cards
+    took to draw."""
+    numbered = results.place is not None and results.place.point is not None
+    first = results.page.start_index()
+    items = (
+        provider_card(
+            card,
+            "clinic",
+            show_distance=True,
+            compare=True,
+            save=True,
+            number=first + index if numbered else None,
+        )
+        for index, card in enumerate(results.clinics)
+    )
+    return mark_safe("".join(f"<li>{item}</li>" for item in items))  # noqa: S308 - cards' HTML
+
+
+def drawn_card(card: ProviderCard, language: str | None) -> tuple[str, str, str, str]:
+    """What provider_card() draws of the card's provider and site in `language`, the same
+    in every search until either changes, and kept as long (ProviderCard.drawn): the
+    provider's address, name and slug, escaped, and the card's HTML from the site's
+    address to the date verified."""
+    text = card_text(language)
+    provider, site = card.provider, card.site
+    name = escaped(provider.name)
+    where = ""
     if site:
-        where += (
+        where = (
             f"{escaped(site.address1)}, {escaped(site.city)},"
             f" {escaped(site.state_id)} {escaped(site.zip)}"
         )
     elif card.states:
-        where += text.at_home_in(len(card.states))
+        where = text.at_home_in(len(card.states))
     badges = ""
     if site:
         badges += f'<li class="badge">{text.clinic}</li>'
@@ -179,34 +240,14 @@ def provider_card(
         verified = text.verified_on(provider.last_verified)
     else:
         verified = text.not_verified
-    pick = ""
-    if compare:
-        pick += (
-            '<p class="result__compare check"><input type="checkbox" name="p"'
-            f' value="{escaped(provider.slug)}" form="compare-form" id="{card_id}-compare">'
-            f'<label for="{card_id}-compare">{text.compare.format(name=name)}</label></p>\n'
-        )
-    if save:
-        pick += (
-            '<p class="result__save"><button type="button" class="button button--secondary'
-            f' save-toggle" data-save-slug="{escaped(provider.slug)}" data-save-name="{name}"'
-            f' data-save-url="{url}" aria-pressed="false" hidden>'
-            f"{text.save.format(name=name)}</button></p>\n"
-        )
-    if pick:  # side by side where there is room
-        pick = f'<div class="result__actions">\n{pick}</div>\n'
-    shown_number = (
-        f'<span class="result__number">{escaped(number)}.</span> ' if number is not None else ""
-    )
-    return mark_safe(  # noqa: S308 - every value above is escaped, the words are ours
-        f'<article class="result" aria-labelledby="{card_id}">\n'
-        f'<h3 class="result__name" id="{card_id}">{shown_number}<a href="{url}">{name}</a></h3>\n'
-        f'<p class="result__where">{where}</p>\n'
+    body = (
+        f"{where}</p>\n"
         f'<ul class="badges" aria-label="{text.about}">{badges}</ul>\n'
         f'<dl class="result__facts">{facts}</dl>\n'
         f'<p class="result__contact">\n{contact}<span class="result__verified">{verified}</span>'
-        f"</p>\n{pick}</article>"
+        "</p>\n"
     )
+    return escaped(provider.get_absolute_url()), name, escaped(provider.slug), body
 
 
 MENTAL_HEALTH = {"depression", "anxiety", "ptsd", "ocd", "bipolar-depression", "addiction"}
