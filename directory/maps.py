@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import itemgetter
 
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -395,41 +396,43 @@ def place_markers(spots: Sequence[tuple[Place, XY]], width: float, height: float
     """
     gap = MARKER_RADIUS * 2 + 1
     settled = MARKER_RADIUS * 2 + 0.5  # a pair this far apart covers nothing, rounded too
-    low, high = MARKER_RADIUS + 1, (width - MARKER_RADIUS - 1, height - MARKER_RADIUS - 1)
+    low, high_x, high_y = MARKER_RADIUS + 1, width - MARKER_RADIUS - 1, height - MARKER_RADIUS - 1
     at = spread_out([point for _, point in spots], gap)
+    for index, xy in enumerate(at):
+        xy.append(index)  # [x, y, its place in `spots`], moved in place
     for _ in range(LAYOUT_PASSES):
         moved = False
         # Left to right, so that the markers that may overlap one come right after it.
-        order = sorted(range(len(at)), key=lambda index: at[index][0])
-        for position, i in enumerate(order):
-            a = at[i]
-            for j in order[position + 1 :]:
-                b = at[j]
-                dx, dy = b[0] - a[0], b[1] - a[1]
+        order = sorted(at, key=itemgetter(0))
+        for position, a in enumerate(order):
+            for b in order[position + 1 :]:
+                dx = b[0] - a[0]
                 if dx >= gap:
                     break  # this one and every one after it are too far right to overlap
+                dy = b[1] - a[1]
                 if dy >= gap or dy <= -gap:
                     continue
                 distance = math.hypot(dx, dy)
                 if distance >= gap:
                     continue
                 if distance < 0.01:  # the same spot: spread by the golden angle
-                    dx, dy, distance = math.cos(j * 2.4), math.sin(j * 2.4), 1.0
+                    dx, dy, distance = math.cos(b[2] * 2.4), math.sin(b[2] * 2.4), 1.0
                 push = (gap - distance) / 2 + 0.01
-                ux, uy = dx / distance, dy / distance
-                a[0], a[1] = a[0] - ux * push, a[1] - uy * push
-                b[0], b[1] = b[0] + ux * push, b[1] + uy * push
+                ux, uy = dx / distance * push, dy / distance * push
+                a[0], a[1] = a[0] - ux, a[1] - uy
+                b[0], b[1] = b[0] + ux, b[1] + uy
                 # Pushed to a gap apart; another pass only if they still covered each other.
                 moved = moved or distance < settled
         for xy in at:
-            xy[0] = min(max(xy[0], low), high[0])
-            xy[1] = min(max(xy[1], low), high[1])
+            x, y = xy[0], xy[1]
+            xy[0] = low if x < low else high_x if x > high_x else x
+            xy[1] = low if y < low else high_y if y > high_y else y
         if not moved:
             break
     markers = []
     for (spot, point), pushed in zip(spots, at, strict=True):
         # Close enough to its spot: drawn on it, with no line.
-        x, y = point if math.dist(point, pushed) < MARKER_RADIUS * 0.6 else pushed
+        x, y = point if math.dist(point, pushed[:2]) < MARKER_RADIUS * 0.6 else pushed[:2]
         markers.append(
             Marker(
                 spot.number,
