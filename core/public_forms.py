@@ -92,7 +92,7 @@ class GuardedForm(forms.Form):
 
     def full_clean(self):
         super().full_clean()
-        # Tie each field with an error to its message (ids from templates/includes/field.html),
+        # Tie each field with an error to its message (ids from core.templatetags.form_fields),
         # so a screen reader reads the message with the field.
         for name in self.errors:
             if name in self.fields:
