@@ -83,12 +83,14 @@ def provider_cards(
 @dataclass(frozen=True)
 class Linked:
     """What the link tables hold for one provider. Kept and shared by the searches of a
-    process (linked_terms()), and by the cards made of it: read, never changed.
+    process (linked_terms()), and by the cards made of it: the terms are read, never
+    changed.
 
     `drawn` is where its cards keep the HTML they draw of the provider's columns and a
     site's, in the page's language: all of a result card but its number and distance
-    (directory_tags.provider_card()). Kept with the terms, it lasts as long: until
-    the content version changes, which a search reads before its providers
+    (directory_tags.provider_card()), added as they are drawn (two threads drawing the
+    same card at once each draw it, and one is kept). Kept with the terms, it lasts as
+    long: until the content version changes, which a search reads before its providers
     (directory.search.search()), so nothing is kept under a version older than what
     it shows.
     """
