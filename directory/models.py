@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from core.fields import WebsiteField
 from core.history import History, VersionedModel
 from core.i18n import in_language
-from core.models import PublishableQuerySet, SlugManager
+from core.models import FewColumnsModel, PublishableQuerySet, SlugManager
 from directory import geo
 from directory.facts import (
     AT_HOME_GROUPS,
@@ -735,7 +735,7 @@ class ProviderQuerySet(PublishableQuerySet):
         )
 
 
-class Provider(VersionedModel):
+class Provider(FewColumnsModel, VersionedModel):
     """An outpatient ketamine clinic, an at-home (telehealth) service, or both."""
 
     # The labels of these three show on public pages (a draft's or closed listing's
@@ -1202,7 +1202,7 @@ class LocationQuerySet(models.QuerySet):
         )
 
 
-class Location(models.Model):
+class Location(FewColumnsModel):
     """A physical site where a provider sees patients (not a searched place)."""
 
     class Source(models.TextChoices):
