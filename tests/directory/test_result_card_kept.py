@@ -60,7 +60,8 @@ def test_the_same_provider_kept_for_a_search_and_drawn_elsewhere_is_the_same(pro
     query = form_query(near="78701")
     [card] = [card for card in search(query).clinics if card.provider == providers[0]]
     drawn = provider_card(card, "clinic", show_distance=True, compare=True, save=True, number=1)
-    # Drawn for another section or without the actions: drawn apart, not taken for it.
+    # For another section or without the actions: its own ids and actions around the same
+    # kept pieces.
     bare = provider_card(card, "clinic")
     other = provider_card(card, "home", compare=True, save=True)
     assert f'id="provider-{card.provider.pk}-clinic-compare"' in drawn
