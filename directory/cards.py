@@ -91,8 +91,8 @@ class Linked:
     (directory_tags.provider_card()), added as they are drawn (two threads drawing the
     same card at once each draw it, and one is kept). Kept with the terms, it lasts as
     long: until the content version changes, which a search reads before its providers
-    (directory.search.search()), so nothing is kept under a version older than what
-    it shows.
+    (directory.search.search()), so what a card shows is never older than the version
+    it is kept under.
     """
 
     conditions: list[CachedTerm] = field(default_factory=list)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from core.models import ContentVersion
 from directory.cards import forget_linked_terms
 from directory.models import Location
+from directory.search import search
 from directory.templatetags.directory_tags import provider_card
 from tests.searches import form_query
 
@@ -39,24 +40,22 @@ def test_a_card_drawn_again_is_the_card_drawn_afresh(client, providers):
 
 
 def test_each_search_shows_its_own_number_and_distance(client, providers):
-    austin = card_of(client, "Round Rock Infusion Center", near="78701")
-    round_rock = card_of(client, "Round Rock Infusion Center", near="78664")
-    assert '<span class="result__number">2.</span>' in austin
-    assert '<strong class="result__distance">17 mi</strong>' in austin
-    assert '<span class="result__number">1.</span>' in round_rock
-    assert '<strong class="result__distance">0.8 mi</strong>' in round_rock
+    near_austin = card_of(client, "Round Rock Infusion Center", near="78701")
+    near_round_rock = card_of(client, "Round Rock Infusion Center", near="78664")
+    assert '<span class="result__number">2.</span>' in near_austin
+    assert '<strong class="result__distance">17 mi</strong>' in near_austin
+    assert '<span class="result__number">1.</span>' in near_round_rock
+    assert '<strong class="result__distance">0.8 mi</strong>' in near_round_rock
     # Without a point (a state's list) no number, and no distance.
     in_texas = card_of(client, "Round Rock Infusion Center", near="TX")
     assert "result__number" not in in_texas
     assert "result__distance" not in in_texas
     # All but those are the same card.
     strip = re.compile(r'<span class="result__number">.*?</span> |<strong class="result__.*?· ')
-    assert strip.sub("", austin) == strip.sub("", round_rock) == strip.sub("", in_texas)
+    assert strip.sub("", near_austin) == strip.sub("", near_round_rock) == strip.sub("", in_texas)
 
 
 def test_the_same_provider_kept_for_a_search_and_drawn_elsewhere_is_the_same(providers):
-    from directory.search import search
-
     query = form_query(near="78701")
     [card] = [card for card in search(query).clinics if card.provider == providers[0]]
     drawn = provider_card(card, "clinic", show_distance=True, compare=True, save=True, number=1)
