@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from directory.factsheet import FactSheet, fact_sheet, load_facts
 from directory.models import Location, LocationQuerySet, Provider
-from directory.search import nearest_per_provider, nearest_sites
+from directory.search import nearest_per_provider, nearest_sites, picked_sites
 
 MIN_COMPARED = 2
 MAX_COMPARED = 4
@@ -200,17 +200,20 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     As a search finds its first page (search.nearby()): a survey of the nearest
     sites gives a radius within which enough providers lie, and only the sites
     within it are ranked. In a city, ranking every site within 100 miles took
-    most of a profile's time (30 ms at 100,000 providers in New York). Two queries;
-    three when a chain's many sites come first (search.nearest_sites()).
+    most of a profile's time (30 ms at 100,000 providers in New York). Two queries (the
+    second by id when the survey read them all: Survey.picked); three when a chain's
+    many sites come first (search.nearest_sites()).
     """
 
     def sites(radius: float) -> LocationQuerySet:
         return Location.objects.searchable().exclude(provider=provider).within(point, radius)
 
-    survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES)
+    survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES, after=0)
     radius: float = CANDIDATE_RADIUS_MILES
     nearest: Iterable[Any] | None = None  # sites with their distance
-    if survey.few:
+    if survey.picked is not None:
+        nearest = picked_sites(survey.picked)
+    elif survey.few:
         radius = radius if survey.reach is None else min(survey.reach, radius)
         nearest = nearest_sites(sites(radius), CANDIDATES)
     if nearest is None:

@@ -63,6 +63,21 @@ def bounding_box(center: tuple[float, float], radius_miles: float) -> BoundingBo
     return BoundingBox(min_lat, max_lat, min_lng, max_lng)
 
 
+def plane_reach(center: tuple[float, float], radius_miles: float) -> float | None:
+    """How far from `center` a point within `radius_miles` of it can be in the plane of
+    its latitude and longitude (degrees, as PostgreSQL's point <-> point measures): the
+    half-diagonal of the circle's bounding box. None when the box crosses the 180th
+    meridian, where that plane's distances do not follow the Earth's."""
+    box = bounding_box(center, radius_miles)
+    if box.crosses_antimeridian:
+        return None
+    lat, lng = center
+    return math.hypot(
+        max(box.max_latitude - lat, lat - box.min_latitude),
+        max(box.max_longitude - lng, lng - box.min_longitude),
+    )
+
+
 def circle(center: tuple[float, float], radius_miles: float, steps: int = 72) -> list[Point]:
     """Return `steps` points `radius_miles` from `center`, clockwise from north.
 

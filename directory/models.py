@@ -399,6 +399,9 @@ class Survey:
     read: int = SURVEY_SITES  # at most how many sites it read
     # How far the farthest of them is, when it read them nearest first (PostgreSQL).
     farthest: float | None = None
+    # The page's sites, as (site id, miles) in nearest-first order, when asked for and
+    # when the sites read hold them all (LocationQuerySet.survey()).
+    picked: tuple[tuple[int, float], ...] | None = None
 
     @property
     def complete(self) -> bool:
@@ -1164,33 +1167,74 @@ class LocationQuerySet(models.QuerySet):
             sites = sites.filter(languages__contains=f" {language} ")
         return sites.filter(*(NameWordStarts(word) for word in name_words))
 
-    def survey(self, point: tuple[float, float], needed: int, read: int = SURVEY_SITES) -> "Survey":
+    def survey(
+        self,
+        point: tuple[float, float],
+        needed: int,
+        read: int = SURVEY_SITES,
+        after: int | None = None,
+    ) -> "Survey":
         """Read up to `read` of these sites (of a radius search: within() first),
         nearest first on PostgreSQL (its GiST index), in one query: how many there are
         and how many providers have them, a radius within which `needed` of those
-        providers have a site, and how far the farthest one read is.
+        providers have a site, and how far the farthest one read is. With `after`, also
+        the nearest site of each of the providers after the first `after` up to
+        `needed`, in a search's nearest-first order, when what it read holds them all.
 
         A search then ranks only the providers within that radius to find its first
         `needed`: any providers that have sites within it do. The distances are exact;
         how roughly the index orders the sites only changes how small the radius gets.
+        Those sites are all among the ones read when it read every site there is, or
+        when the index read every site closer in degrees than any within the radius can
+        be (geo.plane_reach()): then the search reads its page by id (Survey.picked).
         """
         seen = self.order_by()
+        columns = ["id", "provider_id", "provider_name", "distance"]
+        plane = "NULL"  # how far the farthest site read is, in degrees
+        in_plane = {}
         if connection.vendor == "postgresql":
             seen = seen.order_by(PointOrder(point))
-        sql, params = seen.values("provider_id", "distance")[:read].query.sql_with_params()
-        # The radius is the needed-th smallest of the providers' nearest distances. The
-        # ORM cannot say a query over a CTE; `sql` is its own, with its parameters apart.
+            in_plane = {"plane": PointOrder(point)}
+            columns.append("plane")
+            plane = "MAX(plane)"
+        sql, params = seen.values(*columns[:4], **in_plane)[:read].query.sql_with_params()
+        # The providers ranked by their nearest site, as search.RANKINGS[None] ranks them:
+        # the needed-th one's distance is the radius. The ORM cannot say a query over a
+        # CTE; `sql` is its own, with its parameters apart, and `plane` one of the above.
         survey_sql = (
-            f"WITH seen AS ({sql}) SELECT COUNT(*), COUNT(DISTINCT provider_id), "  # noqa: S608
-            "(SELECT MIN(distance) AS nearest FROM seen GROUP BY provider_id "
-            "ORDER BY nearest LIMIT 1 OFFSET %s), MAX(distance) FROM seen"
+            f"WITH seen ({', '.join(columns)}) AS ({sql}), "  # noqa: S608
+            "firsts AS (SELECT id, distance, ROW_NUMBER() OVER ("
+            "ORDER BY distance, provider_name, provider_id) AS place FROM ("
+            "SELECT id, provider_id, provider_name, distance, ROW_NUMBER() OVER ("
+            "PARTITION BY provider_id ORDER BY distance, id) AS nth FROM seen) AS sites "
+            "WHERE nth = 1) "
+            "SELECT counted.*, firsts.place, firsts.id, firsts.distance FROM ("
+            "SELECT COUNT(*) AS sites, COUNT(DISTINCT provider_id) AS providers, "
+            f"MAX(distance) AS farthest, {plane} AS plane FROM seen) AS counted "
+            "LEFT JOIN firsts ON firsts.place > %s AND firsts.place <= %s "
+            "ORDER BY firsts.place"
         )
+        needed = max(needed, 1)
         with connection.cursor() as cursor:
-            cursor.execute(survey_sql, [*params, max(needed - 1, 0)])
-            sites, providers, nth, farthest = cursor.fetchone()
+            cursor.execute(survey_sql, [*params, needed - 1 if after is None else after, needed])
+            rows = cursor.fetchall()
+        sites, providers, farthest, plane_read = rows[0][:4]
+        nth = next((distance for _, _, _, _, place, _, distance in rows if place == needed), None)
         reach = None if nth is None else nth + REACH_MARGIN_MILES
+        picked = None
+        if after is not None and (
+            sites < read
+            or (
+                plane_read is not None
+                and reach is not None
+                and (bound := geo.plane_reach(point, reach)) is not None
+                # A site as far in degrees as the last one read may not have been read.
+                and bound * (1 + 1e-9) < plane_read
+            )
+        ):
+            picked = tuple((pk, distance) for *_, place, pk, distance in rows if place is not None)
         nearest_first = connection.vendor == "postgresql"
-        return Survey(sites, providers, reach, read, farthest if nearest_first else None)
+        return Survey(sites, providers, reach, read, farthest if nearest_first else None, picked)
 
     def within(self, point: tuple[float, float], radius_miles: float) -> Self:
         """Sites within `radius_miles` of `point` (the box first, then the distance)."""

@@ -48,6 +48,7 @@ from directory.models import (
     PointOrder,
     Provider,
     ProviderQuerySet,
+    Survey,
     bounding_box_q,
 )
 from directory.reference import reference
@@ -455,9 +456,14 @@ def nearby(
 
     One query surveys the circle (LocationQuerySet.survey): the total, capped at
     COUNT_CAP, and nearest first (the usual order) a radius within which the page's
-    providers lie; a second ranks only the sites within it, nearest per provider (or,
-    by name in a circle that holds thousands of sites, walks the name order instead:
-    walked_by_name()). Bad page numbers are handled as in paginate().
+    providers lie, and their sites when it read them all (Survey.picked); a second
+    reads those sites by id (picked_sites()), or else ranks only the sites within that
+    radius, nearest per provider (or, by name in a circle that holds thousands of
+    sites, walks the name order instead: walked_by_name()). Bad page numbers are
+    handled as in paginate().
+
+    Picking the page in the survey spares building, compiling and running the ranking
+    query of the circle, which took about a fifth of a search's CPU time.
     """
     assert query.place is not None
     point = query.place.point
@@ -466,7 +472,9 @@ def nearby(
     matched = matching_sites(query)
     sites = sites_near(query, query.radius, matched)
     asked = page_or_first(number)
-    survey = sites.survey(point, needed=asked * page_size)
+    nearest_first = query.sort in (None, "distance")
+    after = (asked - 1) * page_size if nearest_first else None
+    survey = sites.survey(point, needed=asked * page_size, after=after)
     paginator = CountedPaginator(survey.providers, page_size)
     if survey.complete:
         pass
@@ -476,15 +484,38 @@ def nearby(
         paginator.count = sites.aggregate(n=Count("provider", distinct=True))["n"]
     number = paginator.number(number, strict)
     radius: float = query.radius
-    if query.sort in (None, "distance"):
-        if number != asked:  # a page past the end, shown as the last one
-            survey = sites.survey(point, needed=number * page_size)
-        if survey.reach is not None:
-            radius = min(radius, survey.reach)
     offset = (number - 1) * page_size
-    ranked = sites_near(query, radius, matched)
     stop = offset + page_size
     page: Iterable[Any] | None = None  # sites with their distance
+    if nearest_first:
+        if number != asked:  # a page past the end, shown as the last one
+            survey = sites.survey(point, needed=stop, after=offset)
+        if survey.picked is not None:
+            page = picked_sites(survey.picked)
+        elif survey.reach is not None:
+            radius = min(radius, survey.reach)
+    if page is None:
+        page = ranked_page(query, survey, radius, matched, offset, stop, paginator.count)
+    providers, shown = [], {}
+    for site in page:
+        providers.append(site.provider)
+        shown[site.provider_id] = ShownSite(site, site.distance)
+    return providers, shown, number, paginator
+
+
+def ranked_page(
+    query: SearchQuery,
+    survey: Survey,
+    radius: float,
+    matched: LocationQuerySet,
+    offset: int,
+    stop: int,
+    count: int,
+) -> Iterable[Any]:
+    """nearby()'s page of sites (of `matched`), ranked from those within `radius`, when
+    its survey did not pick them: each provider's nearest, in the order asked for."""
+    ranked = sites_near(query, radius, matched)
+    page: Iterable[Any] | None = None
     if query.sort in (None, "distance"):
         if survey.few:
             nearest = nearest_sites(ranked, stop)
@@ -494,15 +525,11 @@ def nearby(
     if page is None and query.sort not in (None, "distance"):
         read = stop * SITES_READ_PER_PROVIDER
         page = list(nearest_per_provider(ranked, query.sort, stop, offset, read=read))
-        if len(page) < min(stop, paginator.count) - offset:  # of too few providers
+        if len(page) < min(stop, count) - offset:  # of too few providers
             page = None
     if page is None:
         page = nearest_per_provider(ranked, query.sort, stop, offset)
-    providers, shown = [], {}
-    for site in page:
-        providers.append(site.provider)
-        shown[site.provider_id] = ShownSite(site, site.distance)
-    return providers, shown, number, paginator
+    return page
 
 
 def walked_by_name(
@@ -542,6 +569,20 @@ def walked_by_name(
     if len(nearest) <= stop:
         return None
     return list(nearest.values())[offset:stop]
+
+
+def picked_sites(picked: Sequence[tuple[int, float]]) -> list[Any]:
+    """The sites of a survey's page (Survey.picked: ids and miles), in its order, with
+    their distance and their provider's card columns; one the survey read but that is
+    gone by now is left out."""
+    by_id = Location.objects.filter(pk__in=[pk for pk, _ in picked]).order_by()
+    found = card_sites(by_id).in_bulk()
+    sites = []
+    for pk, distance in picked:
+        if site := found.get(pk):
+            site.distance = distance
+            sites.append(site)
+    return sites
 
 
 def page_or_first(number: int | str | None) -> int:

@@ -1,11 +1,12 @@
 """Great-circle distances and bounding boxes agree with geopy."""
 
+import math
 import random
 
 import pytest
 from geopy.distance import great_circle
 
-from directory.geo import bounding_box, distance_miles
+from directory.geo import bounding_box, distance_miles, plane_reach
 
 POINTS = [
     (30.2672, -97.7431),  # Austin
@@ -62,3 +63,24 @@ def test_box_across_the_180th_meridian_wraps():
 def test_box_near_a_pole_spans_every_longitude():
     box = bounding_box((89.9, 10), 25)
     assert (box.min_longitude, box.max_longitude) == (-180, 180)
+
+
+@pytest.mark.parametrize("center", POINTS)
+@pytest.mark.parametrize("radius", [1, 25, 250])
+def test_every_point_within_the_radius_is_within_its_reach_in_the_plane(center, radius):
+    # The reach a survey's page is checked against (LocationQuerySet.survey): no point
+    # within the radius is farther in degrees, as PostgreSQL's point <-> point measures.
+    reach = plane_reach(center, radius)
+    if bounding_box(center, radius).crosses_antimeridian:
+        assert reach is None  # the plane's distances wrap there; see below
+        return
+    rng = random.Random(f"{center}{radius}")
+    for _ in range(300):
+        miles = radius * rng.choice([rng.random(), 1.0])
+        point = great_circle(miles=miles).destination(center, rng.uniform(0, 360))
+        assert math.hypot(point.latitude - center[0], point.longitude - center[1]) <= reach
+
+
+def test_a_circle_across_the_180th_meridian_has_no_reach_in_the_plane():
+    assert plane_reach((51.8, 179.9), 50) is None
+    assert plane_reach((51.8, 178.0), 50) is not None

@@ -24,6 +24,7 @@ from directory.search import (
     nearest_clinic,
     nearest_per_provider,
     nearest_sites,
+    picked_sites,
     search,
     sites_near,
     walked_by_name,
@@ -213,6 +214,29 @@ def test_a_dense_circle_by_name_is_walked_in_name_order(client, django_assert_ma
     assert "Index Only Scan using location_name_idx" in plan, plan
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="surveys nearest first")
+def test_a_dense_circle_s_page_is_picked_when_the_sites_read_hold_it(client):
+    # 3,001 clinics within ten miles: the survey reads the 1,500 nearest in degrees. The
+    # first page's 20 lie well within them; the 1,400th provider's could lie past them.
+    center = zip_point("78701")
+    crowded(3001, center)
+    query = SearchQuery(place=place_at(center), radius=50)
+    whole = ranked(query)
+    provider_of = dict(Location.objects.values_list("pk", "provider_id"))
+    survey = sites_near(query, 50).survey(center, needed=PAGE_SIZE, after=0)
+    assert not survey.complete
+    picked = [(provider_of[pk], round(distance, 6)) for pk, distance in survey.picked]
+    assert picked == whole[:PAGE_SIZE]
+    deep = sites_near(query, 50).survey(center, needed=1400, after=1400 - PAGE_SIZE)
+    assert deep.reach is not None
+    assert deep.picked is None
+    # A search ranks such a page from the circle instead; the last page it shows (the
+    # count stops at 1,000) is the oracle's, whichever way it is found.
+    slug_of = dict(Provider.objects.values_list("pk", "slug"))
+    data = client.get(API, {"near": "78701", "page": 50}).json()
+    assert [row["slug"] for row in data["results"]] == [slug_of[pk] for pk, _ in whole[980:1000]]
+
+
 def test_a_count_below_the_cap_is_exact(client):
     crowded(999, zip_point("78701"))
     data = client.get(API, {"near": "78701"}).json()
@@ -365,6 +389,39 @@ class TestAroundAustin:
         assert walked_by_name(query, 25, 7, 0) is None
         shown = [(card.provider.pk, round(card.distance, 6)) for card in search(query).clinics]
         assert shown == ranked(query)[:PAGE_SIZE]
+
+    @pytest.mark.parametrize("radius", [10, 50])
+    @pytest.mark.parametrize("condition", [None, "depression"])
+    def test_the_survey_picks_each_page_that_ranking_the_circle_does(
+        self, crowd, radius, condition
+    ):
+        query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition)
+        whole = ranked(query)
+        provider_of = dict(Location.objects.values_list("pk", "provider_id"))
+        page_size = 7
+        for number in range(1, -(-len(whole) // page_size) + 2):  # and one past the end
+            stop = number * page_size
+            survey = sites_near(query, radius).survey(crowd, needed=stop, after=stop - page_size)
+            assert survey.complete  # it read every site in the circle
+            picked = [(provider_of[pk], round(distance, 6)) for pk, distance in survey.picked]
+            assert picked == whole[stop - page_size : stop]
+
+    def test_a_survey_that_may_have_missed_a_site_picks_no_page(self, crowd):
+        query = SearchQuery(place=place_at(crowd), radius=50)
+        survey = sites_near(query, 50).survey(crowd, needed=7, read=5, after=0)
+        assert not survey.complete
+        assert survey.picked is None
+        # Nor without `after`, the page not asked for.
+        assert sites_near(query, 50).survey(crowd, needed=7).picked is None
+
+    def test_a_picked_site_gone_since_the_survey_is_left_out(self, crowd):
+        query = SearchQuery(place=place_at(crowd), radius=50)
+        survey = sites_near(query, 50).survey(crowd, needed=5, after=0)
+        gone = survey.picked[1][0]
+        Location.objects.filter(pk=gone).delete()
+        kept = [(pk, distance) for pk, distance in survey.picked if pk != gone]
+        assert [(site.pk, site.distance) for site in picked_sites(survey.picked)] == kept
+        assert all(site.provider.name for site in picked_sites(survey.picked))
 
     def test_copies_follow_every_kind_of_change(self, crowd):
         assert_copies_in_step()
