@@ -201,8 +201,8 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     sites gives a radius within which enough providers lie, and only the sites
     within it are ranked. In a city, ranking every site within 100 miles took
     most of a profile's time (30 ms at 100,000 providers in New York). Two queries (the
-    second by id when the survey read them all: Survey.picked); three when a chain's
-    many sites come first (search.nearest_sites()).
+    second reads only the nearest providers' sites when the survey read them all:
+    Survey.picked); three when a chain's many sites come first (search.nearest_sites()).
     """
 
     def sites(radius: float) -> LocationQuerySet:
@@ -212,7 +212,7 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     radius: float = CANDIDATE_RADIUS_MILES
     nearest: Iterable[Any] | None = None  # sites with their distance
     if survey.picked is not None:
-        nearest = picked_sites(survey.picked)
+        nearest = picked_sites(survey.picked, point)
     elif survey.few:
         radius = radius if survey.reach is None else min(survey.reach, radius)
         nearest = nearest_sites(sites(radius), CANDIDATES)

@@ -456,11 +456,11 @@ def nearby(
 
     One query surveys the circle (LocationQuerySet.survey): the total, capped at
     COUNT_CAP, and nearest first (the usual order) a radius within which the page's
-    providers lie, and their sites when it read them all (Survey.picked); a second
-    reads those sites by id (picked_sites()), or else ranks only the sites within that
-    radius, nearest per provider (or, by name in a circle that holds thousands of
-    sites, walks the name order instead: walked_by_name()). Bad page numbers are
-    handled as in paginate().
+    providers lie, and which they are when it read all their sites (Survey.picked); a
+    second reads those providers' nearest sites (picked_sites()), or else ranks only
+    the sites within that radius, nearest per provider (or, by name in a circle that
+    holds thousands of sites, walks the name order instead: walked_by_name()). Bad
+    page numbers are handled as in paginate().
 
     Picking the page in the survey spares building, compiling and running the ranking
     query of the circle, which took about a fifth of a search's CPU time.
@@ -491,7 +491,7 @@ def nearby(
         if number != asked:  # a page past the end, shown as the last one
             survey = sites.survey(point, needed=stop, after=offset)
         if survey.picked is not None:
-            page = picked_sites(survey.picked)
+            page = picked_sites(survey.picked, point)
         elif survey.reach is not None:
             radius = min(radius, survey.reach)
     if page is None:
@@ -571,18 +571,28 @@ def walked_by_name(
     return list(nearest.values())[offset:stop]
 
 
-def picked_sites(picked: Sequence[tuple[int, float]]) -> list[Any]:
-    """The sites of a survey's page (Survey.picked: ids and miles), in its order, with
-    their distance and their provider's card columns; one the survey read but that is
-    gone by now is left out."""
-    by_id = Location.objects.filter(pk__in=[pk for pk, _ in picked]).order_by()
-    found = card_sites(by_id).in_bulk()
-    sites = []
-    for pk, distance in picked:
-        if site := found.get(pk):
-            site.distance = distance
-            sites.append(site)
-    return sites
+def picked_sites(picked: Sequence[tuple[int, float]], point: tuple[float, float]) -> list[Any]:
+    """The nearest site to `point` of each provider a survey picked (Survey.picked:
+    provider ids and miles), in its order, with its distance and its provider's card
+    columns; a provider with no site that near any more is left out.
+
+    Every filter of a search but the circle is a copy of the provider's facts on each of
+    its sites (SEARCH_COPIES), so its nearest site is the one its card shows.
+    """
+    if not picked:
+        return []
+    within = max(distance for _, distance in picked) + RADIUS_TOLERANCE_MILES
+    nearest: dict[int, Any] = {}
+    sites = (
+        Location.objects.filter(provider__in=[pk for pk, _ in picked])
+        .annotate(distance=GreatCircleMiles(point))
+        .filter(distance__lte=within)
+    )
+    for site in card_sites(sites).order_by():
+        best = nearest.get(site.provider_id)
+        if best is None or (site.distance, site.pk) < (best.distance, best.pk):
+            nearest[site.provider_id] = site
+    return [nearest[pk] for pk, _ in picked if pk in nearest]
 
 
 def page_or_first(number: int | str | None) -> int:

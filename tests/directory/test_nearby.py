@@ -11,7 +11,15 @@ from django.db import connection, transaction
 
 from directory.facts import PAYMENT_OPTIONS
 from directory.gazetteer import SearchedPlace
-from directory.models import SEARCH_COPIES, Condition, Location, Provider, Survey, Treatment
+from directory.models import (
+    SEARCH_COPIES,
+    Condition,
+    GreatCircleMiles,
+    Location,
+    Provider,
+    Survey,
+    Treatment,
+)
 from directory.reference import reference
 from directory.search import (
     COUNT_CAP,
@@ -222,10 +230,9 @@ def test_a_dense_circle_s_page_is_picked_when_the_sites_read_hold_it(client):
     crowded(3001, center)
     query = SearchQuery(place=place_at(center), radius=50)
     whole = ranked(query)
-    provider_of = dict(Location.objects.values_list("pk", "provider_id"))
     survey = sites_near(query, 50).survey(center, needed=PAGE_SIZE, after=0)
     assert not survey.complete
-    picked = [(provider_of[pk], round(distance, 6)) for pk, distance in survey.picked]
+    picked = [(pk, round(distance, 6)) for pk, distance in survey.picked]
     assert picked == whole[:PAGE_SIZE]
     deep = sites_near(query, 50).survey(center, needed=1400, after=1400 - PAGE_SIZE)
     assert deep.reach is not None
@@ -397,14 +404,20 @@ class TestAroundAustin:
     ):
         query = SearchQuery(place=place_at(crowd), radius=radius, condition=condition)
         whole = ranked(query)
-        provider_of = dict(Location.objects.values_list("pk", "provider_id"))
         page_size = 7
         for number in range(1, -(-len(whole) // page_size) + 2):  # and one past the end
             stop = number * page_size
             survey = sites_near(query, radius).survey(crowd, needed=stop, after=stop - page_size)
             assert survey.complete  # it read every site in the circle
-            picked = [(provider_of[pk], round(distance, 6)) for pk, distance in survey.picked]
+            picked = [(pk, round(distance, 6)) for pk, distance in survey.picked]
             assert picked == whole[stop - page_size : stop]
+            # and each one's nearest site, the one its card shows:
+            sites = picked_sites(survey.picked, crowd)
+            assert [(s.provider_id, round(s.distance, 6)) for s in sites] == picked
+            for shown in sites:
+                theirs = Location.objects.filter(provider=shown.provider_id, latitude__isnull=False)
+                nearest = theirs.annotate(d=GreatCircleMiles(crowd)).order_by("d", "pk").first()
+                assert shown.pk == nearest.pk
 
     def test_a_survey_that_may_have_missed_a_site_picks_no_page(self, crowd):
         query = SearchQuery(place=place_at(crowd), radius=50)
@@ -414,14 +427,16 @@ class TestAroundAustin:
         # Nor without `after`, the page not asked for.
         assert sites_near(query, 50).survey(crowd, needed=7).picked is None
 
-    def test_a_picked_site_gone_since_the_survey_is_left_out(self, crowd):
+    def test_a_picked_provider_with_no_site_left_that_near_is_left_out(self, crowd):
         query = SearchQuery(place=place_at(crowd), radius=50)
         survey = sites_near(query, 50).survey(crowd, needed=5, after=0)
         gone = survey.picked[1][0]
-        Location.objects.filter(pk=gone).delete()
+        Location.objects.filter(provider=gone).delete()
         kept = [(pk, distance) for pk, distance in survey.picked if pk != gone]
-        assert [(site.pk, site.distance) for site in picked_sites(survey.picked)] == kept
-        assert all(site.provider.name for site in picked_sites(survey.picked))
+        sites = picked_sites(survey.picked, crowd)
+        assert [(shown.provider_id, shown.distance) for shown in sites] == kept
+        assert all(shown.provider.name for shown in sites)
+        assert picked_sites((), crowd) == []
 
     def test_copies_follow_every_kind_of_change(self, crowd):
         assert_copies_in_step()
