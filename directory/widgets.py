@@ -5,14 +5,11 @@ cost a search more than its validation and its SQL. tests/directory/test_search_
 checks that each draws exactly what Django's own template draws.
 """
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 from django import forms
 from django.forms.widgets import Input
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 
 from core.html import escaped
 
@@ -72,13 +69,20 @@ class ListSelect(forms.Select):
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
     ) -> SafeString:
-        return drawn(
-            "select",
-            name,
-            tuple(self.format_value(value)),
-            tuple(self.build_attrs(self.attrs, attrs).items()),
-            tuple(self.choices),
-            get_language(),
+        chosen = self.format_value(value)
+        options = []
+        has_selected = False  # only the first option of a value is selected, as Django does
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else option_value
+            selected = not has_selected and str(option_value) in chosen
+            has_selected |= selected
+            options.append(
+                f'\n  <option value="{escaped(option_value)}"'
+                f"{' selected' if selected else ''}>{escaped(label)}</option>"
+            )
+        return mark_safe(  # noqa: S308 - the name, attributes, values and labels are escaped
+            f'<select name="{escaped(name)}"'
+            f"{html_attrs(self.build_attrs(self.attrs, attrs))}>{''.join(options)}\n</select>"
         )
 
 
@@ -93,68 +97,20 @@ class CheckList(forms.CheckboxSelectMultiple):
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
     ) -> SafeString:
-        return drawn(
-            "checks",
-            name,
-            tuple(self.format_value(value)),
-            tuple(self.build_attrs(self.attrs, attrs).items()),
-            tuple(self.choices),
-            get_language(),
-        )
-
-
-# A search form draws the same few controls with the same few values over and over: each
-# is drawn once per process for its name, values, attributes, options and language (the
-# options' labels are read in it). A value no option has is drawn like any other: the
-# bound keeps the memory to a few MB, whatever is typed into the address.
-@lru_cache(maxsize=1024)
-def drawn(
-    kind: str,
-    name: str,
-    chosen: tuple[str, ...],
-    attrs: tuple[tuple[str, Any], ...],
-    choices: tuple[tuple[Any, Any], ...],
-    language: str | None,
-) -> SafeString:
-    """A ListSelect's <select> ("select") or a CheckList's check boxes ("checks")."""
-    if kind == "select":
-        return drawn_select(name, chosen, dict(attrs), choices)
-    return drawn_checks(name, chosen, dict(attrs), choices)
-
-
-def drawn_select(
-    name: str, chosen: Sequence[str], attrs: dict[str, Any], choices: Iterable[tuple[Any, Any]]
-) -> SafeString:
-    options = []
-    has_selected = False  # only the first option of a value is selected, as Django does
-    for option_value, label in choices:
-        option_value = "" if option_value is None else option_value
-        selected = not has_selected and str(option_value) in chosen
-        has_selected |= selected
-        options.append(
-            f'\n  <option value="{escaped(option_value)}"'
-            f"{' selected' if selected else ''}>{escaped(label)}</option>"
-        )
-    return mark_safe(  # noqa: S308 - the name, attributes, values and labels are escaped
-        f'<select name="{escaped(name)}"{html_attrs(attrs)}>{"".join(options)}\n</select>'
-    )
-
-
-def drawn_checks(
-    name: str, chosen: Sequence[str], attrs: dict[str, Any], choices: Iterable[tuple[Any, Any]]
-) -> SafeString:
-    # The bound field asks for aria-invalid when it has errors, as checks.html does.
-    invalid = ' aria-invalid="true"' if attrs.get("aria-invalid") else ""
-    boxes = []
-    for index, (box_value, label) in enumerate(choices):
-        box_id = escaped(f"{attrs['id']}_{index}") if attrs.get("id") else ""  # as Django's
-        checked = " checked" if str(box_value) in chosen else ""
-        boxes.append(
-            f'<div class="check"><input type="checkbox" name="{escaped(name)}"'
-            f' value="{escaped(box_value)}" id="{box_id}"{checked}{invalid}>'
-            f'<label for="{box_id}">{escaped(label)}</label></div>'
-        )
-    return mark_safe("".join(boxes))  # noqa: S308 - escaped above
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = self.format_value(value)
+        # The bound field asks for aria-invalid when it has errors, as checks.html does.
+        invalid = ' aria-invalid="true"' if attrs.get("aria-invalid") else ""
+        boxes = []
+        for index, (box_value, label) in enumerate(self.choices):
+            box_id = escaped(self.id_for_label(attrs.get("id", ""), str(index)))
+            checked = " checked" if str(box_value) in chosen else ""
+            boxes.append(
+                f'<div class="check"><input type="checkbox" name="{escaped(name)}"'
+                f' value="{escaped(box_value)}" id="{box_id}"{checked}{invalid}>'
+                f'<label for="{box_id}">{escaped(label)}</label></div>'
+            )
+        return mark_safe("".join(boxes))  # noqa: S308 - escaped above
 
 
 class OneCheckbox(DrawnInput, forms.CheckboxInput):
