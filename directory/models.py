@@ -1238,7 +1238,7 @@ class LocationQuerySet(models.QuerySet):
                 and bound * (1 + 1e-9) < plane_read
             )
         ):
-            picked = tuple((pk, distance) for *_, place, pk, distance in rows if place is not None)
+            picked = tuple((provider, miles) for *_, place, provider, miles in rows if place)
         nearest_first = connection.vendor == "postgresql"
         return Survey(sites, providers, reach, read, farthest if nearest_first else None, picked)
 
