@@ -1196,20 +1196,18 @@ class LocationQuerySet(models.QuerySet):
         # circle's sites from the index alone (at a million, a city's 1,500 in 5 ms
         # against 40 ms from the table).
         columns = ["provider_id", "provider_name", "distance"]
-        plane = "NULL"  # how far the farthest site read is, in degrees
-        in_plane = {}
+        in_plane = {}  # how far each site read is in degrees, when read nearest first
         if connection.vendor == "postgresql":
             seen = seen.order_by(PointOrder(point))
             in_plane = {"plane": PointOrder(point)}
-            columns.append("plane")
-            plane = "MAX(plane)"
-        sql, params = seen.values(*columns[:3], **in_plane)[:read].query.sql_with_params()
+        sql, params = seen.values(*columns, **in_plane)[:read].query.sql_with_params()
+        plane = "MAX(plane)" if in_plane else "NULL"
         # The providers ranked by their nearest site, as search.RANKINGS[None] ranks them
         # (a provider's name is the same on each of its sites): the needed-th one's
         # distance is the radius. The ORM cannot say a query over a CTE; `sql` is its
         # own, with its parameters apart, and `plane` one of the above.
         survey_sql = (
-            f"WITH seen ({', '.join(columns)}) AS ({sql}), "  # noqa: S608
+            f"WITH seen ({', '.join([*columns, *in_plane])}) AS ({sql}), "  # noqa: S608
             "firsts AS (SELECT provider_id, distance, ROW_NUMBER() OVER ("
             "ORDER BY distance, provider_name, provider_id) AS place FROM ("
             "SELECT provider_id, MIN(distance) AS distance, MIN(provider_name) AS provider_name "

@@ -223,7 +223,7 @@ def test_a_dense_circle_by_name_is_walked_in_name_order(client, django_assert_ma
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="surveys nearest first")
-def test_a_dense_circle_s_page_is_picked_when_the_sites_read_hold_it(client):
+def test_a_dense_circles_first_page_is_picked_when_the_sites_read_hold_it(client):
     # 3,001 clinics within ten miles: the survey reads the 1,500 nearest in degrees. The
     # first page's 20 lie well within them; the 1,400th provider's could lie past them.
     center = zip_point("78701")
