@@ -577,13 +577,15 @@ def picked_sites(picked: Sequence[tuple[int, float]], point: tuple[float, float]
     columns; a provider with no site that near any more is left out.
 
     Every filter of a search but the circle is a copy of the provider's facts on each of
-    its sites (SEARCH_COPIES), so its nearest site is the one its card shows.
+    its sites (SEARCH_COPIES), so its nearest site is the one its card shows. A provider
+    closed since the survey is left out too.
     """
     if not picked:
         return []
     within = max(miles for _, miles in picked) + RADIUS_TOLERANCE_MILES
     sites = (
-        Location.objects.filter(provider__in=[provider for provider, _ in picked])
+        Location.objects.searchable()
+        .filter(provider__in=[provider for provider, _ in picked])
         .annotate(distance=GreatCircleMiles(point))
         .filter(distance__lte=within)
     )

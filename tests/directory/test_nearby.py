@@ -438,6 +438,15 @@ class TestAroundAustin:
         assert all(shown.provider.name for shown in sites)
         assert picked_sites((), crowd) == []
 
+    def test_a_picked_provider_closed_since_the_survey_is_left_out(self, crowd):
+        query = SearchQuery(place=place_at(crowd), radius=50)
+        survey = sites_near(query, 50).survey(crowd, needed=5, after=0)
+        closed = Provider.objects.get(pk=survey.picked[0][0])
+        closed.status = Provider.Status.CLOSED
+        closed.save()
+        sites = picked_sites(survey.picked, crowd)
+        assert [shown.provider_id for shown in sites] == [pk for pk, _ in survey.picked[1:]]
+
     def test_copies_follow_every_kind_of_change(self, crowd):
         assert_copies_in_step()
         provider = Provider.objects.get(slug="crowd-1")
