@@ -170,6 +170,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that sends no query (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     # Fail fast when the server is down instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
