@@ -6,7 +6,7 @@ mistake (400), a slug we do not publish is a missing page (404).
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from directory.factsheet import FactSheet, fact_sheet, load_facts
 from directory.models import Location, LocationQuerySet, Provider
-from directory.search import nearest_per_provider, nearest_sites, picked_sites
+from directory.search import nearest_per_provider, nearest_sites
 
 MIN_COMPARED = 2
 MAX_COMPARED = 4
@@ -201,7 +201,7 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
     sites gives a radius within which enough providers lie, and only the sites
     within it are ranked. In a city, ranking every site within 100 miles took
     most of a profile's time (30 ms at 100,000 providers in New York). Two queries (the
-    second reads only the nearest providers' sites when the survey read them all:
+    second reads only the providers the survey picked when it read all their sites:
     Survey.picked); three when a chain's many sites come first (search.nearest_sites()).
     """
 
@@ -209,13 +209,22 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
         return Location.objects.searchable().exclude(provider=provider).within(point, radius)
 
     survey = sites(CANDIDATE_RADIUS_MILES).survey(point, CANDIDATES, read=SURVEYED_SITES, after=0)
+    if survey.picked is not None:
+        return picked_candidates(survey.picked)
     radius: float = CANDIDATE_RADIUS_MILES
     nearest: Iterable[Any] | None = None  # sites with their distance
-    if survey.picked is not None:
-        nearest = picked_sites(survey.picked, point)
-    elif survey.few:
+    if survey.few:
         radius = radius if survey.reach is None else min(survey.reach, radius)
         nearest = nearest_sites(sites(radius), CANDIDATES)
     if nearest is None:
         nearest = nearest_per_provider(sites(radius), None, CANDIDATES)
     return [Candidate(site.provider, site.distance) for site in nearest]
+
+
+def picked_candidates(picked: Sequence[tuple[int, float]]) -> list[Candidate]:
+    """The providers a survey picked (Survey.picked: ids and miles to each one's nearest
+    site), in its order: their names and slugs are all a profile shows of them, so
+    they are read by id rather than with their sites (search.picked_sites(), about a
+    millisecond of a profile's first draw). One closed since the survey is left out."""
+    found = Provider.objects.published().only("name", "slug").in_bulk([pk for pk, _ in picked])
+    return [Candidate(found[pk], miles) for pk, miles in picked if pk in found]

@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 
+from directory.compare import picked_candidates
 from directory.facts import DAYS, FACT_GROUPS, PAYMENT_OPTIONS
 from directory.factsheet import UNKNOWN, hours_lines
 from directory.models import Language, Location, PaymentOption, PrescriberType, Provider
@@ -331,6 +332,28 @@ def test_profile_offers_nearby_clinics_to_compare_without_javascript(client):
     assert "17 mi away" in form
     assert '<button class="button" type="submit">Compare</button>' in form
     assert "<script" not in form
+
+
+def test_a_picked_clinic_is_offered_with_its_survey_distance_unless_closed_since(client):
+    # The survey's picks are read by id (compare.picked_candidates), with the miles the
+    # survey measured to each one's nearest site.
+    austin, round_rock = austin_clinic(), round_rock_clinic()
+    site = austin.locations.get()
+    point = (site.latitude, site.longitude)
+    survey = (
+        Location.objects.searchable()
+        .exclude(provider=austin)
+        .within(point, 100)
+        .survey(point, 5, read=100, after=0)
+    )
+    assert [pk for pk, _ in survey.picked] == [round_rock.pk]
+    [candidate] = picked_candidates(survey.picked)
+    assert (candidate.provider, candidate.distance) == (round_rock, survey.picked[0][1])
+    assert candidate.provider.get_deferred_fields() >= {"description", "phone"}
+    round_rock.status = Provider.Status.CLOSED
+    round_rock.save()
+    assert picked_candidates(survey.picked) == []
+    assert picked_candidates(()) == []
 
 
 def test_profile_without_coordinates_offers_clinics_in_its_state(client):
