@@ -1,5 +1,6 @@
 import datetime
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
@@ -11,7 +12,7 @@ from django.utils.translation import get_language, gettext, ngettext, override, 
 from core.html import escaped, json_ld, web_url
 from directory.cards import ProviderCard
 from directory.facts import PAYMENT_OPTIONS
-from directory.factsheet import opening_hours_specification, price_range
+from directory.factsheet import Fact, opening_hours_specification, price_range
 from directory.search import SearchResults
 
 register = template.Library()
@@ -33,6 +34,21 @@ def tel_uri(phone):
     except phonenumbers.NumberParseException:
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
+
+
+@register.simple_tag
+def fact_items(facts: Iterable[Fact]) -> SafeString:
+    """The terms and descriptions (<dt>, <dd>) of a profile's list of facts: an unknown
+    fact marked as such, the listing's own English words as English (Fact.lang). One
+    tag rather than a loop of them: a profile lists some thirty facts, and their
+    lookups in the loop took longer than the HTML (about 0.5 ms of a first draw)."""
+    items = []
+    for fact in facts:
+        unknown = "" if fact.known else ' class="unknown"'
+        lang = f' lang="{language}"' if (language := fact.lang) else ""
+        items.append(f"<dt>{escaped(fact.label)}</dt><dd{unknown}{lang}>{escaped(fact.shown)}</dd>")
+    # Escaped text, and attributes of our own.
+    return mark_safe("\n".join(items))  # noqa: S308
 
 
 def distance_figure(distance: float) -> str:

@@ -6,11 +6,13 @@ from datetime import date
 from html import unescape
 
 import pytest
+from django.utils.translation import override
 
 from directory.compare import picked_candidates
 from directory.facts import DAYS, FACT_GROUPS, PAYMENT_OPTIONS
-from directory.factsheet import UNKNOWN, hours_lines
+from directory.factsheet import UNKNOWN, Fact, hours_lines
 from directory.models import Language, Location, PaymentOption, PrescriberType, Provider
+from directory.templatetags.directory_tags import fact_items
 from tests.cast import (
     at_home_service,
     austin_clinic,
@@ -131,6 +133,25 @@ def facts_of(section):
     dl = re.search(r"<dl[^>]*>(.*?)</dl>", section, re.S).group(1)
     pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", dl, re.S)
     return {unescape(label): unescape(value) for label, value in pairs}
+
+
+def test_fact_items_mark_unknown_facts_and_the_listings_english_and_escape_text():
+    facts = [
+        Fact("price", "Price <b>", "$400 & up"),
+        Fact("hours", "Hours", None),
+        Fact("note", "Note", "Bring <ID>", as_written=True),
+    ]
+    with override("es"):
+        unknown = str(UNKNOWN)
+        html = fact_items(facts)
+    assert unknown != "Not confirmed yet"
+    assert html == (
+        "<dt>Price &lt;b&gt;</dt><dd>$400 &amp; up</dd>\n"
+        f'<dt>Hours</dt><dd class="unknown">{unknown}</dd>\n'
+        '<dt>Note</dt><dd lang="en">Bring &lt;ID&gt;</dd>'
+    )
+    # On the English page the listing's words need no mark.
+    assert "<dd>Bring &lt;ID&gt;</dd>" in fact_items(facts)
 
 
 def test_profile_shows_address_phone_website_and_directions(client):
