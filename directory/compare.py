@@ -224,7 +224,7 @@ def nearest_others(provider: Provider, point: tuple[float, float]) -> list[Candi
 def picked_candidates(picked: Sequence[tuple[int, float]]) -> list[Candidate]:
     """The providers a survey picked (Survey.picked: ids and miles to each one's nearest
     site), in its order: their names and slugs are all a profile shows of them, so
-    they are read by id rather than with their sites (search.picked_sites(), about a
-    millisecond of a profile's first draw). One closed since the survey is left out."""
+    they are read by id rather than with their sites (search.picked_sites(), about
+    half a millisecond more of a profile's first draw). One closed since the survey is left out."""
     found = Provider.objects.published().only("name", "slug").in_bulk([pk for pk, _ in picked])
     return [Candidate(found[pk], miles) for pk, miles in picked if pk in found]

@@ -42,4 +42,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 return False
         except (OSError, OperationalError):
             return False
-        return pgconn.status == pq.ConnStatus.OK
+        # As `SELECT 1` would: a connection amid a command, or in a failed transaction, fails.
+        return pgconn.status == pq.ConnStatus.OK and self.connection.info.transaction_status in (
+            pq.TransactionStatus.IDLE,
+            pq.TransactionStatus.INTRANS,
+        )

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection, connections
+from psycopg.errors import DataError
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend"),
@@ -62,3 +63,14 @@ def test_a_connection_the_server_closed_fails_and_the_next_query_reconnects(othe
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
     assert other.connection.info.backend_pid != pid
+
+
+def test_a_connection_in_a_failed_transaction_fails_as_select_1_would(other):
+    raw = other.connection  # psycopg's own, past Django's transaction handling
+    raw.execute("BEGIN")
+    assert other.is_usable()  # a transaction under way is no reason to reconnect
+    with pytest.raises(DataError):
+        raw.execute("SELECT 1 / 0")
+    assert not other.is_usable()
+    raw.execute("ROLLBACK")
+    assert other.is_usable()
