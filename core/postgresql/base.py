@@ -20,13 +20,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
         Django's check (CONN_HEALTH_CHECKS) runs `SELECT 1` before the first query
         of every request: a second round trip for a page that runs one query (a
-        kept profile or article), and a third of what such a page costs beyond a
-        trivial view. An idle connection has nothing to read unless the server
-        spoke unprompted: when it closes the connection (a restart, an idle
-        timeout, pg_terminate_backend()) it sends a notice and then the end of the
-        stream, which libpq reads here without blocking, and the connection goes
-        bad. Anything else it may send an idle session (a changed setting) is
-        read and kept by libpq as it would be at the next query.
+        kept profile or article), 60-130 µs of its 600-700 µs of CPU in process.
+        An idle connection has nothing to read unless the server spoke
+        unprompted: when it closes the connection (a restart, an idle timeout,
+        pg_terminate_backend()) it sends a notice and then the end of the stream,
+        which libpq reads here without blocking, and the connection goes bad.
+        Anything else it may send an idle session (a changed setting) is read and
+        kept by libpq as it would be at the next query.
         """
         if self.connection is None or self.connection.closed or self.connection.broken:
             return False
