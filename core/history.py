@@ -42,25 +42,48 @@ class History(HistoricalRecords):
         known = getattr(instance, "_history_links", None)
         for field in history_instance._history_m2m_fields:
             m2m_history_model = self.m2m_models[field]
-            through = field.remote_field.through
-            columns = [column.attname for column in through._meta.concrete_fields]
             if known is None:
+                through = field.remote_field.through
                 values = through._default_manager.filter(
                     **{get_m2m_field_name(field): instance}
-                ).values_list(*columns)
+                ).values(*link_columns(field))
             else:
-                links = known.get(field.name, [])
-                values = [tuple(getattr(link, column) for column in columns) for link in links]
-            rows = [
-                m2m_history_model(history=history_instance, **dict(zip(columns, row, strict=True)))
-                for row in values
-            ]
+                values = link_values(field, known.get(field.name, []))
+            rows = [m2m_history_model(history=history_instance, **row) for row in values]
             signal = {"history_instance": history_instance, "instance": instance, "field": field}
             pre_create_historical_m2m_records.send(sender=m2m_history_model, rows=rows, **signal)
             created_rows = m2m_history_model.objects.bulk_create(rows)
             post_create_historical_m2m_records.send(
                 sender=m2m_history_model, created_rows=created_rows, **signal
             )
+
+    def record_many(self, instances, links, history_type):
+        """A record (`history_type`) of each of `instances`, with their link rows as
+        `links` gives them (instance's pk → {relation: rows}, with their ids): a query
+        for the records and one a relation, however many rows.
+
+        As simple-history's bulk_history_create(), which it uses, it sends no signal
+        of a record's creation.
+        """
+        records = self.cls.history.bulk_history_create(instances, update=history_type == "~")
+        for field in self.cls.history.model._history_m2m_fields:
+            m2m_history_model = self.m2m_models[field]
+            m2m_history_model.objects.bulk_create(
+                m2m_history_model(history=record, **row)
+                for record, instance in zip(records, instances, strict=True)
+                for row in link_values(field, links.get(instance.pk, {}).get(field.name, []))
+            )
+
+
+def link_columns(field):
+    """The columns of a many-to-many `field`'s link table, as its history copies them."""
+    return [column.attname for column in field.remote_field.through._meta.concrete_fields]
+
+
+def link_values(field, links):
+    """`links`, rows of `field`'s link table, as {column: value} for its history."""
+    columns = link_columns(field)
+    return [{column: getattr(link, column) for column in columns} for link in links]
 
 
 def record_change(instance, *, created=False, user=None, links=None):
@@ -79,6 +102,48 @@ def record_change(instance, *, created=False, user=None, links=None):
         type(instance)._history_records.create_historical_record(instance, "+" if created else "~")
     finally:
         del instance._history_links
+
+
+def record_changes(instances, *, created=False, links=None):
+    """record_change() for many rows of one model at once, saved (or bulk_create()d)
+    with `skip_history_when_saving` set: a query for the records and one a relation,
+    rather than as many for each row. `links` are their link rows, {pk: {relation:
+    rows}}, with their ids."""
+    if not instances:
+        return
+    for instance in instances:
+        instance.__dict__.pop("skip_history_when_saving", None)
+    type(instances[0])._history_records.record_many(instances, links or {}, "+" if created else "~")
+
+
+def record_baselines(instances, links=None):
+    """record_baseline() for those of `instances` (rows of one model, as stored, before
+    any change) that have no history yet, in one query a table; `links` are their link
+    rows as stored, {pk: {relation: rows}}, with their ids.
+
+    Their saves then do not ask again whether they have history (VersionedModel.save()),
+    a query each: for an import of a thousand providers, rows seeded or loaded from
+    fixtures, these were most of its queries.
+    """
+    if not instances:
+        return
+    model = type(instances[0])
+    recorded = set(
+        model.history.filter(id__in=[instance.pk for instance in instances])
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    baselines = [instance for instance in instances if instance.pk not in recorded]
+    for instance in baselines:
+        instance._history_user = None
+        instance._change_reason = BASELINE_REASON
+    try:
+        model._history_records.record_many(baselines, links or {}, "~")
+    finally:
+        for instance in baselines:
+            del instance._history_user, instance._change_reason
+    for instance in instances:
+        instance._history_recorded = True
 
 
 def record_baseline(instance):
@@ -102,9 +167,10 @@ class VersionedModel(models.Model):
       core.E001, stops start-up otherwise): the conflict message names who
       saved last, and the first change of a row needs a record to compare with.
     - save() of an existing row costs one extra query (does it have any history
-      yet?). When it has none (fixtures, bulk-seeded demo data, rows older than
-      history), save() first writes a baseline record of the row as stored, with
-      no user and BASELINE_REASON, so the change after it shows old → new.
+      yet?), unless record_baselines() has answered it. When it has none
+      (fixtures, bulk-seeded demo data, rows older than history), save() first
+      writes a baseline record of the row as stored, with no user and
+      BASELINE_REASON, so the change after it shows old → new.
     - Every save adds one to `version`, also with update_fields (it is added
       to them). Rows written with QuerySet.update() or bulk_create() skip all
       of this: bump `version` yourself if an open form must be refused.
@@ -122,7 +188,7 @@ class VersionedModel(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            if not self.history.exists():
+            if not getattr(self, "_history_recorded", False) and not self.history.exists():
                 record_baseline(self)
             self.version += 1
             if kwargs.get("update_fields") is not None:

@@ -9,6 +9,7 @@ centre is used and the editor is told.
 import hashlib
 import logging
 import time
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,10 +64,21 @@ def geocode_address(address):
     return point
 
 
-def fill_coordinates(location):
+def zip_centres(zips: Iterable[str]) -> dict[str, Place]:
+    """The gazetteer's entries for `zips` (by their first five digits), in one query, for
+    a writer that places many sites at once (the CSV importer: fill_coordinates())."""
+    wanted = {zip_code[:5] for zip_code in zips}
+    if not wanted:
+        return {}
+    places = Place.objects.filter(kind=Place.Kind.ZIP, zip__in=wanted)
+    return {place.zip: place for place in places if place.zip is not None}
+
+
+def fill_coordinates(location, centres: Mapping[str, Place] | None = None):
     """Set a location's coordinates from its address; return a warning for the editor or None.
 
     Does not save. Coordinates an editor typed (source "manual") are never replaced.
+    `centres` are the ZIP codes' entries read before (zip_centres()), if they were.
     """
     if location.coordinates_source == Location.Source.MANUAL and location.has_coordinates:
         return None
@@ -90,7 +102,10 @@ def fill_coordinates(location):
                 return None
             warning = "The geocoder found no match for this address"
 
-    place = Place.objects.filter(kind=Place.Kind.ZIP, zip=location.zip[:5]).first()
+    if centres is None:
+        place = Place.objects.filter(kind=Place.Kind.ZIP, zip=location.zip[:5]).first()
+    else:
+        place = centres.get(location.zip[:5])
     if place is None:
         location.latitude = location.longitude = None
         location.coordinates_source = ""

@@ -987,10 +987,15 @@ class Provider(FewColumnsModel, VersionedModel):
         return f"{before}{self.slug}{after}"
 
     def save(self, *args, **kwargs):
-        self.name_search = name_key(self.name)
+        self.set_derived_fields()
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "name_search"}
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What save() works out from the other fields, for a writer that bulk_create()s
+        (directory.imports): the name's search key."""
+        self.name_search = name_key(self.name)
 
     def confirmed_on(self, group: str) -> date | None:
         """When the fact group `group` (a FACT_GROUPS key) was last confirmed, if ever."""
@@ -1364,10 +1369,16 @@ class Location(FewColumnsModel):
         return f"{self.address1}, {self.city}, {self.state_id} {self.zip}"
 
     def save(self, *args, **kwargs):
+        self.set_derived_fields()
+        super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What save() works out from the other fields, for a writer that bulk_create()s
+        (directory.imports): the city's slug, and coordinates given without a source are
+        an editor's."""
         self.city_slug = slugify(self.city)
         if self.has_coordinates and not self.coordinates_source:
             self.coordinates_source = self.Source.MANUAL
-        super().save(*args, **kwargs)
 
     def clean(self):
         if self.city and not slugify(self.city):
@@ -1382,18 +1393,18 @@ class Location(FewColumnsModel):
         except HoursError as error:
             raise ValidationError({"opening_hours": str(error)}) from None
 
-    def regeocode(self):
+    def regeocode(self, centres=None):
         """Forget the coordinates and place the site from its address again; return a warning.
 
         Replaces coordinates an editor typed too: callers keep those when they should.
-        Does not save.
+        Does not save. `centres`: as geocoding.fill_coordinates() takes them.
         """
         # geocoding reads this module's models, so it is imported when first needed.
         from directory.geocoding import fill_coordinates
 
         self.latitude = self.longitude = None
         self.coordinates_source = ""
-        return fill_coordinates(self)
+        return fill_coordinates(self, centres)
 
     @property
     def has_coordinates(self):

@@ -195,9 +195,11 @@ def test_a_new_provider_is_imported_and_recorded_without_reading_its_links_back(
     path = tmp_path / "providers.csv"
     path.write_text(text.replace("austin-1", "austin-2").replace("Austin", "Hill", 1))
     # The whole import: the file's terms (5); the savepoint, and the file's providers
-    # locked and read, none found (2); the slug checked, the row, seven relations' links,
+    # locked and read, none found (2); the slugs taken, the row, seven relations' links,
     # the record and their seven copies (1 + 1 + 7 + 1 + 7); the site and its record
-    # (2); the version and the sites' copies (2); the savepoint's release (1).
+    # (2); the version and the sites' copies (2); the savepoint's release (1). The new
+    # providers of a file are written together: a thousand cost about as many queries
+    # (tests/directory/test_import.py).
     with django_assert_num_queries(5 + 2 + 17 + 2 + 2 + 1):
         call_command("import_providers", str(path), stdout=io.StringIO())
     provider = Provider.objects.get(external_id="austin-2")
@@ -223,10 +225,10 @@ def test_a_changed_provider_is_relinked_and_recorded_from_links_read_once(
     path = tmp_path / "providers.csv"
     path.write_text(text.replace(",depression;ptsd,", ",anxiety;ptsd,").replace(",en;es,", ",es,"))
     # The file's terms (5); the savepoint, the provider locked, its sites and its seven
-    # relations' links (1 + 1 + 1 + 7); whether it has a record yet and its row (2), a
-    # condition and a language unlinked and a condition linked (2 + 1), the record and
-    # its seven relations' copies (1 + 7); the version and the sites' copies (2); the
-    # savepoint's release (1).
+    # relations' links (1 + 1 + 1 + 7); which of the file's providers have a record yet
+    # and its row (2), a condition and a language unlinked and a condition linked
+    # (2 + 1), the record and its seven relations' copies (1 + 7), written with the
+    # import's others; the version and the sites' copies (2); the savepoint's release (1).
     with django_assert_num_queries(5 + 10 + 5 + 8 + 2 + 1):
         call_command("import_providers", str(path), stdout=io.StringIO())
     record = provider.history.first()

@@ -10,11 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.cache import VERSION_KEY, bump_content_version
+from core.history import BASELINE_REASON
 from core.models import ContentVersion
 from directory import models
 from directory.csvfile import ALL_COLUMNS, COLUMNS, export_csv
 from directory.models import Location, Provider, deferred_copies
-from tests.cast import austin_clinic
+from tests.cast import austin_clinic, make_provider
 from tests.directory.test_nearby import assert_copies_in_step
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +304,92 @@ def test_export_escapes_formulas_and_round_trips(write_csv, tmp_path):
     out, _ = run(path)
     assert out.strip() == "0 created, 0 updated, 2 unchanged"
     assert snapshot() == before
+
+
+# --- Many providers at once ------------------------------------------------------------
+
+
+def clinic_rows(name, numbers, conditions="depression;ptsd"):
+    """Clinics "`name` 1", "`name` 2" … for `numbers`, two sites each: one placed from
+    its ZIP code, one at coordinates the file gives."""
+    rows = []
+    for number in numbers:
+        provider = f"{name.split()[0].lower()}-{number},{name} {number},,https://clinic.example,"
+        terms = f"{conditions},iv-infusion,OK,yes"
+        rows.append(f"{provider}512-555-0142,,,{number} Main St,,Austin,TX,78701,,,{terms}")
+        rows.append(
+            f"{provider}512-555-0142,,,{number} Oak St,,Austin,TX,78702,30.27,-97.74,{terms}"
+        )
+    return rows
+
+
+def queries_to_import(path):
+    with CaptureQueriesContext(connection) as queries:
+        run(path)
+    return len(queries.captured_queries)
+
+
+def test_new_providers_are_written_a_query_a_table_not_a_query_a_provider(write_csv):
+    """Written one at a time, a new provider cost 17 queries and each of its sites 3."""
+    one = queries_to_import(write_csv(clinic_rows("Mesa Ketamine", [1])))
+    assert queries_to_import(write_csv(clinic_rows("Prairie Ketamine", range(4)))) == one
+    assert_copies_in_step()
+    for provider in Provider.objects.filter(external_id__startswith="prairie-"):
+        [record] = provider.history.all()
+        assert record.history_type == "+"
+        assert set(record.conditions.values_list("condition__slug", flat=True)) == {
+            "depression",
+            "ptsd",
+        }
+        assert set(provider.serves_states.values_list("code", flat=True)) == {"OK"}
+        placed, typed = provider.locations.order_by("zip")
+        assert (placed.coordinates_source, typed.coordinates_source) == ("gazetteer", "manual")
+        assert placed.latitude is not None
+        assert placed.city_slug == "austin"
+        assert Location.history.filter(id__in=[placed.pk, typed.pk], history_type="+").count() == 2
+    assert Provider.objects.get(external_id="prairie-3").name_search == " prairie ketamine 3"
+
+
+def test_new_providers_get_slugs_that_no_provider_has(write_csv):
+    make_provider(name="Hill Country Ketamine", slug="hill-country-ketamine")
+    make_provider(name="Hill Country Ketamine", slug="hill-country-ketamine-2")
+    # Only a numbered one taken: the name's own is free, and the next after it is -3.
+    make_provider(name="Buckeye", slug="buckeye-ketamine-at-home-2")
+    rows = [
+        *(f"hill-{n},Hill Country Ketamine,,,,,,,,,,,,,depression,,,yes" for n in (1, 2, 3)),
+        *(f"home-{n},Buckeye Ketamine at Home,,,,,,,,,,,,,anxiety,,OH,yes" for n in (1, 2)),
+    ]
+    run(write_csv(rows))
+    slugs = dict(Provider.objects.exclude(external_id=None).values_list("external_id", "slug"))
+    assert slugs == {
+        "hill-1": "hill-country-ketamine-3",
+        "hill-2": "hill-country-ketamine-4",
+        "hill-3": "hill-country-ketamine-5",
+        "home-1": "buckeye-ketamine-at-home",
+        "home-2": "buckeye-ketamine-at-home-3",
+    }
+
+
+def test_providers_with_no_history_are_recorded_as_stored_then_as_changed(write_csv):
+    """Providers seeded or loaded from fixtures have no history: the first change records
+    each as it was stored, then as changed, for all of them at once. One at a time, that
+    read each provider and its seven relations again (a changed provider cost 24 queries)."""
+    run(write_csv(clinic_rows("Prairie Ketamine", range(4))))
+    Provider.history.all().delete()
+    one = queries_to_import(write_csv(clinic_rows("Prairie Ketamine", [0], "anxiety")))
+    three = queries_to_import(write_csv(clinic_rows("Prairie Ketamine", [1, 2, 3], "anxiety")))
+    # Each changed provider's own: its row's UPDATE, its old conditions' links deleted and
+    # the new one's inserted.
+    assert three - one == 2 * 3
+    for provider in Provider.objects.filter(external_id__startswith="prairie-"):
+        baseline, change = provider.history.order_by("history_date", "history_id")
+        assert baseline.history_change_reason == BASELINE_REASON
+        assert baseline.history_user is None
+        assert set(baseline.conditions.values_list("condition__slug", flat=True)) == {
+            "depression",
+            "ptsd",
+        }
+        assert change.history_type == "~"
+        assert list(change.conditions.values_list("condition__slug", flat=True)) == ["anxiety"]
+        assert [c.field for c in change.diff_against(baseline).changes] == ["conditions"]
+    assert_copies_in_step()
