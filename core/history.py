@@ -116,34 +116,38 @@ def record_changes(instances, *, created=False, links=None):
     type(instances[0])._history_records.record_many(instances, links or {}, "+" if created else "~")
 
 
-def record_baselines(instances, links=None):
-    """record_baseline() for those of `instances` (rows of one model, as stored, before
-    any change) that have no history yet, in one query a table; `links` are their link
-    rows as stored, {pk: {relation: rows}}, with their ids.
+def without_history(instances):
+    """Those of `instances` (rows of one model) that have no history record yet, asked in
+    one query for all of them; the saves of all of them then ask no more
+    (VersionedModel.save()): the caller records those without history as they were
+    stored (record_baselines()) before their changes' records.
 
-    Their saves then do not ask again whether they have history (VersionedModel.save()),
-    a query each: for an import of a thousand providers, rows seeded or loaded from
-    fixtures, these were most of its queries.
+    For an import of a thousand providers seeded or loaded from fixtures, these
+    questions and the baselines' reads were most of its queries.
     """
     if not instances:
-        return
+        return []
     model = type(instances[0])
     recorded = set(
         model.history.filter(id__in=[instance.pk for instance in instances])
         .values_list("id", flat=True)
         .distinct()
     )
-    baselines = [instance for instance in instances if instance.pk not in recorded]
-    for instance in baselines:
-        instance._history_user = None
-        instance._change_reason = BASELINE_REASON
-    try:
-        model._history_records.record_many(baselines, links or {}, "~")
-    finally:
-        for instance in baselines:
-            del instance._history_user, instance._change_reason
     for instance in instances:
         instance._history_recorded = True
+    return [instance for instance in instances if instance.pk not in recorded]
+
+
+def record_baselines(instances, links=None):
+    """record_baseline() for many rows of one model at once, from `instances` as they
+    were stored (copies taken before any change) and their link rows as stored, `links`
+    ({pk: {relation: rows}}, with their ids): a query for the records and one a relation."""
+    if not instances:
+        return
+    for instance in instances:
+        instance._history_user = None
+        instance._change_reason = BASELINE_REASON
+    type(instances[0])._history_records.record_many(instances, links or {}, "~")
 
 
 def record_baseline(instance):
@@ -167,7 +171,7 @@ class VersionedModel(models.Model):
       core.E001, stops start-up otherwise): the conflict message names who
       saved last, and the first change of a row needs a record to compare with.
     - save() of an existing row costs one extra query (does it have any history
-      yet?), unless record_baselines() has answered it. When it has none
+      yet?), unless without_history() has answered it. When it has none
       (fixtures, bulk-seeded demo data, rows older than history), save() first
       writes a baseline record of the row as stored, with no user and
       BASELINE_REASON, so the change after it shows old → new.

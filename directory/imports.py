@@ -6,6 +6,7 @@ row is checked first (directory/import_rows.py), and nothing is written unless
 all rows are valid. The file format itself is directory/csvfile.py.
 """
 
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from django.db import models, transaction
 from django.utils.text import slugify
 
 from core.cache import bump_content_version, one_bump
-from core.history import record_baselines, record_changes
+from core.history import record_baselines, record_changes, without_history
 from directory.csvfile import Record
 from directory.geocoding import zip_centres
 from directory.import_rows import PlannedProvider, check
@@ -80,9 +81,10 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
         )
         existing = {provider.external_id: provider for provider in locked}
         stored = stored_links(existing.values())
-        # Before any change: as they are stored.
-        record_baselines(list(existing.values()), stored)
+        # Seeded or loaded from fixtures: recorded as they were stored, if they change.
+        unrecorded = {p.pk: copy.copy(p) for p in without_history(list(existing.values()))}
         changed: dict[int, dict[str, list[models.Model]]] = {}  # links, by provider
+        saved: list[Provider] = []
         with deferred_copies(), one_bump():
             new = [plan for plan in planned if plan.external_id not in existing]
             created = create_providers(new)
@@ -106,14 +108,18 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
                         provider.save_without_historical_record(  # type: ignore[attr-defined]
                             update_fields=["updated_at"]
                         )
+                    if action == "updated":
+                        saved.append(provider)
                 report.changes.append(
                     ProviderChange(
                         plan.external_id, action, provider, plan.rows, len(plan.locations)
                     )
                 )
                 report.warnings += warnings
-            updated = [provider for provider in existing.values() if provider.pk in changed]
-            record_changes(updated, links=changed)
+            record_baselines([unrecorded[p.pk] for p in saved if p.pk in unrecorded], stored)
+            record_changes(
+                [provider for provider in saved if provider.pk in changed], links=changed
+            )
         if dry_run:
             transaction.set_rollback(True)
     return report

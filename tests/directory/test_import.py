@@ -374,8 +374,11 @@ def test_providers_with_no_history_are_recorded_as_stored_then_as_changed(write_
     """Providers seeded or loaded from fixtures have no history: the first change records
     each as it was stored, then as changed, for all of them at once. One at a time, that
     read each provider and its seven relations again (a changed provider cost 24 queries)."""
-    run(write_csv(clinic_rows("Prairie Ketamine", range(4))))
+    path = write_csv(clinic_rows("Prairie Ketamine", range(4)))
+    run(path)
     Provider.history.all().delete()
+    run(path)  # nothing changes: nothing is recorded
+    assert not Provider.history.exists()
     one = queries_to_import(write_csv(clinic_rows("Prairie Ketamine", [0], "anxiety")))
     three = queries_to_import(write_csv(clinic_rows("Prairie Ketamine", [1, 2, 3], "anxiety")))
     # Each changed provider's own: its row's UPDATE, its old conditions' links deleted and
@@ -393,3 +396,15 @@ def test_providers_with_no_history_are_recorded_as_stored_then_as_changed(write_
         assert list(change.conditions.values_list("condition__slug", flat=True)) == ["anxiety"]
         assert [c.field for c in change.diff_against(baseline).changes] == ["conditions"]
     assert_copies_in_step()
+
+
+def test_a_provider_with_no_history_whose_sites_alone_change_is_recorded_as_stored(write_csv):
+    """Its own fields are as they were, so its save writes no record of a change (the
+    sites keep their own history), but the record of how it was stored comes first."""
+    run(write_csv(clinic_rows("Prairie Ketamine", [0])))
+    Provider.history.all().delete()
+    moved = [row.replace("0 Oak St", "5 Elm St") for row in clinic_rows("Prairie Ketamine", [0])]
+    out, _ = run(write_csv(moved))
+    assert out.strip() == "0 created, 1 updated, 0 unchanged"
+    [baseline] = Provider.objects.get(external_id="prairie-0").history.all()
+    assert baseline.history_change_reason == BASELINE_REASON
