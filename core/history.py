@@ -134,7 +134,7 @@ def without_history(instances):
         .distinct()
     )
     for instance in instances:
-        instance._history_recorded = True
+        instance._history_asked = True
     return [instance for instance in instances if instance.pk not in recorded]
 
 
@@ -192,7 +192,8 @@ class VersionedModel(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            if not getattr(self, "_history_recorded", False) and not self.history.exists():
+            # Asked already by without_history(), whose caller records the baseline.
+            if not getattr(self, "_history_asked", False) and not self.history.exists():
                 record_baseline(self)
             self.version += 1
             if kwargs.get("update_fields") is not None:
