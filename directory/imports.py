@@ -8,7 +8,7 @@ all rows are valid. The file format itself is directory/csvfile.py.
 
 import copy
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from directory.import_rows import PlannedProvider, check
 from directory.models import (
     PROVIDER_RELATIONS,
     Location,
+    Place,
     Provider,
     copy_to_sites_of,
     deferred_copies,
@@ -85,9 +86,16 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
         unrecorded = {p.pk: copy.copy(p) for p in without_history(list(existing.values()))}
         changed: dict[int, dict[str, list[models.Model]]] = {}  # links, by provider
         saved: list[Provider] = []
+        # The ZIP codes' centres, for the sites the file gives no coordinates: one query.
+        centres = zip_centres(
+            location.zip
+            for plan in planned
+            for _, location in plan.locations
+            if not location.has_coordinates
+        )
         with deferred_copies(), one_bump():
             new = [plan for plan in planned if plan.external_id not in existing]
-            created = create_providers(new)
+            created = create_providers(new, centres)
             for plan in planned:
                 if plan.external_id in created:
                     provider, warnings = created[plan.external_id]
@@ -99,7 +107,7 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
                     if links is not None:
                         changed[provider.pk] = links
                     locations_changed, warnings = write_locations(
-                        provider, plan.locations, plan.location_fields
+                        provider, plan.locations, plan.location_fields, centres
                     )
                     if locations_changed and action == "unchanged":
                         action = "updated"
@@ -125,7 +133,9 @@ def import_providers(records: list[Record], *, dry_run: bool = False) -> ImportR
     return report
 
 
-def create_providers(plans: list[PlannedProvider]) -> dict[str, tuple[Provider, list[str]]]:
+def create_providers(
+    plans: list[PlannedProvider], centres: Mapping[str, Place]
+) -> dict[str, tuple[Provider, list[str]]]:
     """Write the providers new to the site, with their relations, their sites and a
     history record of each; return each one's provider and warnings by external_id.
 
@@ -133,7 +143,8 @@ def create_providers(plans: list[PlannedProvider]) -> dict[str, tuple[Provider, 
     provider cost 17 queries, whose building in the ORM was most of an import's time.
     bulk_create() calls no save() and sends no post_save: what those do is done here,
     the derived fields (set_derived_fields()), the history, the sites' copies (at the
-    import's end: deferred_copies()) and the content version's bump.
+    import's end: deferred_copies()) and the content version's bump. A site without
+    coordinates is placed at its ZIP code's centre, from `centres` (zip_centres()).
     """
     if not plans:
         return {}
@@ -154,8 +165,6 @@ def create_providers(plans: list[PlannedProvider]) -> dict[str, tuple[Provider, 
             links[getattr(row, source.attname)].setdefault(relation, []).append(row)
     record_changes(providers, created=True, links=links)
     sites, created = [], {}
-    unplaced = [location for plan in plans for _, location in plan.locations]
-    centres = zip_centres(location.zip for location in unplaced if not location.has_coordinates)
     for plan, provider in zip(plans, providers, strict=True):
         warnings = []
         for number, location in plan.locations:
@@ -282,13 +291,17 @@ def address_key(location: Location) -> tuple[str, ...]:
 
 
 def write_locations(
-    provider: Provider, wanted: list[tuple[int, Location]], facts: list[str]
+    provider: Provider,
+    wanted: list[tuple[int, Location]],
+    facts: list[str],
+    centres: Mapping[str, Place],
 ) -> tuple[bool, list[str]]:
     """Match the file's locations to a stored provider's by address; return (changed,
     warnings).
 
     A matched site takes the file's coordinates and the facts (Location fields)
-    the file gives; its other facts stay as they are.
+    the file gives; its other facts stay as they are. A site without coordinates is
+    placed at its ZIP code's centre, from `centres` (geocoding.zip_centres()).
     """
     warnings = []
     current: defaultdict[tuple[str, ...], list[Location]] = defaultdict(list)
@@ -299,7 +312,7 @@ def write_locations(
         matches = current.get(address_key(location))
         if not matches:
             location.provider = provider
-            if not location.has_coordinates and (warning := location.regeocode()):
+            if not location.has_coordinates and (warning := location.regeocode(centres)):
                 warnings.append(f"row {number}: {warning}")
             location.save()
             changed = True
@@ -311,7 +324,7 @@ def write_locations(
             existing.coordinates_source = Location.Source.MANUAL
         elif existing.coordinates_source == Location.Source.MANUAL:
             # The file no longer pins this site: place it from its address.
-            warning = existing.regeocode()
+            warning = existing.regeocode(centres)
             if warning:
                 warnings.append(f"row {number}: {warning}")
         new_facts = [name for name in facts if getattr(existing, name) != getattr(location, name)]
