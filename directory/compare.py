@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils.text import Truncator, get_text_list
 from django.utils.translation import gettext as _
@@ -42,6 +43,12 @@ class SlugsField(forms.Field):
         if isinstance(value, str):
             value = [value]
         return [slug for slug in (str(item).strip() for item in value) if slug]
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        # As forms.CharField does: PostgreSQL cannot compare text holding NUL (a 500).
+        for slug in value:
+            ProhibitNullCharactersValidator()(slug)
 
 
 def listed(items: list[str]) -> str:
@@ -115,7 +122,9 @@ class CompareForm(forms.Form):
     def given_providers(self) -> list[Provider]:
         """The published providers among the slugs given, for links back from an error."""
         given = self.fields["p"].widget.value_from_datadict(self.data, self.files, "p")
-        slugs: list[str] = list(dict.fromkeys(SlugsField().to_python(given)))
+        slugs = [
+            slug for slug in dict.fromkeys(SlugsField().to_python(given)) if "\x00" not in slug
+        ]
         if not slugs:
             return []
         found = {

@@ -200,6 +200,16 @@ def test_a_hostile_slug_is_named_as_inert_text(client, cast):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_a_slug_with_a_nul_character_is_a_400_saying_so(client, cast):
+    # PostgreSQL refuses to compare text holding NUL: this was a 500 there.
+    response = compare(client, cast[0].slug, "a\x00b")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in html
+    assert "Back to Austin Ketamine Clinic" in html
+    assert "\x00" not in html
+
+
 def test_a_very_long_slug_is_named_cut_short(client, cast):
     html = unescape(compare(client, cast[0].slug, "x" * 5000).content.decode())
     assert "x" * 59 + "…”" in html
