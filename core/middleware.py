@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware import locale
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.template import loader
@@ -142,3 +142,29 @@ class AnonymousGZipMiddleware(GZipMiddleware):
         if len(response.content) < 200 or response.has_header("Content-Encoding"):
             return response
         return gzipped(request, response)
+
+
+class AdminNullCharacterMiddleware:
+    """Refuse an admin request whose address holds a NUL character, with a 400.
+
+    PostgreSQL can neither store nor compare text holding NUL, so a changelist's filter
+    or search, or an object's id in the path, holding one was a 500 there. The public
+    pages' forms refuse NUL field by field (Django's ProhibitNullCharactersValidator),
+    and the admin's forms do for what is posted; its lookups from the address do not.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = f"/{settings.ADMIN_URL}"
+
+    def __call__(self, request):
+        if request.path.startswith(self.prefix) and (
+            "\x00" in request.path
+            or any("\x00" in text for pair in request.GET.lists() for text in [pair[0], *pair[1]])
+        ):
+            return HttpResponseBadRequest(
+                "This address holds a NUL character (%00), which nothing in the admin "
+                "can hold. Remove it and try again.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before any admin view reads the address (PostgreSQL cannot compare text with NUL).
+    "core.middleware.AdminNullCharacterMiddleware",
     # Before the response cache and the 503 page, which both need the page's language.
     "core.middleware.LocaleMiddleware",
     # Before anything that needs the database or a session: a cached page for an

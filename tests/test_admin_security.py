@@ -143,6 +143,31 @@ def test_editor_cannot_delete_a_provider_but_a_superuser_can(editor_client, clie
 # --- Login throttling ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/admin/directory/provider/?status__exact=a%00b",
+        "/admin/directory/provider/?q=mind%00",
+        "/admin/directory/submission/?kind=a%00b",
+        "/admin/articles/article/?status=%00",
+        "/admin/directory/state/a%00b/change/",
+        "/admin/directory/provider/?a%00b=1",
+    ],
+)
+def test_a_nul_character_in_an_admin_address_is_a_400_not_a_500(editor_client, address):
+    # PostgreSQL cannot compare text holding NUL: each of these was a 500 there.
+    response = editor_client.get(address)
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+
+
+def test_the_admin_still_answers_lookups_without_nul(editor_client):
+    austin_clinic()
+    response = editor_client.get("/admin/directory/provider/?q=austin&status__exact=published")
+    assert response.status_code == 200
+    assert "Austin Ketamine Clinic" in response.content.decode()
+
+
 def fail(client, times, username="eddie", **extra):
     return [log_in(client, username, "wrong-password", **extra).status_code for _ in range(times)]
 
