@@ -300,6 +300,28 @@ def test_article_index_answers_any_query(client, articles, params):
     assert_html_answer(fetch(client, "/articles/", urlencode(params, doseq=True)))
 
 
+# The `providers` fixture's slugs (the last a draft), and slugs no provider has.
+COMPARED = [
+    "austin-ketamine-clinic", "round-rock-infusion-center", "lone-star-ketamine-at-home",
+    "unfinished-clinic",
+]  # fmt: skip
+compare_slugs = st.lists(
+    st.one_of(st.sampled_from([*COMPARED, "no-such-clinic", ""]), odd_value), max_size=6
+)
+
+
+@FUZZ
+@given(slugs=compare_slugs)
+@example(slugs=COMPARED[:2])
+@example(slugs=[COMPARED[0], "a\x00b"])  # a 500 on PostgreSQL until 2026-12-08
+@example(slugs=[COMPARED[0], COMPARED[0], "\x00"])
+def test_compare_answers_any_slugs(client, providers, slugs):
+    # Two to four published providers: 200; a wrong count, a repeat or odd text: 400
+    # saying why; a slug we do not publish: 404.
+    response = fetch(client, "/compare/", urlencode([("p", slug) for slug in slugs]))
+    assert_html_answer(response, statuses=(200, 400, 404))
+
+
 LANDING_PATHS = [
     "/", "/clinics/tx/", "/clinics/oh/", "/clinics/ca/", "/clinics/zz/", "/clinics/tx/austin/",
     "/clinics/tx/round-rock/", "/clinics/tx/nowhere/", "/conditions/depression/",
