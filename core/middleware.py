@@ -148,7 +148,7 @@ class AdminNullCharacterMiddleware:
     """Refuse an admin request whose address holds a NUL character, with a 400.
 
     PostgreSQL can neither store nor compare text holding NUL, so a changelist's filter
-    or search, or an object's id in the path, holding one was a 500 there. The public
+    value, or an object's id in the path, holding one was a 500 there. The public
     pages' forms refuse NUL field by field (Django's ProhibitNullCharactersValidator),
     and the admin's forms do for what is posted; its lookups from the address do not.
     """

@@ -140,7 +140,7 @@ def test_editor_cannot_delete_a_provider_but_a_superuser_can(editor_client, clie
     assert not Provider.objects.filter(pk=provider.pk).exists()
 
 
-# --- Login throttling ------------------------------------------------------------------
+# --- Addresses the admin cannot look up ------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,8 @@ def test_editor_cannot_delete_a_provider_but_a_superuser_can(editor_client, clie
     ],
 )
 def test_a_nul_character_in_an_admin_address_is_a_400_not_a_500(editor_client, address):
-    # PostgreSQL cannot compare text holding NUL: each of these was a 500 there.
+    # PostgreSQL cannot compare text holding NUL: a filter's value or an object's id
+    # holding one was a 500 there. The rule covers a search and a parameter's name too.
     response = editor_client.get(address)
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
@@ -166,6 +167,9 @@ def test_the_admin_still_answers_lookups_without_nul(editor_client):
     response = editor_client.get("/admin/directory/provider/?q=austin&status__exact=published")
     assert response.status_code == 200
     assert "Austin Ketamine Clinic" in response.content.decode()
+
+
+# --- Login throttling ------------------------------------------------------------------
 
 
 def fail(client, times, username="eddie", **extra):
