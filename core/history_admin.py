@@ -6,6 +6,7 @@ from django.db import router, transaction
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import AutocompleteAdmin
 from core.history import record_change
 
 
@@ -54,8 +55,9 @@ class VersionedForm(forms.ModelForm):
         )
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
-    """History pages (who, when, old → new) and optimistic locking for a VersionedModel."""
+class VersionedAdmin(AutocompleteAdmin, SimpleHistoryAdmin):
+    """History pages (who, when, old → new) and optimistic locking for a VersionedModel;
+    its autocomplete_fields draw what an editor posted safely (AutocompleteAdmin)."""
 
     form = VersionedForm
 

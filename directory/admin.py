@@ -1,5 +1,6 @@
 import operator
 from functools import reduce
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -33,6 +34,9 @@ from directory.models import (
 )
 from directory.moderation import provider_verify
 from directory.resources import ProviderCSV, ProviderImportForm, ProviderResource
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 ADDRESS_FIELDS = {"address1", "address2", "city", "state", "zip"}
 
@@ -253,7 +257,7 @@ class CompletenessFilter(admin.SimpleListFilter):
         return queryset
 
 
-def fact_fieldsets() -> list[tuple[str, dict[str, list[str | tuple[str, str]]]]]:
+def fact_fieldsets() -> "_FieldsetSpec":
     """One fieldset per fact group, in FACT_GROUPS order, each with its confirmed date first."""
     fields: dict[str, list[str | tuple[str, str]]] = {
         "cost": [

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -140,7 +141,7 @@ def test_editor_cannot_delete_a_provider_but_a_superuser_can(editor_client, clie
     assert not Provider.objects.filter(pk=provider.pk).exists()
 
 
-# --- Addresses the admin cannot look up ------------------------------------------------
+# --- What the admin cannot look up ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -167,6 +168,34 @@ def test_the_admin_still_answers_lookups_without_nul(editor_client):
     response = editor_client.get("/admin/directory/provider/?q=austin&status__exact=published")
     assert response.status_code == 200
     assert "Austin Ketamine Clinic" in response.content.decode()
+
+
+AUTOCOMPLETED = [
+    (model_admin.model, name)
+    for model_admin in admin.site._registry.values()
+    for name in model_admin.autocomplete_fields
+]
+
+
+# Not a number beyond the database's range: on SQLite, Django's own field for a
+# many-to-many relation still fails on one before any widget draws it.
+@pytest.mark.parametrize("value", ["not-a-key", "a\x00b"])
+@pytest.mark.parametrize(
+    ("model", "name"), AUTOCOMPLETED, ids=[f"{m._meta.model_name}.{n}" for m, n in AUTOCOMPLETED]
+)
+def test_a_value_no_row_can_have_in_an_autocomplete_field_is_refused_not_a_500(
+    client, admin_user, model, name, value
+):
+    # Django's autocomplete widgets looked the posted value up to draw the form again
+    # with its errors: a 500 for text in a numeric key, and for NUL on PostgreSQL.
+    client.force_login(admin_user)
+    options = model._meta
+    response = client.post(
+        reverse(f"admin:{options.app_label}_{options.model_name}_add"), {name: value}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert name in errors
 
 
 # --- Login throttling ------------------------------------------------------------------
