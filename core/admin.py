@@ -56,8 +56,8 @@ def readable_choices(widget: AutocompleteMixin, value: Sequence[str]) -> list[st
     Django's widgets look the chosen values up to draw their labels. A value the key
     cannot hold (text, or on SQLite a 40-digit number, for a numeric key; NUL, which
     PostgreSQL cannot compare) raised there, and a form sent back with its errors was a
-    500. The field itself
-    refuses such a value with its own message; the widget leaves it out of the drawing.
+    500. The field itself refuses such a value with its own message; the widget leaves
+    it out of the drawing.
     """
     related = widget.field.remote_field
     assert related is not None
